@@ -482,7 +482,7 @@ static int write_file(struct keyset *ks, int no_replace)
 		unlinkat(dfd, tmp, 0);
 		if (e == EEXIST) {
 			ret = fail(ks, KEYSET_E_EXISTS,
-				   "key storage file %s appeared while it was being created; not replaced",
+				   "key storage file %s appeared meanwhile; not replaced",
 				   ks->path);
 			goto out;
 		}
@@ -555,7 +555,7 @@ static int load_file(struct keyset *ks, int fd, int64_t now)
 			    ks->path);
 	if (st.st_mode & 077)
 		return fail(ks, KEYSET_E_MODE,
-			    "key storage file %s has mode %04o: group or others may access the master keys; refusing to use it (chmod 600 it)",
+			    "key storage file %s has mode %04o, open to group/others; refused",
 			    ks->path, (unsigned int)(st.st_mode & 07777));
 	if (read_bounded(fd, img, sizeof(img), &len))
 		return fail(ks, KEYSET_E_IO, "key storage file %s: read: %s",
@@ -565,7 +565,7 @@ static int load_file(struct keyset *ks, int fd, int64_t now)
 	OPENSSL_cleanse(img, sizeof(img));
 	if (n < 0)
 		return fail(ks, KEYSET_E_FORMAT,
-			    "key storage file %s is unusable: %s; refusing to start, file left unchanged",
+			    "key storage file %s unusable: %s; left unchanged",
 			    ks->path, why);
 	/* stale-key-count may have been lowered since the file was written. */
 	if ((unsigned int)n > ks->stale + 1) {
