@@ -450,8 +450,10 @@ static int write_file(struct keyset *ks, int no_replace)
 		return fail(ks, KEYSET_E_INVAL, "keyset empty, nothing to save");
 	}
 	for (tries = 0; tries < MAX_TRIES && fd < 0; tries++) {
-		if (ks->rand_bytes(ks->rand_arg, rnd, sizeof(rnd)))
-			break;
+		if (ks->rand_bytes(ks->rand_arg, rnd, sizeof(rnd))) {
+			ret = fail(ks, KEYSET_E_RANDOM, "random source failed");
+			goto out;
+		}
 		if (snprintf(tmp, sizeof(tmp), ".%.200s.tmp-%08x", base,
 			     get32(rnd)) >= (int)sizeof(tmp))
 			break;
