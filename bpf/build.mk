@@ -34,4 +34,4 @@ $(XDP_BENCH): $(BUILD)/obj/tools/xdp_bench.o
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BPF_LIBS)
 
-ALL += $(BPF_OBJS) $(BPF_SKELS)
+ALL += $(BPF_OBJS) $(BPF_SKELS) $(XDP_BENCH)
