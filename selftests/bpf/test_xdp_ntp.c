@@ -7,12 +7,15 @@
  * the kernel does not reset the packet between repeats.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -20,6 +23,11 @@
 #include "kselftest_harness.h"
 #include "xnts_shared.h"
 #include "xnts.skel.h"
+#include "xnts_rxts.skel.h"
+
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
 
 #define XDP_PASS_ 2
 #define XDP_TX_ 3
@@ -1012,6 +1020,38 @@ TEST_F(xdp, no_ports_configured)
 	ASSERT_EQ(0, set_config(self));
 	build(&p, 0, 0);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_OTHER, "no ports");
+}
+
+/*
+ * The RX-metadata variant (bpf/xnts_rxts.bpf.c): its kfunc must pass the
+ * verifier in a program bound to a device, here a veth in a network namespace
+ * private to this test process (the harness forks per test, so it vanishes
+ * with the process).
+ */
+TEST(rx_metadata_variant_loads_device_bound)
+{
+	struct xnts_rxts *skel;
+	int ifindex;
+
+	if (unshare(CLONE_NEWNET))
+		SKIP(return, "cannot create a network namespace: %s", strerror(errno));
+	ASSERT_EQ(0, system("ip link add xnts_rx0 type veth peer name xnts_rx1"));
+	ifindex = (int)if_nametoindex("xnts_rx0");
+	ASSERT_NE(0, ifindex);
+
+	skel = xnts_rxts__open();
+	ASSERT_NE(NULL, skel);
+	bpf_program__set_ifindex(skel->progs.xnts_xdp, ifindex);
+	ASSERT_EQ(0, bpf_program__set_flags(skel->progs.xnts_xdp, BPF_F_XDP_DEV_BOUND_ONLY));
+	EXPECT_EQ(0, xnts_rxts__load(skel));
+	xnts_rxts__destroy(skel);
+
+	/* Without a device the kfunc does not resolve (libbpf's log of that is muted). */
+	skel = xnts_rxts__open();
+	ASSERT_NE(NULL, skel);
+	libbpf_set_print(NULL);
+	EXPECT_NE(0, xnts_rxts__load(skel));
+	xnts_rxts__destroy(skel);
 }
 
 TEST_HARNESS_MAIN
