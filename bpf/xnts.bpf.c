@@ -402,10 +402,13 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 	struct udphdr *udp;
 	struct request rq;
 	struct pseudo4 ph;
+	__u64 rx, sum, psum;
 	__s32 tai_offset;
-	__u64 rx, sum;
 	__u16 tot, ulen;
+	__u16 *ttl_proto;
 	enum verdict v;
+	__be32 addr;
+	__be16 port;
 
 	if ((void *)(ip + 1) > end)
 		return count(XNTS_CNT_PASSED_OTHER, XDP_PASS);
@@ -442,8 +445,8 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 	ph.zero = 0;
 	ph.proto = IPPROTO_UDP;
 	ph.len = udp->len;
-	sum = csum_add_mem(&ph, sizeof(ph), 0);
-	if (udp->check && csum_fold(csum_add_mem(udp, sizeof(*udp) + NTP_LEN, sum)))
+	psum = csum_add_mem(&ph, sizeof(ph), 0);
+	if (udp->check && csum_fold(csum_add_mem(udp, sizeof(*udp) + NTP_LEN, psum)))
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
 
 	__builtin_memset(&rq.client, 0, sizeof(rq.client));
@@ -459,22 +462,25 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 		return XDP_DROP;
 
 	swap_mac(eth);
-	ph.saddr = ip->saddr;	/* reuse as a temporary */
+	addr = ip->saddr;
 	ip->saddr = ip->daddr;
-	ip->daddr = ph.saddr;
+	ip->daddr = addr;
+	/*
+	 * Swapping the addresses leaves the header sum unchanged, so the verified
+	 * checksum only needs the TTL change (RFC 1624 eqn. 3), on the 16-bit
+	 * word that holds TTL and protocol.
+	 */
+	ttl_proto = (__u16 *)&ip->ttl;
+	sum = (__u16)~ip->check + (__u16)~*ttl_proto;
 	ip->ttl = RESP_TTL;
-	ip->check = 0;
-	ip->check = csum_fold(csum_add_mem(ip, sizeof(*ip), 0));
-	ph.len = udp->source;	/* swap ports */
+	sum += *ttl_proto;
+	ip->check = csum_fold(sum);
+	port = udp->source;
 	udp->source = udp->dest;
-	udp->dest = ph.len;
+	udp->dest = port;
 	udp->check = 0;
-	/* The pseudo header sum does not depend on the order of the addresses. */
-	ph.saddr = ip->saddr;
-	ph.daddr = ip->daddr;
-	ph.len = udp->len;
-	sum = csum_add_mem(&ph, sizeof(ph), 0);
-	sum = csum_add_mem(udp, sizeof(*udp) + NTP_LEN, sum);
+	/* Nor does the pseudo header sum depend on the order of the addresses. */
+	sum = csum_add_mem(udp, sizeof(*udp) + NTP_LEN, psum);
 	finish_udp(udp, ntp, sum, tai_offset);
 	return XDP_TX;
 }

@@ -497,6 +497,29 @@ TEST_F(xdp, answer_ipv4_no_udp_checksum)
 	check_answer(_metadata, self, &p);
 }
 
+/*
+ * The IPv4 header checksum is updated incrementally for the TTL change; sweep
+ * TTL and ID so that many checksum values (including the fold edge cases) are
+ * compared with a checksum computed from scratch.
+ */
+TEST_F(xdp, ipv4_checksum_sweep)
+{
+	static const int ttls[] = { 1, 63, 64, 65, 128, 255 };
+	unsigned int i;
+	struct pkt p;
+	int id;
+
+	for (i = 0; i < sizeof(ttls) / sizeof(ttls[0]); i++) {
+		for (id = 0; id < 65536; id += 251) {
+			build(&p, 0, 0);
+			p.b[p.l3 + 8] = (uint8_t)ttls[i];
+			put16(p.b + p.l3 + 4, (uint16_t)id);
+			fix_csums(&p);
+			check_answer(_metadata, self, &p);
+		}
+	}
+}
+
 /* A second port from the config is served; its port is swapped back correctly. */
 TEST_F(xdp, answer_second_port)
 {
