@@ -32,6 +32,8 @@
 #define NTP_MODE_SERVER		4
 #define STRATUM_UNSYNC		16
 #define IP_MF_OFFSET		0x3fff		/* MF flag and fragment offset bits */
+#define KISS_DENY		0x44454e59	/* "DENY" */
+#define KISS_RATE		0x52415445	/* "RATE" */
 
 #define barrier()		asm volatile("" ::: "memory")
 #define READ_ONCE_U32(x)	(*(volatile __u32 *)&(x))
@@ -307,14 +309,14 @@ static __always_inline enum verdict ntp_respond(const struct request *rq,
 	if (lpm_match(&xnts_deny4, &xnts_deny6, rq)) {
 		if (cfg->deny_action != XNTS_ACT_DENY)
 			return count(XNTS_CNT_IGNORED, V_DROP);
-		kiss = bpf_htonl(0x44454e59);		/* "DENY" */
+		kiss = bpf_htonl(KISS_DENY);
 	} else if ((cfg->flags & XNTS_CFG_ALLOWLIST) &&
 		   !lpm_match(&xnts_allow4, &xnts_allow6, rq)) {
 		if (cfg->allow_action != XNTS_ACT_DENY)
 			return count(XNTS_CNT_IGNORED, V_DROP);
-		kiss = bpf_htonl(0x44454e59);
+		kiss = bpf_htonl(KISS_DENY);
 	} else if (!rate_ok(cfg, &rq->client, mono)) {
-		kiss = bpf_htonl(0x52415445);		/* "RATE" */
+		kiss = bpf_htonl(KISS_RATE);
 	}
 
 	/* The client's transmit timestamp becomes our origin before anything else moves. */
@@ -335,7 +337,7 @@ static __always_inline enum verdict ntp_respond(const struct request *rq,
 		n->root_dispersion = 0;
 		n->reference[0] = 0;
 		n->reference[1] = 0;
-		count(kiss == bpf_htonl(0x52415445) ? XNTS_CNT_RATE_LIMITED : XNTS_CNT_DENIED, 0);
+		count(kiss == bpf_htonl(KISS_RATE) ? XNTS_CNT_RATE_LIMITED : XNTS_CNT_DENIED, 0);
 	} else {
 		leap = ts.leap & 3;
 		stratum = ts.stratum;
