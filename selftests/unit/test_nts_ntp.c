@@ -502,6 +502,10 @@ TEST_F(nts, missing_and_duplicate_fields)
 	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_DUP_COOKIE, parse_verify(self, p, len));
+	/* A malformed request gets no NAK, though its UID was seen. */
+	EXPECT_NE(NULL, self->x.r.uid);
+	EXPECT_EQ(NTS_NTP_ERR_ARG, nts_ntp_server_nak(p, PKT, &len, &client_hdr, &self->x.r));
+	EXPECT_EQ(0, nts_ntp_response_cookies(&self->x.r, self->cookie_len));
 	/* UID shorter than 32. */
 	len = hand_header(p, NTP_MODE_CLIENT);
 	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, 28, 16);

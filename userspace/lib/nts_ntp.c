@@ -245,6 +245,7 @@ int nts_ntp_server_parse(const uint8_t *pkt, size_t len, struct nts_ntp_request 
 		return NTS_NTP_ERR_PLACEHOLDER;
 	if (!req->ct)
 		return NTS_NTP_ERR_NO_AUTH;
+	req->parsed = 1;
 	return NTS_NTP_OK;
 }
 
@@ -257,7 +258,7 @@ int nts_ntp_server_verify(struct nts_ntp_request *req, struct siv *siv,
 	int st, err;
 
 	/* Once only: a second pass would count placeholders twice. */
-	if (!req || !req->ct || !req->pkt || req->verified || !siv || !keys)
+	if (!req || !req->parsed || req->verified || !siv || !keys)
 		return NTS_NTP_ERR_ARG;
 	pl = req->ct_len - SIV_TAG_LEN;
 	if (pl && (!plain || pl > plain_cap))
@@ -303,7 +304,7 @@ unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t 
 {
 	size_t limit, fixed, per, n;
 
-	if (!req || !req->uid || !cookie_len || cookie_len > NTS_NTP_MAX_COOKIE_LEN)
+	if (!req || !req->parsed || !cookie_len || cookie_len > NTS_NTP_MAX_COOKIE_LEN)
 		return 0;
 	limit = req->auth_end < NTS_NTP_MAX_PACKET ? req->auth_end : NTS_NTP_MAX_PACKET;
 	fixed = response_fixed_len(req);
@@ -386,7 +387,7 @@ int nts_ntp_server_nak(uint8_t *out, size_t cap, size_t *out_len,
 	struct ntp_header h;
 	size_t len;
 
-	if (!out || !out_len || !hdr || !req || !req->uid)
+	if (!out || !out_len || !hdr || !req || !req->parsed)
 		return NTS_NTP_ERR_ARG;
 	if (cap < NTP_HEADER_LEN)
 		return NTS_NTP_ERR_SPACE;

@@ -119,6 +119,7 @@ struct nts_ntp_request {
 	size_t ct_len;
 	const uint8_t *plain;		/* after verify: decrypted inner fields */
 	size_t plain_len;
+	int parsed;			/* set when nts_ntp_server_parse() succeeds */
 	int verified;			/* set by nts_ntp_server_verify() */
 };
 
@@ -176,7 +177,8 @@ int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 			    unsigned int *n_sent);
 
 /*
- * Server: NTS NAK for a parsed request whose cookie or authenticator failed.
+ * Server: NTS NAK for a request nts_ntp_server_parse() accepted but whose
+ * cookie or authenticator failed (malformed requests get no answer).
  * hdr supplies the timestamps, poll and precision; leap 3, version 4,
  * mode 4, stratum 0, refid "NTSN", zero root delay/dispersion are forced.
  */
