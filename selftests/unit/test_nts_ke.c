@@ -75,16 +75,16 @@ TEST(record_every_type_roundtrip)
 
 TEST(record_encode_limits)
 {
-	static uint8_t big[NTS_KE_HDR_LEN + NTS_KE_MAX_BODY + 1];
+	static uint8_t big[NTS_KE_HDR_LEN + NTS_KE_MAX_BODY + 1], src[NTS_KE_MAX_BODY + 1];
 	uint16_t ids[3] = { 1, 0x8000, 0xffff };
 	uint8_t want[16];
 	long wl = HEX("0004 0006 0001 8000 ffff", want);
 
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_record_encode(big, sizeof(big), 0x8000, false, NULL, 0));
 	EXPECT_EQ(NTS_KE_E_INVALID,
-		  nts_ke_record_encode(big, sizeof(big), 1, false, big, NTS_KE_MAX_BODY + 1));
+		  nts_ke_record_encode(big, sizeof(big), 1, false, src, NTS_KE_MAX_BODY + 1));
 	EXPECT_EQ(NTS_KE_HDR_LEN + NTS_KE_MAX_BODY,
-		  nts_ke_record_encode(big, sizeof(big), 1, false, big + 8, NTS_KE_MAX_BODY));
+		  nts_ke_record_encode(big, sizeof(big), 1, false, src, NTS_KE_MAX_BODY));
 	EXPECT_EQ(0xff, big[2]);
 	EXPECT_EQ(0xff, big[3]);
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_record_encode(big, sizeof(big), 1, false, NULL, 3));
@@ -728,7 +728,7 @@ TEST(stream_message_too_long)
 
 	/* Many small records that add up past the bound, fed byte by byte. */
 	for (int i = 0; i < 20; i++)
-		HEX("4001 0000", m + 4 * i);
+		hex_decode("4001 0000", m + 4 * i, 4);
 	nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
 	for (int i = 0; i < 63; i++)
 		ASSERT_EQ(1, nts_ke_parser_feed(&p, m + i, 1));
@@ -738,7 +738,7 @@ TEST(stream_message_too_long)
 	/* A message of exactly the bound fits. */
 	n = HEX("0005 0038", m);
 	memset(m + 4, 0x55, 0x38);
-	HEX(EOM, m + 4 + 0x38);
+	hex_decode(EOM, m + 4 + 0x38, 4);
 	nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
 	EXPECT_EQ(64, nts_ke_parser_feed(&p, m, 64));
 	EXPECT_EQ(0, nts_ke_parser_eof(&p));
