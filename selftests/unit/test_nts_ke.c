@@ -291,6 +291,39 @@ TEST(request_list_bound)
 	EXPECT_EQ(NTS_KE_E_MALFORMED, nts_ke_parse_request(m, n, &req));
 }
 
+/* The message layer has the same bounds as the streaming parser. */
+TEST(message_bounds)
+{
+	static uint8_t m[NTS_KE_MAX_MSG + 8], filler[NTS_KE_MAX_MSG];
+	struct nts_ke_request req;
+	size_t n = 0;
+
+	/* NTS_KE_MAX_RECORDS records in all, End of Message included. */
+	n += nts_ke_record_encode_u16s(m, sizeof(m), 1, true, (uint16_t[]){ 0 }, 1);
+	n += nts_ke_record_encode_u16s(m + n, sizeof(m) - n, 4, true, (uint16_t[]){ 15 }, 1);
+	for (int i = 2; i < NTS_KE_MAX_RECORDS - 1; i++)
+		n += nts_ke_record_encode(m + n, sizeof(m) - n, 0x100, false, NULL, 0);
+	n += nts_ke_record_encode(m + n, sizeof(m) - n, 0, true, NULL, 0);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_EQ(NTS_KE_MAX_RECORDS - 3, req.n_ignored);
+	/* One more is too many. */
+	n -= 4;
+	n += nts_ke_record_encode(m + n, sizeof(m) - n, 0x100, false, NULL, 0);
+	n += nts_ke_record_encode(m + n, sizeof(m) - n, 0, true, NULL, 0);
+	EXPECT_EQ(NTS_KE_E_TOO_MANY, nts_ke_parse_request(m, n, &req));
+
+	/* Exactly NTS_KE_MAX_MSG bytes is accepted, one more is not. */
+	n = nts_ke_record_encode_u16s(m, sizeof(m), 1, true, (uint16_t[]){ 0 }, 1);
+	n += nts_ke_record_encode_u16s(m + n, sizeof(m) - n, 4, true, (uint16_t[]){ 15 }, 1);
+	n += nts_ke_record_encode(m + n, sizeof(m) - n, 0x100, false, filler,
+				  NTS_KE_MAX_MSG - n - 8);
+	n += nts_ke_record_encode(m + n, sizeof(m) - n, 0, true, NULL, 0);
+	ASSERT_EQ(NTS_KE_MAX_MSG, n);
+	EXPECT_EQ(0, nts_ke_parse_request(m, n, &req));
+	m[n] = 0;
+	EXPECT_EQ(NTS_KE_E_TOO_LONG, nts_ke_parse_request(m, n + 1, &req));
+}
+
 /* ---- server response: negotiation and bytes ---- */
 
 TEST(negotiate_aead_preference)
@@ -742,7 +775,15 @@ TEST(stream_message_too_long)
 	nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
 	EXPECT_EQ(64, nts_ke_parser_feed(&p, m, 64));
 	EXPECT_EQ(0, nts_ke_parser_eof(&p));
-	/* One more byte in the first body does not. */
+	/* A header whose body would end one byte past the bound: refused at once. */
+	HEX("0005 003d", m);
+	nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
+	EXPECT_EQ(3, nts_ke_parser_feed(&p, m, 3));
+	EXPECT_EQ(NTS_KE_E_TOO_LONG, nts_ke_parser_feed(&p, m + 3, 1));
+	HEX("0005 003c", m);
+	nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
+	EXPECT_EQ(4, nts_ke_parser_feed(&p, m, 4));
+	/* One more byte in the first body leaves no room for End of Message. */
 	HEX("0005 0039", m);
 	nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
 	EXPECT_EQ(NTS_KE_E_TOO_LONG, nts_ke_parser_feed(&p, m, 65));
