@@ -377,14 +377,16 @@ TEST(response_exact_bytes)
 	ASSERT_EQ(wl, nts_ke_build_response(out, sizeof(out), &reply));
 	EXPECT_EQ(0, memcmp(out, want, wl));
 
-	/* No acceptable AEAD: empty AEAD list, no cookies. */
-	reply = (struct nts_ke_reply){ .ntpv4 = true, .aead = -1, .port = -1 };
+	/* No acceptable AEAD: empty AEAD list, no cookies, no server or port. */
+	reply = (struct nts_ke_reply){ .ntpv4 = true, .aead = -1, .port = 123,
+				       .server = "ntp.example" };
 	wl = HEX(NP "8004 0000" EOM, want);
 	ASSERT_EQ(wl, nts_ke_build_response(out, sizeof(out), &reply));
 	EXPECT_EQ(0, memcmp(out, want, wl));
 
-	/* NTPv4 not requested: empty Next Protocol list only. */
-	reply = (struct nts_ke_reply){ .ntpv4 = false, .aead = -1, .port = -1 };
+	/* NTPv4 not requested: empty Next Protocol list only, no server or port. */
+	reply = (struct nts_ke_reply){ .ntpv4 = false, .aead = -1, .port = 123,
+				       .server = "ntp.example" };
 	wl = HEX("8001 0000" EOM, want);
 	ASSERT_EQ(wl, nts_ke_build_response(out, sizeof(out), &reply));
 	EXPECT_EQ(0, memcmp(out, want, wl));

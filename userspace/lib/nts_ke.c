@@ -508,7 +508,7 @@ ssize_t nts_ke_build_response(uint8_t *out, size_t cap, const struct nts_ke_repl
 		return NTS_KE_E_INVALID;
 	if (!r->ntpv4) {
 		/* Nothing we can speak: an empty list says so, and nothing else applies. */
-		if (r->aead >= 0 || r->n_cookies || r->server || r->port >= 0)
+		if (r->aead >= 0 || r->n_cookies)
 			return NTS_KE_E_INVALID;
 		add_u16s(&b, NTS_KE_REC_NEXT_PROTO, true, NULL, 0);
 		return finish(&b);

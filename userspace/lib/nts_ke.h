@@ -41,8 +41,14 @@
  *   Server and Port only in responses (a client must obey them there, while a
  *   server may ignore a client's wish); never on New Cookie.
  *
- * Results are 0 or a negative NTS_KE_E_* code; nts_ke_error_code() maps a
- * request parse failure onto the Error record code to answer with.
+ * - Records are checked in order and the first problem decides the result
+ *   (so an unknown critical record before a malformed one gives Error 0).
+ *   A client response carrying Error or Warning reports that first, once
+ *   the whole message is well formed.
+ *
+ * Results are 0 or a negative NTS_KE_E_* code; nts_ke_error_code() maps any
+ * failure on a request (streaming or message layer) onto the Error record
+ * code to answer with.
  */
 #ifndef XNTS_NTS_KE_H
 #define XNTS_NTS_KE_H
@@ -73,7 +79,10 @@
 #define NTS_KE_ERR_BAD_REQUEST 1
 #define NTS_KE_ERR_INTERNAL 2
 
-/* Default bounds; RFC 8915 asks clients to accept responses of 64 KiB. */
+/*
+ * Default bounds. A request is a few dozen bytes and a response with eight
+ * cookies well under 2 KiB, so 64 KiB is generous while still bounded.
+ */
 #define NTS_KE_MAX_MSG 65536
 #define NTS_KE_MAX_RECORDS 1024
 #define NTS_KE_MAX_IDS 32
@@ -194,8 +203,8 @@ struct nts_ke_reply {
 	int aead;		/* chosen AEAD, or -1: empty AEAD list, no cookies */
 	const struct nts_ke_cookie *cookies;
 	unsigned int n_cookies;
-	const char *server;	/* NULL: no Server record */
-	int port;		/* -1: no Port record */
+	const char *server;	/* NULL: no Server record; ignored without cookies */
+	int port;		/* -1: no Port record; ignored without cookies */
 };
 
 /* 15 if the request offers it, else 17 if offered, else -1. */
