@@ -56,7 +56,8 @@ TEST(record_every_type_roundtrip)
 
 		ASSERT_GE(bl, 0);
 		ASSERT_EQ(wl, NTS_KE_HDR_LEN + bl);
-		EXPECT_EQ(wl, nts_ke_record_encode(out, sizeof(out), v[i].type, v[i].crit, body, bl));
+		EXPECT_EQ(wl, nts_ke_record_encode(out, sizeof(out), v[i].type, v[i].crit, body,
+						   bl));
 		EXPECT_EQ(0, memcmp(out, wire, wl));
 		/* Exactly sized and one byte short. */
 		EXPECT_EQ(wl, nts_ke_record_encode(out, wl, v[i].type, v[i].crit, body, bl));
