@@ -39,12 +39,14 @@
  *   NTS_KE_MAX_SERVER_LEN bytes.
  * - We send C on End of Message, Next Protocol, Error, Warning and AEAD; on
  *   Server and Port only in responses (a client must obey them there, while a
- *   server may ignore a client's wish); never on New Cookie.
- *
+ *   server may ignore a client's wish); never on New Cookie. A response
+ *   carries Server and Port only together with cookies.
+ * - A client keeps the first NTS_KE_MAX_COOKIES cookies and counts the rest
+ *   as dropped; a cookie longer than NTS_KE_MAX_COOKIE_LEN is malformed.
  * - Records are checked in order and the first problem decides the result
  *   (so an unknown critical record before a malformed one gives Error 0).
- *   A client response carrying Error or Warning reports that first, once
- *   the whole message is well formed.
+ *   A response carrying Error or Warning reports that first, once the
+ *   whole message is well formed.
  *
  * Results are 0 or a negative NTS_KE_E_* code; nts_ke_error_code() maps any
  * failure on a request (streaming or message layer) onto the Error record
