@@ -184,6 +184,12 @@ TEST(request_parse_ok)
 	EXPECT_FALSE(req.has_port);
 	EXPECT_EQ(0, req.n_ignored);
 
+	/* The request chrony 4.3 sends (captured on loopback): AEAD 15 only. */
+	n = HEX("8001 0002 0000 8004 0002 000f 8000 0000", m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	ASSERT_EQ(1, req.n_aeads);
+	EXPECT_EQ(15, nts_ke_select_aead(&req));
+
 	/* Unknown non-critical records are skipped wherever they are. */
 	n = HEX("0123 0003 abcdef" NP "7fff 0000" AEADS "0008 0001 00" EOM, m);
 	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
