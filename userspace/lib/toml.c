@@ -500,8 +500,8 @@ static int parse_key(struct parser *p, struct key *k)
 		skip_ws(p);
 		c = peek(p);
 		if (k->n + p->depth >= TOML_MAX_DEPTH) {
-			free(b.p);
-			return errf(p, "key nested deeper than %d", TOML_MAX_DEPTH);
+			errf(p, "key nested deeper than %d", TOML_MAX_DEPTH);
+			goto fail;
 		}
 		kp = &k->part[k->n];
 		kp->line = p->line;
