@@ -76,7 +76,7 @@ $(BUILD)/selftests/unit/%: $(BUILD)/obj/selftests/unit/%.o $(TEST_HELPER_OBJS) $
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 check: all
-	selftests/run_tests.sh $(TEST_PROGS)
+	XNTS_BUILD=$(abspath $(BUILD)) selftests/run_tests.sh $(TEST_PROGS)
 
 check-unit: $(UNIT_BINS)
 	selftests/run_tests.sh $(UNIT_BINS:%=unit:%)

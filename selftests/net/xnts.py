@@ -1,0 +1,323 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Shared pieces of the xnts network selftests: KTAP output, a throwaway
+PKI made with the openssl CLI, xntsd processes with their own configs and
+control sockets, and an NTS-KE probe built on Python's ssl module (OpenSSL),
+which shares no code with xnts."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("XNTS_BUILD", os.path.join(TOP, "build"))
+XNTSD = os.path.join(BUILD, "xntsd")
+XNTSCTL = os.path.join(BUILD, "xntsctl")
+
+
+class Ktap:
+    """Prints KTAP; every test is a function run through case()."""
+
+    def __init__(self, total):
+        self.n = 0
+        self.failed = 0
+        print("TAP version 13")
+        print("1..%d" % total, flush=True)
+
+    def case(self, name, fn, *args):
+        self.n += 1
+        try:
+            fn(*args)
+        except Exception as e:  # a test failure, or a broken test: both fail
+            self.failed += 1
+            for line in traceback.format_exception(e):
+                for sub in line.rstrip().splitlines():
+                    print("# " + sub)
+            print("not ok %d %s" % (self.n, name), flush=True)
+            return False
+        print("ok %d %s" % (self.n, name), flush=True)
+        return True
+
+    def finish(self):
+        print("# Totals: pass:%d fail:%d" % (self.n - self.failed, self.failed))
+        sys.exit(1 if self.failed else 0)
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def run(*argv, **kw):
+    return subprocess.run(argv, check=True, capture_output=True, text=True, **kw)
+
+
+class Pki:
+    """A CA, a server certificate for localhost/127.0.0.1/::1 signed by it,
+    and a self-signed certificate, all P-256."""
+
+    def __init__(self, d):
+        self.dir = d
+        self.ca_key = os.path.join(d, "ca.key")
+        self.ca = os.path.join(d, "ca.pem")
+        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", self.ca_key,
+            "-out", self.ca, "-days", "2", "-subj", "/CN=xnts test CA")
+        self.key, self.cert = self.issue("server")
+        self.ss_key = os.path.join(d, "selfsigned.key")
+        self.ss_cert = os.path.join(d, "selfsigned.pem")
+        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", self.ss_key,
+            "-out", self.ss_cert, "-days", "2", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+
+    def issue(self, name, san="DNS:localhost,IP:127.0.0.1,IP:::1"):
+        key = os.path.join(self.dir, name + ".key")
+        csr = os.path.join(self.dir, name + ".csr")
+        cert = os.path.join(self.dir, name + ".pem")
+        ext = os.path.join(self.dir, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=%s\nbasicConstraints=CA:FALSE\n" % san)
+        run("openssl", "req", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+            "-subj", "/CN=localhost")
+        run("openssl", "x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey",
+            self.ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
+            "-extfile", ext)
+        os.chmod(key, 0o600)
+        return key, cert
+
+    @staticmethod
+    def spki_pin(cert):
+        pub = run("openssl", "x509", "-in", cert, "-noout", "-pubkey").stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"],
+                             input=pub.encode(), capture_output=True,
+                             check=True).stdout
+        import hashlib
+        return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Daemon:
+    """An xntsd with its own config file and control socket in dir."""
+
+    def __init__(self, d, name, config, args=("-x",), level="debug"):
+        self.dir = d
+        self.name = name
+        self.sock = os.path.join(d, name + ".sock")
+        self.conf = os.path.join(d, name + ".toml")
+        self.log = os.path.join(d, name + ".log")
+        with open(self.conf, "w") as f:
+            f.write(config)
+            f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([XNTSD, "-c", self.conf, "-l", level] +
+                                     list(args), stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        self.wait_ready()
+
+    def wait_ready(self, timeout=10):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError("%s exited %d:\n%s" % (
+                    self.name, self.proc.returncode, self.logtext()))
+            try:
+                self.status()
+                return
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        raise AssertionError("%s not ready:\n%s" % (self.name, self.logtext()))
+
+    def logtext(self):
+        self.logf.flush()
+        with open(self.log) as f:
+            return f.read()
+
+    def ctl(self, *argv):
+        return run(XNTSCTL, "-c", self.conf, *argv).stdout
+
+    def status(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(self.sock)
+        s.sendall(b"status json\n")
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        return json.loads(data)
+
+    def wait_for(self, pred, what, timeout=10):
+        end = time.time() + timeout
+        st = None
+        while time.time() < end:
+            st = self.status()
+            if pred(st):
+                return st
+            time.sleep(0.05)
+        raise AssertionError("%s: timed out waiting for %s; status %s\nlog:\n%s"
+                             % (self.name, what, json.dumps(st),
+                                self.logtext()[-3000:]))
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("%s ignored SIGTERM" % self.name)
+        self.logf.close()
+        return self.proc.returncode
+
+
+class Workdir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="xnts-test-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+# ---- An independent NTS-KE probe (RFC 8915 section 4) ----
+
+REC_EOM, REC_NEXT, REC_ERROR, REC_WARN, REC_AEAD, REC_COOKIE = 0, 1, 2, 3, 4, 5
+REC_SERVER, REC_PORT = 6, 7
+
+
+def record(rtype, body=b"", critical=True):
+    return struct.pack(">HH", rtype | (0x8000 if critical else 0),
+                       len(body)) + body
+
+
+def u16s(*vals):
+    return b"".join(struct.pack(">H", v) for v in vals)
+
+
+def request(aeads=(15,), protos=(0,), extra=b""):
+    return (record(REC_NEXT, u16s(*protos)) + record(REC_AEAD, u16s(*aeads)) +
+            extra + record(REC_EOM))
+
+
+def parse_records(data):
+    recs = []
+    while data:
+        check(len(data) >= 4, "truncated record header")
+        t, n = struct.unpack(">HH", data[:4])
+        check(len(data) >= 4 + n, "truncated record body")
+        recs.append((t & 0x7fff, bool(t & 0x8000), data[4:4 + n]))
+        data = data[4 + n:]
+        if t & 0x7fff == REC_EOM:
+            check(not data, "bytes after End of Message")
+            return recs
+    raise AssertionError("response without End of Message")
+
+
+def tls_context(ca=None, alpn=("ntske/1",), tls12=False):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca:
+        ctx.load_verify_locations(ca)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    if alpn:
+        ctx.set_alpn_protocols(list(alpn))
+    return ctx
+
+
+def ke_exchange(port, payload, ca=None, host="localhost", timeout=5, **kw):
+    """One exchange; returns (records, peer certificate DER)."""
+    ctx = tls_context(ca, **kw)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    with ctx.wrap_socket(raw, server_hostname=host) as s:
+        check(s.selected_alpn_protocol() == "ntske/1", "ALPN not ntske/1")
+        cert = s.getpeercert(binary_form=True)
+        s.sendall(payload)
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ssl.SSLZeroReturnError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return parse_records(data), cert
+
+
+# ---- Interop peers, unpacked by tools/fetch-peers ----
+
+PEERS = os.environ.get("XNTS_PEERS", os.path.join(TOP, "build", "cache", "peers"))
+CHRONYD = os.path.join(PEERS, "chrony", "usr", "sbin", "chronyd")
+CHRONYC = os.path.join(PEERS, "chrony", "usr", "bin", "chronyc")
+NTPD = os.path.join(PEERS, "ntpsec", "usr", "sbin", "ntpd")
+
+
+class Chronyd:
+    """chronyd -x (it never touches the clock) with a config in dir."""
+
+    def __init__(self, d, name, config):
+        self.dir = d
+        self.name = name
+        self.sock = os.path.join(d, name + ".chronyc.sock")
+        self.conf = os.path.join(d, name + ".chrony.conf")
+        self.log = os.path.join(d, name + ".chrony.log")
+        with open(self.conf, "w") as f:
+            f.write(config)
+            f.write("\npidfile %s/%s.pid\nbindcmdaddress %s\ncmdport 0\n"
+                    "ntsdumpdir %s\n" % (d, name, self.sock, d))
+        self.logf = open(self.log, "w")
+        self.proc = subprocess.Popen([CHRONYD, "-x", "-d", "-u", "root", "-f",
+                                      self.conf], stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        end = time.time() + 10
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError("chronyd did not start:\n" + self.logtext())
+            time.sleep(0.05)
+
+    def logtext(self):
+        self.logf.flush()
+        with open(self.log) as f:
+            return f.read()
+
+    def chronyc(self, *argv):
+        return run(CHRONYC, "-h", self.sock, "-n", *argv).stdout
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()

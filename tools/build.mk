@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: GPL-2.0
+$(BUILD)/xntsctl: $(BUILD)/obj/tools/xntsctl.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/ke_bench: $(BUILD)/obj/tools/ke_bench.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+ALL += $(BUILD)/xntsctl $(BUILD)/ke_bench

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ke_proto: one NTS-KE exchange as the server and the client perform it,
+ * on top of the record codec (nts_ke.h), the exporter (nts_ke_keys.h) and
+ * cookies (cookie.h). No I/O: callers move the bytes over TLS themselves.
+ *
+ * Server: feed request bytes until ke_proto_feed() says the message ended
+ * (or failed), then ke_proto_respond() builds the whole answer: the
+ * negotiated protocol and AEAD (15 preferred, 17 accepted), NTS_KE_COOKIES
+ * cookies sealed under the keyset's current key, and the configured NTP
+ * server and port; or an Error record (0 for an unrecognised critical
+ * record, 1 for a bad request, 2 for an internal failure).
+ * Client: ke_proto_client_request() builds the request; feed the answer to
+ * ke_proto_resp_feed(); ke_proto_client_finish() validates it against what
+ * was offered and derives the session keys.
+ */
+#ifndef XNTS_KE_PROTO_H
+#define XNTS_KE_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "nts.h"
+#include "nts_ke.h"
+
+struct keyset;
+
+#define KE_PROTO_MAX_REQUEST 4096
+
+struct ke_proto_req {
+	struct nts_ke_parser parser;
+	uint8_t buf[KE_PROTO_MAX_REQUEST];
+};
+
+enum ke_proto_outcome {
+	KE_PROTO_OK,
+	KE_PROTO_NO_MATCH,	/* no common protocol or AEAD: empty lists sent */
+	KE_PROTO_BAD_REQUEST,
+	KE_PROTO_CRITICAL,	/* unrecognised critical record */
+	KE_PROTO_INTERNAL,
+};
+
+struct ke_proto_result {
+	enum ke_proto_outcome outcome;
+	int aead;
+	unsigned int cookies;
+	uint32_t key_id;
+};
+
+/* Where the server tells clients to send NTP (NULL / 0: not sent). */
+struct ke_proto_server_params {
+	const char *ntp_server;
+	uint16_t ntp_port;
+};
+
+/* max bounds the request; at most KE_PROTO_MAX_REQUEST. */
+void ke_proto_req_init(struct ke_proto_req *r, size_t max);
+/* 0: need more bytes; 1: message complete; -1: malformed or too long. */
+int ke_proto_feed(struct ke_proto_req *r, const uint8_t *data, size_t len);
+/* Builds the answer into out; returns its length (0 only if cap is too small). */
+size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *ks,
+			const struct ke_proto_server_params *params, uint8_t *out,
+			size_t cap, struct ke_proto_result *res);
+const char *ke_proto_outcome_name(enum ke_proto_outcome o);
+
+/* Client side. */
+#define KE_PROTO_MAX_RESPONSE NTS_KE_MAX_MSG
+
+struct ke_proto_resp {
+	struct nts_ke_parser parser;
+	struct nts_ke_offer offer;
+	uint8_t *buf;
+};
+
+struct ke_proto_client_result {
+	struct nts_keys keys;
+	unsigned int n_cookies;
+	uint16_t cookie_len[NTS_KE_MAX_COOKIES];
+	uint8_t cookies[NTS_KE_MAX_COOKIES][NTS_KE_MAX_COOKIE_LEN];
+	char ntp_server[NTS_KE_MAX_SERVER_LEN + 1];	/* empty: same host */
+	uint16_t ntp_port;				/* 0: default */
+};
+
+size_t ke_proto_client_request(uint8_t *out, size_t cap);
+/* 0 on success; -1 out of memory. */
+int ke_proto_resp_init(struct ke_proto_resp *r);
+void ke_proto_resp_free(struct ke_proto_resp *r);
+/* 0: need more; 1: complete; -1: malformed. */
+int ke_proto_resp_feed(struct ke_proto_resp *r, const uint8_t *data, size_t len);
+/* 0, or -1 with a message in err. */
+int ke_proto_client_finish(struct ke_proto_resp *r, SSL *ssl,
+			   struct ke_proto_client_result *out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ke_server: one NTS-KE server (one [[nts-ke-server]] table) on a loop.
+ *
+ * Accepts TCP connections, drives the TLS 1.3 handshake non-blocking with
+ * io_uring polls on the socket (OpenSSL owns the fd so that kTLS can take
+ * over after the handshake), reads one request, answers it with cookies from
+ * the keyset, and closes. Every connection has a deadline and a bounded
+ * request size; connections past the limit are closed at once.
+ * Certificates reload on ke_server_reload() and on inotify events for the
+ * chain and key files (their directories are watched, so symlink swaps and
+ * renames are seen); a broken new pair leaves the old one serving.
+ */
+#ifndef XNTS_KE_SERVER_H
+#define XNTS_KE_SERVER_H
+
+#include <stdint.h>
+
+#include "loop.h"
+
+struct ke_server;
+struct keyset;
+struct config_nts_ke_server;
+
+struct ke_server_stats {
+	uint64_t accepted;
+	uint64_t refused_limit;
+	uint64_t handshakes_ok;
+	uint64_t handshakes_failed;
+	uint64_t fail_tls;
+	uint64_t fail_alpn;
+	uint64_t fail_timeout;
+	uint64_t fail_bad_request;
+	uint64_t fail_critical;
+	uint64_t fail_no_match;
+	uint64_t fail_internal;
+	uint64_t responses;
+	uint64_t cookies_issued;
+	uint64_t ktls_send;	/* exchanges whose send side ran on kTLS */
+	uint64_t ktls_recv;
+	uint64_t reloads_ok;
+	uint64_t reloads_failed;
+	uint32_t active;
+	uint32_t last_key_id;
+};
+
+struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_server *cfg,
+				struct keyset *ks, char *err, size_t errlen);
+void ke_server_free(struct ke_server *s);
+/* Reload the certificate chain and key; 0 on success. */
+int ke_server_reload(struct ke_server *s);
+const struct ke_server_stats *ke_server_stats(const struct ke_server *s);
+const char *ke_server_listen_name(const struct ke_server *s);
+
+#endif

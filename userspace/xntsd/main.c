@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xntsd: the xnts daemon. Wires the configuration to the event loop: the
+ * NTS-KE servers with their keyset, the sources, signals and the control
+ * socket. See Documentation/xntsd.8.md.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "ke_server.h"
+#include "keyset.h"
+#include "log.h"
+#include "loop.h"
+#include "sbuf.h"
+#include "source.h"
+
+#define XNTS_VERSION "0.1"
+#define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
+/* Rotation is re-checked at least this often, whatever the schedule says. */
+#define ROTATION_CHECK_MAX_MS 3600000ULL
+
+struct daemon {
+	struct xnts_config cfg;
+	struct loop loop;
+	struct keyset *ks;
+	struct ke_server **ke;
+	size_t n_ke;
+	struct source *src;
+	size_t n_src;
+	struct ctl *ctl;
+	int sfd;
+	struct signalfd_siginfo si;
+	struct loop_op sig_op;
+	struct loop_op rot_op;
+	int no_clock;
+	time_t started;
+	const char *config_path;
+};
+
+static int64_t now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void arm_rotation(struct daemon *d)
+{
+	int64_t next = keyset_next_rotation(d->ks), now = now_s();
+	uint64_t ms = next > now ? (uint64_t)(next - now) * 1000 : 0;
+
+	if (ms > ROTATION_CHECK_MAX_MS)
+		ms = ROTATION_CHECK_MAX_MS;
+	loop_timeout_ms(&d->loop, &d->rot_op, ms);
+}
+
+static void rotation_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct daemon *d = (struct daemon *)((char *)op - offsetof(struct daemon, rot_op));
+	int ret;
+
+	(void)flags;
+	if (res != -ETIME)
+		return;
+	ret = keyset_rotate_if_due(d->ks, now_s());
+	if (ret > 0)
+		log_info("keyset: rotated, current key id %08x",
+			 keyset_current(d->ks)->id);
+	else if (ret < 0)
+		log_error("keyset: %s", keyset_strerror(d->ks));
+	arm_rotation(d);
+}
+
+static void arm_signals(struct daemon *d)
+{
+	loop_read(&d->loop, &d->sig_op, d->sfd, &d->si, sizeof(d->si));
+}
+
+static void signal_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct daemon *d = (struct daemon *)((char *)op - offsetof(struct daemon, sig_op));
+
+	(void)flags;
+	if (res != (int)sizeof(d->si)) {
+		if (res != -ECANCELED)
+			arm_signals(d);
+		return;
+	}
+	switch (d->si.ssi_signo) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading certificates");
+		for (size_t i = 0; i < d->n_ke; i++)
+			ke_server_reload(d->ke[i]);
+		break;
+	default:
+		log_info("%s: shutting down", strsignal((int)d->si.ssi_signo));
+		loop_stop(&d->loop);
+		return;
+	}
+	arm_signals(d);
+}
+
+static void render_keys(struct daemon *d, struct sbuf *out, int json)
+{
+	unsigned int n = d->ks ? keyset_count(d->ks) : 0;
+
+	if (json) {
+		sbuf_printf(out, "\"keyset\":{\"keys\":[");
+		for (unsigned int i = 0; i < n; i++) {
+			const struct keyset_key *k = keyset_key_at(d->ks, i);
+
+			sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"current\":%s}",
+				    i ? "," : "", k->id, (long long)k->created,
+				    i ? "false" : "true");
+		}
+		sbuf_printf(out, "],\"next_rotation\":%lld}",
+			    (long long)(d->ks ? keyset_next_rotation(d->ks) : -1));
+		return;
+	}
+	if (!d->ks) {
+		sbuf_printf(out, "keyset: none (no nts-ke-server configured)\n");
+		return;
+	}
+	sbuf_printf(out, "keyset: %u keys, next rotation in %lld s\n", n,
+		    (long long)(keyset_next_rotation(d->ks) - now_s()));
+	for (unsigned int i = 0; i < n; i++) {
+		const struct keyset_key *k = keyset_key_at(d->ks, i);
+
+		sbuf_printf(out, "  key %08x  age %lld s%s\n", k->id,
+			    (long long)(now_s() - k->created), i ? "" : "  (current)");
+	}
+}
+
+static void render_ke_json(const struct ke_server *k, struct sbuf *out)
+{
+	const struct ke_server_stats *st = ke_server_stats(k);
+
+	sbuf_printf(out, "{\"listen\":");
+	sbuf_json_str(out, ke_server_listen_name(k));
+	sbuf_printf(out, ",\"accepted\":%llu,\"refused_limit\":%llu,\"active\":%u,"
+		    "\"handshakes_ok\":%llu,\"handshakes_failed\":%llu,"
+		    "\"failed\":{\"tls\":%llu,\"alpn\":%llu,\"timeout\":%llu,"
+		    "\"bad_request\":%llu,\"critical\":%llu,\"no_match\":%llu,"
+		    "\"internal\":%llu},\"cookies_issued\":%llu,\"last_key_id\":\"%08x\","
+		    "\"ktls_send\":%llu,\"ktls_recv\":%llu,\"ktls_active\":%s,"
+		    "\"reloads_ok\":%llu,\"reloads_failed\":%llu}",
+		    (unsigned long long)st->accepted, (unsigned long long)st->refused_limit,
+		    st->active, (unsigned long long)st->handshakes_ok,
+		    (unsigned long long)st->handshakes_failed,
+		    (unsigned long long)st->fail_tls, (unsigned long long)st->fail_alpn,
+		    (unsigned long long)st->fail_timeout,
+		    (unsigned long long)st->fail_bad_request,
+		    (unsigned long long)st->fail_critical,
+		    (unsigned long long)st->fail_no_match,
+		    (unsigned long long)st->fail_internal,
+		    (unsigned long long)st->cookies_issued, st->last_key_id,
+		    (unsigned long long)st->ktls_send, (unsigned long long)st->ktls_recv,
+		    st->ktls_send ? "true" : "false",
+		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
+}
+
+static void render_ke_plain(const struct ke_server *k, struct sbuf *out)
+{
+	const struct ke_server_stats *st = ke_server_stats(k);
+
+	sbuf_printf(out, "  %s: %u active, %llu accepted, %llu refused (limit)\n",
+		    ke_server_listen_name(k), st->active, (unsigned long long)st->accepted,
+		    (unsigned long long)st->refused_limit);
+	sbuf_printf(out, "    handshakes: %llu ok, %llu failed (tls %llu, alpn %llu, "
+		    "timeout %llu, bad request %llu, critical %llu, no match %llu, "
+		    "internal %llu)\n",
+		    (unsigned long long)st->handshakes_ok,
+		    (unsigned long long)st->handshakes_failed,
+		    (unsigned long long)st->fail_tls, (unsigned long long)st->fail_alpn,
+		    (unsigned long long)st->fail_timeout,
+		    (unsigned long long)st->fail_bad_request,
+		    (unsigned long long)st->fail_critical,
+		    (unsigned long long)st->fail_no_match,
+		    (unsigned long long)st->fail_internal);
+	sbuf_printf(out, "    cookies issued: %llu (last key %08x)\n",
+		    (unsigned long long)st->cookies_issued, st->last_key_id);
+	sbuf_printf(out, "    kTLS: %s (send offloaded on %llu exchanges, receive on %llu)\n",
+		    st->ktls_send ? "active" : "not active",
+		    (unsigned long long)st->ktls_send, (unsigned long long)st->ktls_recv);
+	sbuf_printf(out, "    certificate reloads: %llu ok, %llu failed\n",
+		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
+}
+
+static void render(void *arg, const char *req, struct sbuf *out)
+{
+	struct daemon *d = arg;
+	int json = strstr(req, "json") != NULL;
+	size_t i;
+
+	if (!strncmp(req, "keys", 4)) {
+		if (json) {
+			sbuf_printf(out, "{");
+			render_keys(d, out, 1);
+			sbuf_printf(out, "}\n");
+		} else {
+			render_keys(d, out, 0);
+		}
+		return;
+	}
+	if (strncmp(req, "status", 6)) {
+		sbuf_printf(out, "error: unknown request\n");
+		return;
+	}
+	if (json) {
+		sbuf_printf(out, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,"
+			    "\"clock_control\":%s,", XNTS_VERSION, (int)getpid(),
+			    (long long)(time(NULL) - d->started), d->no_clock ? "false" : "true");
+		render_keys(d, out, 1);
+		sbuf_printf(out, ",\"nts_ke_servers\":[");
+		for (i = 0; i < d->n_ke; i++) {
+			sbuf_printf(out, "%s", i ? "," : "");
+			render_ke_json(d->ke[i], out);
+		}
+		sbuf_printf(out, "],\"sources\":[");
+		for (i = 0; i < d->n_src; i++) {
+			sbuf_printf(out, "%s", i ? "," : "");
+			source_status_json(&d->src[i], out);
+		}
+		sbuf_printf(out, "]}\n");
+		return;
+	}
+	sbuf_printf(out, "xntsd %s, pid %d, up %lld s, clock control %s\n", XNTS_VERSION,
+		    (int)getpid(), (long long)(time(NULL) - d->started),
+		    d->no_clock ? "off (-x)" : "on");
+	render_keys(d, out, 0);
+	sbuf_printf(out, "nts-ke servers: %zu\n", d->n_ke);
+	for (i = 0; i < d->n_ke; i++)
+		render_ke_plain(d->ke[i], out);
+	sbuf_printf(out, "sources: %zu\n", d->n_src);
+	for (i = 0; i < d->n_src; i++)
+		source_status_plain(&d->src[i], out);
+}
+
+static int setup_keyset(struct daemon *d)
+{
+	struct keyset_config kc;
+
+	keyset_config_default(&kc);
+	kc.rotation_interval = (int64_t)d->cfg.keyset.key_rotation_interval;
+	kc.stale_key_count = d->cfg.keyset.stale_key_count;
+	kc.storage_path = d->cfg.keyset.key_storage_path;
+	d->ks = keyset_new(&kc);
+	if (!d->ks) {
+		log_error("keyset: invalid configuration (stale-key-count at most %d)",
+			  KEYSET_MAX_STALE);
+		return -1;
+	}
+	if (keyset_load(d->ks, now_s()) < 0) {
+		log_error("keyset: %s", keyset_strerror(d->ks));
+		return -1;
+	}
+	log_info("keyset: %u keys, current key id %08x%s%s", keyset_count(d->ks),
+		 keyset_current(d->ks)->id, kc.storage_path ? ", stored in " : "",
+		 kc.storage_path ? kc.storage_path : "");
+	d->rot_op.cb = rotation_done;
+	arm_rotation(d);
+	return 0;
+}
+
+static int setup(struct daemon *d)
+{
+	char err[512];
+	sigset_t mask;
+	size_t i;
+
+	if (loop_init(&d->loop, 1024)) {
+		log_error("io_uring: cannot set up a ring");
+		return -1;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (d->sfd < 0) {
+		log_error("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	d->sig_op.cb = signal_done;
+	arm_signals(d);
+	if (d->cfg.n_nts_ke_servers && setup_keyset(d))
+		return -1;
+	d->ke = calloc(d->cfg.n_nts_ke_servers + 1, sizeof(*d->ke));
+	d->src = calloc(d->cfg.n_sources + 1, sizeof(*d->src));
+	if (!d->ke || !d->src)
+		return -1;
+	for (i = 0; i < d->cfg.n_nts_ke_servers; i++) {
+		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks, err,
+					 sizeof(err));
+		if (!d->ke[i]) {
+			log_error("%s", err);
+			return -1;
+		}
+		d->n_ke++;
+	}
+	for (i = 0; i < d->cfg.n_sources; i++) {
+		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
+			log_error("source %s: %s", d->cfg.sources[i].host, err);
+			return -1;
+		}
+		d->n_src++;
+	}
+	if (d->cfg.observability.observation_path) {
+		d->ctl = ctl_new(&d->loop, d->cfg.observability.observation_path,
+				 (mode_t)d->cfg.observability.observation_permissions, render, d,
+				 err, sizeof(err));
+		if (!d->ctl) {
+			log_error("%s", err);
+			return -1;
+		}
+	}
+	for (i = 0; i < d->n_src; i++)
+		source_start(&d->src[i]);
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	size_t i;
+
+	ctl_free(d->ctl);
+	for (i = 0; i < d->n_ke; i++)
+		ke_server_free(d->ke[i]);
+	for (i = 0; i < d->n_src; i++)
+		source_fini(&d->src[i]);
+	free(d->ke);
+	free(d->src);
+	if (d->loop.ring.ring_fd > 0)
+		loop_exit(&d->loop);
+	keyset_free(d->ks);
+	config_free(&d->cfg);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: xntsd [-c CONFIG] [-x] [-l LEVEL] [-h] [-v]\n"
+		"  -c CONFIG  configuration file (default %s)\n"
+		"  -x         never change any clock\n"
+		"  -l LEVEL   log level: trace, debug, info, warn, error\n", DEFAULT_CONFIG);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon d;
+	enum log_level level;
+	const char *level_arg = NULL;
+	char err[1024];
+	int opt, ret;
+
+	d.config_path = DEFAULT_CONFIG;
+	d.sfd = -1;
+	while ((opt = getopt(argc, argv, "c:xl:hv")) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'x':
+			d.no_clock = 1;
+			break;
+		case 'l':
+			level_arg = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'v':
+			printf("xntsd %s\n", XNTS_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (level_arg && log_parse_level(level_arg, &level)) {
+		fprintf(stderr, "xntsd: unknown log level '%s'\n", level_arg);
+		return 2;
+	}
+	if (config_load(d.config_path, &d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "xntsd: %s\n", err);
+		return 1;
+	}
+	log_threshold = level_arg ? level : (enum log_level)d.cfg.observability.log_level;
+	d.started = time(NULL);
+	log_info("xntsd %s starting, config %s%s", XNTS_VERSION, d.config_path,
+		 d.no_clock ? ", clock control off (-x)" : "");
+	ret = setup(&d) ? 1 : 0;
+	if (!ret)
+		ret = loop_run(&d.loop) ? 1 : 0;
+	teardown(&d);
+	if (d.sfd >= 0)
+		close(d.sfd);
+	log_info("xntsd stopped");
+	return ret;
+}
