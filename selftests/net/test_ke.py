@@ -217,7 +217,8 @@ def t_our_client(wd, pki):
                                   ("done", "failed"), "key exchange")
                 ke = st["sources"][0]["nts_ke"]
                 if ok:
-                    check(ke["state"] == "done" and ke["cookies"] == 8 and
+                    # The first NTP poll may already have spent one cookie.
+                    check(ke["state"] == "done" and ke["cookies"] >= 7 and
                           ke["aead"] == 15, "%s: %r" % (addr, ke))
                 else:
                     check(ke["state"] == "failed" and

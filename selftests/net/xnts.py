@@ -321,3 +321,88 @@ class Chronyd:
                 self.proc.kill()
                 self.proc.wait()
         self.logf.close()
+
+
+# ---- NTP helpers ----
+
+def ntp_request(version=4, mode=3, tx=0x0123456789abcdef, extra=b""):
+    h = bytearray(48)
+    h[0] = (0 << 6) | (version << 3) | mode
+    h[40:48] = struct.pack(">Q", tx)
+    return bytes(h) + extra
+
+
+def ntp_query(port, payload, host="127.0.0.1", timeout=1.0):
+    """One datagram out; the answer, or None if none came."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(payload, (host, port))
+        return s.recv(4096)
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
+
+
+def ntp_fields(d):
+    return {"leap": d[0] >> 6, "version": (d[0] >> 3) & 7, "mode": d[0] & 7,
+            "stratum": d[1], "poll": d[2], "refid": d[12:16],
+            "origin": struct.unpack(">Q", d[24:32])[0],
+            "rx": struct.unpack(">Q", d[32:40])[0],
+            "tx": struct.unpack(">Q", d[40:48])[0]}
+
+
+def ef_list(d):
+    """(type, body) of each extension field after the header."""
+    out, off = [], 48
+    while off + 4 <= len(d):
+        t, n = struct.unpack(">HH", d[off:off + 4])
+        if n < 4 or off + n > len(d):
+            break
+        out.append((t, d[off + 4:off + n]))
+        off += n
+    return out
+
+
+class UdpProxy:
+    """Relays client <-> server datagrams on loopback; `mangle(req, resp)`
+    may return a different response (or None to drop it)."""
+
+    def __init__(self, server_port):
+        import threading
+        self.server = ("127.0.0.1", server_port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.settimeout(0.2)
+        self.mangle = None
+        self.stopped = False
+        self.seen = []
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        up = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        up.settimeout(1.0)
+        while not self.stopped:
+            try:
+                req, client = self.sock.recvfrom(4096)
+            except socket.timeout:
+                continue
+            up.sendto(req, self.server)
+            try:
+                resp = up.recv(4096)
+            except socket.timeout:
+                continue
+            self.seen.append((req, resp))
+            if self.mangle:
+                resp = self.mangle(req, resp)
+            if resp is not None:
+                self.sock.sendto(resp, client)
+
+    def stop(self):
+        self.stopped = True
+        self.thread.join()
+        self.sock.close()

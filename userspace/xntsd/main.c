@@ -4,8 +4,10 @@
  * NTS-KE servers with their keyset, the sources, signals and the control
  * socket. See Documentation/xntsd.8.md.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +22,11 @@
 #include "keyset.h"
 #include "log.h"
 #include "loop.h"
+#include "ntp.h"
+#include "ntp_server.h"
 #include "sbuf.h"
 #include "source.h"
+#include "timestate.h"
 
 #define XNTS_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
@@ -36,6 +41,11 @@ struct daemon {
 	size_t n_ke;
 	struct source *src;
 	size_t n_src;
+	struct ntp_server **ntp;
+	size_t n_ntp;
+	/* Held for writing while the keyset changes; NTP workers read it. */
+	pthread_rwlock_t keys_lock;
+	struct timestate ts;
 	struct ctl *ctl;
 	int sfd;
 	struct signalfd_siginfo si;
@@ -69,7 +79,9 @@ static void rotation_done(struct loop_op *op, int res, unsigned int flags)
 	(void)flags;
 	if (res != -ETIME)
 		return;
+	pthread_rwlock_wrlock(&d->keys_lock);
 	ret = keyset_rotate_if_due(d->ks, now_s());
+	pthread_rwlock_unlock(&d->keys_lock);
 	if (ret > 0)
 		log_info("keyset: rotated, current key id %08x",
 			 keyset_current(d->ks)->id);
@@ -223,6 +235,11 @@ static void render(void *arg, const char *req, struct sbuf *out)
 			sbuf_printf(out, "%s", i ? "," : "");
 			render_ke_json(d->ke[i], out);
 		}
+		sbuf_printf(out, "],\"ntp_servers\":[");
+		for (i = 0; i < d->n_ntp; i++) {
+			sbuf_printf(out, "%s", i ? "," : "");
+			ntp_server_status_json(d->ntp[i], out);
+		}
 		sbuf_printf(out, "],\"sources\":[");
 		for (i = 0; i < d->n_src; i++) {
 			sbuf_printf(out, "%s", i ? "," : "");
@@ -238,6 +255,9 @@ static void render(void *arg, const char *req, struct sbuf *out)
 	sbuf_printf(out, "nts-ke servers: %zu\n", d->n_ke);
 	for (i = 0; i < d->n_ke; i++)
 		render_ke_plain(d->ke[i], out);
+	sbuf_printf(out, "ntp servers: %zu\n", d->n_ntp);
+	for (i = 0; i < d->n_ntp; i++)
+		ntp_server_status_plain(d->ntp[i], out);
 	sbuf_printf(out, "sources: %zu\n", d->n_src);
 	for (i = 0; i < d->n_src; i++)
 		source_status_plain(&d->src[i], out);
@@ -267,6 +287,27 @@ static int setup_keyset(struct daemon *d)
 	d->rot_op.cb = rotation_done;
 	arm_rotation(d);
 	return 0;
+}
+
+/*
+ * Until the clock is disciplined, [synchronization] local-stratum makes this
+ * a local reference: stratum 16 (the default) says "not synchronized".
+ */
+static void publish_local_state(struct daemon *d)
+{
+	const struct config_synchronization *sy = &d->cfg.synchronization;
+	struct ntp_serve_state st = { 0 };
+	struct timespec now;
+	uint32_t refid;
+
+	st.stratum = (uint8_t)sy->local_stratum;
+	st.leap = sy->local_stratum >= 16 ? NTP_LEAP_UNSYNC : NTP_LEAP_NONE;
+	st.precision = timestate_precision();
+	refid = htonl(sy->reference_id_value);
+	memcpy(st.refid, &refid, 4);
+	clock_gettime(CLOCK_REALTIME, &now);
+	st.reference_time = ntp_ts_from_timespec(&now);
+	timestate_publish(&d->ts, &st);
 }
 
 static int setup(struct daemon *d)
@@ -307,6 +348,19 @@ static int setup(struct daemon *d)
 		}
 		d->n_ke++;
 	}
+	publish_local_state(d);
+	d->ntp = calloc(d->cfg.n_servers + 1, sizeof(*d->ntp));
+	if (!d->ntp)
+		return -1;
+	for (i = 0; i < d->cfg.n_servers; i++) {
+		d->ntp[i] = ntp_server_new(&d->cfg.servers[i], d->ks, &d->keys_lock, &d->ts, 0,
+					   err, sizeof(err));
+		if (!d->ntp[i]) {
+			log_error("%s", err);
+			return -1;
+		}
+		d->n_ntp++;
+	}
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
 			log_error("source %s: %s", d->cfg.sources[i].host, err);
@@ -333,6 +387,9 @@ static void teardown(struct daemon *d)
 	size_t i;
 
 	ctl_free(d->ctl);
+	for (i = 0; i < d->n_ntp; i++)
+		ntp_server_free(d->ntp[i]);
+	free(d->ntp);
 	for (i = 0; i < d->n_ke; i++)
 		ke_server_free(d->ke[i]);
 	for (i = 0; i < d->n_src; i++)
@@ -362,6 +419,7 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	d.config_path = DEFAULT_CONFIG;
+	pthread_rwlock_init(&d.keys_lock, NULL);
 	d.sfd = -1;
 	while ((opt = getopt(argc, argv, "c:xl:hv")) != -1) {
 		switch (opt) {

@@ -1,41 +1,103 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * source: one configured time source ([[source]]).
+ * source: one configured time source ([[source]]) and its associations.
  *
- * For mode "nts" it owns the NTS-KE client and the cookie jar: it runs a key
- * exchange at start, keeps the session keys and cookies it got, and runs a
- * new exchange when the jar is empty, after a NAK, or after a failure once
- * the client's backoff allows.
+ * A server source has one association (the first address its name resolves
+ * to), a pool source up to `count`, an nts source one: the NTP server that
+ * its NTS-KE named. Each association polls at 2^poll seconds within the
+ * source's poll-interval-limits, over a connected UDP socket on the loop,
+ * and turns each valid response into a sample (offset, delay, dispersion,
+ * RFC 5905 section 8) from the kernel's receive timestamp.
+ *
+ * NTS (RFC 8915): the source keeps the session keys and a cookie jar. Each
+ * request spends one cookie and asks, with placeholders, for enough new ones
+ * to refill the jar; a response counts only if its Unique Identifier,
+ * authenticator and origin timestamp check out. An empty jar or a NAK starts
+ * a new key exchange; failures back off (ke_client.h).
  */
 #ifndef XNTS_SOURCE_H
 #define XNTS_SOURCE_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "ke_client.h"
 #include "loop.h"
+#include "nts_ntp.h"
+#include "resolve.h"
 #include "sbuf.h"
 
-#define SOURCE_JAR_MAX NTS_KE_MAX_COOKIES
+#define SOURCE_JAR_MAX 8
+#define SOURCE_MAX_ASSOC 16
+
+struct source;
+
+struct sample {
+	double offset;		/* seconds, positive: our clock is behind */
+	double delay;
+	double dispersion;
+	uint8_t stratum;
+	uint8_t leap;
+	uint8_t refid[4];
+	double root_delay, root_dispersion;
+	int64_t when_ns;	/* CLOCK_REALTIME of the receive */
+	int64_t mono_ns;	/* CLOCK_MONOTONIC of the receive */
+};
+
+struct assoc {
+	struct source *src;
+	int fd;
+	int pending;
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	char name[80];
+	struct loop_op send_op;
+	struct loop_op recv_op;
+	struct msghdr msg;
+	struct iovec iov;
+	uint8_t ctrl[256];
+	uint8_t rbuf[2048];
+	uint8_t sbuf[1200];
+	/* the request in flight */
+	int waiting;
+	uint64_t t1;			/* our transmit, NTP 32.32 */
+	uint8_t uid[NTS_NTP_UID_LEN];
+	int poll;
+	unsigned int good_in_row;
+	uint8_t reach;
+	uint64_t sent, received, invalid, naks, kisses, lost;
+	char last_error[128];
+	int have_sample;
+	struct sample last;
+};
 
 struct source {
 	const struct config_source *cfg;
 	struct loop *loop;
-	struct ke_client *ke;
-	struct loop_op retry_op;
-	int retry_armed;
 	int stopping;
-	/* Session from the last successful key exchange. */
+	char name[300];
+	struct loop_op poll_op;
+	int poll_armed;
+	struct resolve_req res;
+	int resolving;
+	int resolved;
+	unsigned int n_assoc;
+	struct assoc assoc[SOURCE_MAX_ASSOC];
+	/* NTS */
+	struct ke_client *ke;
 	int have_session;
 	struct nts_keys keys;
+	struct siv *siv;
 	char ntp_server[NTS_KE_MAX_SERVER_LEN + 1];
 	uint16_t ntp_port;
 	unsigned int jar_n;
 	uint16_t jar_len[SOURCE_JAR_MAX];
-	uint8_t jar[SOURCE_JAR_MAX][NTS_KE_MAX_COOKIE_LEN];
+	uint8_t jar[SOURCE_JAR_MAX][NTS_NTP_MAX_COOKIE_LEN];
 	uint64_t ke_ok, ke_failed;
-	char name[300];
+	/* Called for each new sample (may be NULL). */
+	void (*on_sample)(struct source *s, struct assoc *a, void *arg);
+	void *arg;
 };
 
 int source_init(struct source *s, struct loop *l, const struct config_source *cfg,
@@ -44,5 +106,6 @@ void source_start(struct source *s);
 void source_fini(struct source *s);
 void source_status_json(const struct source *s, struct sbuf *out);
 void source_status_plain(const struct source *s, struct sbuf *out);
+const char *source_mode_name(enum config_source_mode m);
 
 #endif

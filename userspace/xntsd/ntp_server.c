@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <time.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "netaddr.h"
+#include "ntp.h"
+#include "ntp_policy.h"
+#include "ntp_server.h"
+
+#define BUF_SIZE 2048
+#define N_BUFS 256		/* power of two */
+#define N_SEND 128
+#define BGID 1
+#define CTRL_LEN 256
+
+struct send_slot {
+	struct loop_op op;
+	struct worker *w;
+	int busy;
+	struct msghdr msg;
+	struct iovec iov;
+	struct sockaddr_storage addr;
+	uint8_t ctrl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	uint8_t buf[BUF_SIZE];
+};
+
+struct worker {
+	struct ntp_server *srv;
+	pthread_t tid;
+	int started;
+	int fd;
+	int efd;
+	uint64_t ev;
+	struct loop loop;
+	struct loop_op recv_op;
+	struct loop_op stop_op;
+	struct msghdr recv_msg;
+	struct io_uring_buf_ring *br;
+	uint8_t *bufs;
+	struct ntp_serve_ctx ctx;
+	struct send_slot *slots;
+	/* Written by this worker only; read racily for status. */
+	struct ntp_server_stats st;
+};
+
+struct ntp_server {
+	const struct config_server *cfg;
+	struct keyset *ks;
+	pthread_rwlock_t *keys_lock;
+	struct timestate *ts;
+	struct ntp_policy *policy;
+	struct netaddr addr;
+	char name[80];
+	unsigned int n_workers;
+	struct worker *w;
+};
+
+const char *ntp_server_name(const struct ntp_server *s)
+{
+	return s->name;
+}
+
+unsigned int ntp_server_workers(const struct ntp_server *s)
+{
+	return s->n_workers;
+}
+
+static void arm_recv(struct worker *w)
+{
+	struct io_uring_sqe *sqe = loop_sqe(&w->loop, &w->recv_op);
+
+	io_uring_prep_recvmsg_multishot(sqe, w->fd, &w->recv_msg, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = BGID;
+}
+
+static void give_back(struct worker *w, unsigned int bid)
+{
+	io_uring_buf_ring_add(w->br, w->bufs + (size_t)bid * BUF_SIZE, BUF_SIZE, (uint16_t)bid,
+			      io_uring_buf_ring_mask(N_BUFS), 0);
+	io_uring_buf_ring_advance(w->br, 1);
+}
+
+static void send_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct send_slot *s = (struct send_slot *)op;
+
+	(void)flags;
+	if (res < 0)
+		s->w->st.send_errors++;
+	s->busy = 0;
+}
+
+static struct send_slot *free_slot(struct worker *w)
+{
+	for (int i = 0; i < N_SEND; i++)
+		if (!w->slots[i].busy)
+			return &w->slots[i];
+	return NULL;
+}
+
+/* Reply from the address the request was sent to (wildcard listeners). */
+static void set_source(struct send_slot *s, const struct cmsghdr *pkt)
+{
+	struct cmsghdr *c;
+
+	s->msg.msg_control = NULL;
+	s->msg.msg_controllen = 0;
+	if (!pkt)
+		return;
+	s->msg.msg_control = s->ctrl;
+	s->msg.msg_controllen = sizeof(s->ctrl);
+	c = CMSG_FIRSTHDR(&s->msg);
+	if (pkt->cmsg_level == IPPROTO_IP) {
+		struct in_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(pkt), sizeof(pi));
+		pi.ipi_ifindex = 0;
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		s->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		struct in6_pktinfo pi;
+
+		memcpy(&pi, CMSG_DATA(pkt), sizeof(pi));
+		pi.ipi6_ifindex = 0;
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		s->msg.msg_controllen = CMSG_SPACE(sizeof(pi));
+	}
+}
+
+static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned int len)
+{
+	struct ntp_server *srv = w->srv;
+	const struct sockaddr *from = io_uring_recvmsg_name(o);
+	struct cmsghdr *c, *pktinfo = NULL;
+	enum ntp_serve_kiss kiss = NTP_KISS_NONE;
+	struct timespec rx = { 0 };
+	struct ntp_serve_state st;
+	enum ntp_serve_outcome out;
+	struct send_slot *slot;
+	const uint8_t *payload;
+	size_t plen, rlen;
+
+	w->st.received++;
+	if (o->flags & (MSG_TRUNC | MSG_CTRUNC) ||
+	    o->namelen > sizeof(struct sockaddr_storage)) {
+		w->st.truncated++;
+		return;
+	}
+	payload = io_uring_recvmsg_payload(o, &w->recv_msg);
+	plen = io_uring_recvmsg_payload_length(o, (int)len, &w->recv_msg);
+	for (c = io_uring_recvmsg_cmsg_firsthdr(o, &w->recv_msg); c;
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &w->recv_msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+			struct scm_timestamping tss;
+
+			memcpy(&tss, CMSG_DATA(c), sizeof(tss));
+			rx = tss.ts[0];
+		} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) ||
+			   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)) {
+			pktinfo = c;
+		}
+	}
+	if (!rx.tv_sec)
+		clock_gettime(CLOCK_REALTIME, &rx);
+	switch (ntp_policy_check(srv->policy, from, loop_now_ms())) {
+	case NTP_POLICY_ANSWER:
+		break;
+	case NTP_POLICY_RATE:
+		w->st.rate_limited++;
+		kiss = NTP_KISS_RATE;
+		break;
+	case NTP_POLICY_DENY:
+		w->st.denied++;
+		kiss = NTP_KISS_DENY;
+		break;
+	case NTP_POLICY_IGNORE:
+		w->st.ignored++;
+		return;
+	}
+	slot = free_slot(w);
+	if (!slot) {
+		w->st.send_errors++;
+		return;
+	}
+	timestate_read(srv->ts, &st);
+	if (srv->ks)
+		pthread_rwlock_rdlock(srv->keys_lock);
+	out = ntp_serve(&w->ctx, payload, plen, ntp_ts_from_timespec(&rx), &st, kiss,
+			slot->buf, sizeof(slot->buf), &rlen);
+	if (srv->ks)
+		pthread_rwlock_unlock(srv->keys_lock);
+	w->st.outcome[out]++;
+	if (!rlen)
+		return;
+	memcpy(&slot->addr, from, o->namelen);
+	slot->iov.iov_base = slot->buf;
+	slot->iov.iov_len = rlen;
+	slot->msg.msg_name = &slot->addr;
+	slot->msg.msg_namelen = o->namelen;
+	slot->msg.msg_iov = &slot->iov;
+	slot->msg.msg_iovlen = 1;
+	set_source(slot, pktinfo);
+	slot->busy = 1;
+	io_uring_prep_sendmsg(loop_sqe(&w->loop, &slot->op), w->fd, &slot->msg, 0);
+}
+
+static void recv_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct worker *w = (struct worker *)((char *)op - offsetof(struct worker, recv_op));
+	unsigned int bid;
+
+	if (res >= 0 && (flags & IORING_CQE_F_BUFFER)) {
+		struct io_uring_recvmsg_out *o;
+		uint8_t *buf;
+
+		bid = flags >> IORING_CQE_BUFFER_SHIFT;
+		buf = w->bufs + (size_t)bid * BUF_SIZE;
+		o = io_uring_recvmsg_validate(buf, res, &w->recv_msg);
+		if (o)
+			handle(w, o, (unsigned int)res);
+		give_back(w, bid);
+	} else if (res < 0 && res != -ENOBUFS && res != -ECANCELED) {
+		log_warn("ntp server %s: receive: %s", w->srv->name, strerror(-res));
+	}
+	if (!(flags & IORING_CQE_F_MORE) && res != -ECANCELED)
+		arm_recv(w);
+}
+
+static void stop_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct worker *w = (struct worker *)((char *)op - offsetof(struct worker, stop_op));
+
+	(void)res;
+	(void)flags;
+	loop_stop(&w->loop);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct io_uring_cqe *cqe;
+
+	arm_recv(w);
+	loop_read(&w->loop, &w->stop_op, w->efd, &w->ev, sizeof(w->ev));
+	loop_run(&w->loop);
+	/*
+	 * Cancel before close: a ring's teardown is asynchronous and would keep
+	 * the port bound, so a restart would get EADDRINUSE.
+	 */
+	io_uring_prep_cancel_fd(loop_sqe(&w->loop, NULL), w->fd, IORING_ASYNC_CANCEL_ALL);
+	io_uring_submit_and_wait(&w->loop.ring, 1);
+	while (io_uring_peek_cqe(&w->loop.ring, &cqe) == 0)
+		io_uring_cqe_seen(&w->loop.ring, cqe);
+	return NULL;
+}
+
+static int open_socket(struct worker *w, char *err, size_t errlen)
+{
+	struct ntp_server *s = w->srv;
+	int one = 1, zero = 0, tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+	int fam = s->addr.ss.ss_family;
+
+	w->fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (w->fd < 0)
+		goto fail;
+	if (setsockopt(w->fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
+	    setsockopt(w->fd, SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof(tsflags)))
+		goto fail;
+	if (fam == AF_INET6) {
+		setsockopt(w->fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		setsockopt(w->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	}
+	setsockopt(w->fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	if (bind(w->fd, (struct sockaddr *)&s->addr.ss, s->addr.len))
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "ntp server %s: %s", s->name, strerror(errno));
+	return -1;
+}
+
+static int worker_init(struct worker *w, char *err, size_t errlen)
+{
+	struct io_uring_buf_reg reg = { 0 };
+	int ret;
+
+	w->fd = w->efd = -1;
+	w->recv_op.cb = recv_done;
+	w->stop_op.cb = stop_done;
+	if (open_socket(w, err, errlen))
+		return -1;
+	w->efd = eventfd(0, EFD_CLOEXEC);
+	if (w->efd < 0 || loop_init(&w->loop, 512)) {
+		snprintf(err, errlen, "ntp server %s: io_uring setup failed", w->srv->name);
+		return -1;
+	}
+	w->br = mmap(NULL, N_BUFS * sizeof(struct io_uring_buf), PROT_READ | PROT_WRITE,
+		     MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+	w->bufs = malloc((size_t)N_BUFS * BUF_SIZE);
+	w->slots = calloc(N_SEND, sizeof(*w->slots));
+	if (w->br == MAP_FAILED || !w->bufs || !w->slots) {
+		if (w->br == MAP_FAILED)
+			w->br = NULL;
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	reg.ring_addr = (unsigned long)w->br;
+	reg.ring_entries = N_BUFS;
+	reg.bgid = BGID;
+	ret = io_uring_register_buf_ring(&w->loop.ring, &reg, 0);
+	if (ret) {
+		snprintf(err, errlen, "ntp server %s: provided buffers: %s", w->srv->name,
+			 strerror(-ret));
+		return -1;
+	}
+	io_uring_buf_ring_init(w->br);
+	for (unsigned int i = 0; i < N_BUFS; i++)
+		io_uring_buf_ring_add(w->br, w->bufs + (size_t)i * BUF_SIZE, BUF_SIZE,
+				      (uint16_t)i, io_uring_buf_ring_mask(N_BUFS), (int)i);
+	io_uring_buf_ring_advance(w->br, N_BUFS);
+	for (int i = 0; i < N_SEND; i++) {
+		w->slots[i].op.cb = send_done;
+		w->slots[i].w = w;
+	}
+	w->recv_msg.msg_namelen = sizeof(struct sockaddr_storage);
+	w->recv_msg.msg_controllen = CTRL_LEN;
+	if (ntp_serve_ctx_init(&w->ctx, w->srv->ks)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->ctx.versions = w->srv->cfg->accept_ntp_versions;
+	w->ctx.require_nts = w->srv->cfg->require_nts;
+	w->ctx.require_nts_deny = w->srv->cfg->require_nts_action == CONFIG_ACTION_DENY;
+	return 0;
+}
+
+static void worker_fini(struct worker *w)
+{
+	if (w->started) {
+		uint64_t one = 1;
+
+		if (write(w->efd, &one, sizeof(one)) != sizeof(one))
+			log_error("ntp server %s: cannot stop a worker", w->srv->name);
+		pthread_join(w->tid, NULL);
+	}
+	if (w->loop.ring.ring_fd > 0)
+		loop_exit(&w->loop);
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->efd >= 0)
+		close(w->efd);
+	if (w->br)
+		munmap(w->br, N_BUFS * sizeof(struct io_uring_buf));
+	free(w->bufs);
+	free(w->slots);
+	ntp_serve_ctx_fini(&w->ctx);
+}
+
+struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset *ks,
+				  pthread_rwlock_t *keys_lock, struct timestate *ts,
+				  unsigned int workers, char *err, size_t errlen)
+{
+	struct ntp_server *s = calloc(1, sizeof(*s));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cfg = cfg;
+	s->ks = ks;
+	s->keys_lock = keys_lock;
+	s->ts = ts;
+	netaddr_from_config(&cfg->listen, &s->addr);
+	netaddr_format((struct sockaddr *)&s->addr.ss, s->name, sizeof(s->name));
+	s->n_workers = workers ? workers : (unsigned int)(ncpu > 0 ? ncpu : 1);
+	if (s->n_workers > 64)
+		s->n_workers = 64;
+	s->policy = ntp_policy_new(cfg);
+	s->w = calloc(s->n_workers, sizeof(*s->w));
+	if (!s->policy || !s->w) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		s->w[i].srv = s;
+		if (worker_init(&s->w[i], err, errlen))
+			goto fail;
+	}
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		if (pthread_create(&s->w[i].tid, NULL, worker_main, &s->w[i])) {
+			snprintf(err, errlen, "ntp server %s: cannot start a worker", s->name);
+			goto fail;
+		}
+		s->w[i].started = 1;
+	}
+	log_info("ntp server: listening on %s with %u workers%s", s->name, s->n_workers,
+		 ks ? ", NTS" : "");
+	return s;
+fail:
+	ntp_server_free(s);
+	return NULL;
+}
+
+void ntp_server_free(struct ntp_server *s)
+{
+	if (!s)
+		return;
+	for (unsigned int i = 0; s->w && i < s->n_workers; i++)
+		if (s->w[i].srv)
+			worker_fini(&s->w[i]);
+	free(s->w);
+	ntp_policy_free(s->policy);
+	free(s);
+}
+
+void ntp_server_stats(struct ntp_server *s, struct ntp_server_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		/* Racy snapshot of the workers' own counters: good enough for status. */
+		const volatile uint64_t *src = (const volatile uint64_t *)&s->w[i].st;
+		uint64_t *dst = (uint64_t *)out;
+
+		for (size_t k = 0; k < sizeof(*out) / sizeof(uint64_t); k++)
+			dst[k] += src[k];
+	}
+}
+
+void ntp_server_status_json(struct ntp_server *s, struct sbuf *out)
+{
+	struct ntp_server_stats st;
+
+	ntp_server_stats(s, &st);
+	sbuf_printf(out, "{\"listen\":");
+	sbuf_json_str(out, s->name);
+	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,\"rate_limited\":%llu,"
+		    "\"denied\":%llu,\"ignored\":%llu,\"truncated\":%llu,\"send_errors\":%llu",
+		    s->n_workers, (unsigned long long)st.received,
+		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied,
+		    (unsigned long long)st.ignored, (unsigned long long)st.truncated,
+		    (unsigned long long)st.send_errors);
+	for (int i = 0; i < NTP_SERVE_N_OUTCOMES; i++)
+		sbuf_printf(out, ",\"%s\":%llu", ntp_serve_outcome_name(i),
+			    (unsigned long long)st.outcome[i]);
+	sbuf_printf(out, "}");
+}
+
+void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out)
+{
+	struct ntp_server_stats st;
+
+	ntp_server_stats(s, &st);
+	sbuf_printf(out, "  %s: %u workers, %llu received\n", s->name, s->n_workers,
+		    (unsigned long long)st.received);
+	sbuf_printf(out, "    answered: %llu plain, %llu NTS, %llu NAK, %llu kiss "
+		    "(%llu rate, %llu deny)\n",
+		    (unsigned long long)st.outcome[NTP_SERVE_PLAIN],
+		    (unsigned long long)st.outcome[NTP_SERVE_NTS],
+		    (unsigned long long)st.outcome[NTP_SERVE_NAK],
+		    (unsigned long long)st.outcome[NTP_SERVE_KISS],
+		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied);
+	sbuf_printf(out, "    dropped: %llu invalid, %llu malformed NTS, %llu ignored, "
+		    "%llu policy, %llu errors\n",
+		    (unsigned long long)st.outcome[NTP_SERVE_DROP_INVALID],
+		    (unsigned long long)st.outcome[NTP_SERVE_DROP_NTS],
+		    (unsigned long long)st.ignored,
+		    (unsigned long long)st.outcome[NTP_SERVE_DROP_POLICY],
+		    (unsigned long long)(st.outcome[NTP_SERVE_DROP_ERROR] + st.send_errors));
+}
