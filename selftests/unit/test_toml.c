@@ -173,7 +173,7 @@ TEST(literal_and_multiline_strings)
 	EXPECT_STREQ("'That,' she said, 'is still pointless.'", toml_get(r, "k")->str);
 	EXPECT_STREQ("Here are fifteen quotation marks: \"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",
 		     toml_get(r, "l")->str);
-	EXPECT_STREQ("a\r\nb", toml_get(r, "m")->str);
+	EXPECT_STREQ("a\nb", toml_get(r, "m")->str);
 	EXPECT_STREQ("x\"\"", toml_get(r, "n")->str);
 	EXPECT_STREQ("", toml_get(r, "o")->str);
 	toml_free(r);
@@ -338,6 +338,9 @@ static const struct {
 	{ "[fruit]\napple.color = 1\n[fruit.apple]\n",
 	  "t.toml:3:8: 'apple' is already defined at 2:1" },
 	{ "[a.b]\n[a]\nb.c = 1\n", "t.toml:3:1: cannot add keys to 'b' (defined at 1:4)" },
+	{ "[a.b.c]\n[a]\nb.d = 1\n", "t.toml:3:1: cannot add keys to 'b' (defined at 1:4)" },
+	{ "[a.b.c]\nz = 9\n[a]\nb.c.t = 9\n",
+	  "t.toml:4:1: cannot add keys to 'b' (defined at 1:4)" },
 	{ "[a]\n[x]\n[a]\n", "t.toml:3:2: 'a' is already defined at 1:2" },
 	/* inline tables and static arrays are sealed */
 	{ "a = {b = 1}\na.c = 2\n", "t.toml:2:1: cannot add keys to 'a' (defined at 1:1)" },

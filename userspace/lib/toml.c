@@ -451,8 +451,8 @@ static int parse_string(struct parser *p, struct sbuf *b, bool multiline_ok)
 			continue;
 		}
 		if (c == '\r') {
-			/* CRLF (validated) is kept as written. */
-			if (sbuf_put(b, "\r\n", 2))
+			/* CRLF (validated) becomes LF, as TOML lets parsers normalise. */
+			if (sbuf_put(b, "\n", 1))
 				return errf(p, "out of memory");
 			advn(p, 2);
 			continue;
