@@ -182,7 +182,8 @@ TEST(guide_snippet_certbot)
 	check_ke(_metadata,
 		 "[[nts-ke-server]]\n"
 		 "listen = \"[::]:4460\"\n"
-		 "certificate-chain-path = \"/etc/letsencrypt/live/[time.example.com]/fullchain.pem\"\n"
+		 "certificate-chain-path = "
+		 "\"/etc/letsencrypt/live/[time.example.com]/fullchain.pem\"\n"
 		 "private-key-path = \"/etc/letsencrypt/live/[time.example.com]/privkey.pem\"\n",
 		 "/etc/letsencrypt/live/[time.example.com]/fullchain.pem",
 		 "/etc/letsencrypt/live/[time.example.com]/privkey.pem");
@@ -702,7 +703,8 @@ static const struct {
 	  "found table" },
 	{ "server = [1]\n", "ntp.toml:1:11: 'server': expected an array of tables ([[server]]), "
 	  "found an element of type integer" },
-	{ "observability = 1\n", "ntp.toml:1:17: [observability]: expected a table, found integer" },
+	{ "observability = 1\n",
+	  "ntp.toml:1:17: [observability]: expected a table, found integer" },
 	{ "[[xdp]]\n", "ntp.toml:1:3: [xdp]: expected a table, found array of tables" },
 	{ "[xdp]\ninterfaces = \"eth0\"\n",
 	  "ntp.toml:2:14: 'interfaces' in [xdp]: expected an array of interface names, "
@@ -719,7 +721,8 @@ static const struct {
 	  "ntp.toml:2:31: 'single-step-panic-threshold' in [synchronization]: expected a "
 	  "number, \"inf\" or { forward, backward }, found boolean" },
 	{ "[source-defaults]\npoll-interval-limits = 4\n",
-	  "ntp.toml:2:24: [source-defaults] poll-interval-limits: expected a table, found integer" },
+	  "ntp.toml:2:24: [source-defaults] poll-interval-limits: expected a table, "
+	  "found integer" },
 	/* enums */
 	{ "[observability]\nlog-level = \"verbose\"\n",
 	  "ntp.toml:2:13: 'log-level' in [observability]: expected one of \"trace\", \"debug\", "

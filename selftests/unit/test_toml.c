@@ -209,20 +209,23 @@ TEST(keys_bare_quoted_dotted)
 TEST(tables_and_arrays_of_tables)
 {
 	struct toml_node *r = parse(
-		"[table-1]\nkey1 = \"some string\"\n\n[ dog . \"tater.man\" ]\ntype.name = \"pug\"\n"
+		"[table-1]\nkey1 = \"some string\"\n\n"
+		"[ dog . \"tater.man\" ]\ntype.name = \"pug\"\n"
 		"[x.y.z.w]\n[x]\n"
 		"[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n"
 		"[fruit.apple.texture]\nsmooth = true\n"
 		"[[products]]\nname = \"Hammer\"\nsku = 738594937\n\n[[products]]\n\n"
 		"[[products]]\nname = \"Nail\"\n"
 		"[[fruits]]\nname = \"apple\"\n[fruits.physical]\ncolor = \"red\"\n"
-		"[[fruits.varieties]]\nname = \"red delicious\"\n[[fruits.varieties]]\nname = \"granny\"\n"
+		"[[fruits.varieties]]\nname = \"red delicious\"\n"
+		"[[fruits.varieties]]\nname = \"granny\"\n"
 		"[[fruits]]\nname = \"banana\"\n[[fruits.varieties]]\nname = \"plantain\"\n");
-	const struct toml_node *p, *f;
+	const struct toml_node *p, *f, *v;
 
 	ASSERT_NE(NULL, r) TH_LOG("%s", err);
 	EXPECT_STREQ("some string", at(r, "table-1.key1")->str);
-	EXPECT_STREQ("pug", toml_get(toml_get(toml_get(r, "dog"), "tater.man"), "type")->child->str);
+	v = toml_get(toml_get(r, "dog"), "tater.man");
+	EXPECT_STREQ("pug", toml_get(v, "type")->child->str);
 	EXPECT_NE(NULL, at(r, "x.y.z.w"));
 	EXPECT_TRUE(at(r, "fruit.apple.taste.sweet")->b);
 	EXPECT_TRUE(at(r, "fruit.apple.texture.smooth")->b);
@@ -288,7 +291,8 @@ TEST(arrays_and_inline_tables)
 
 TEST(positions_of_keys_and_values)
 {
-	struct toml_node *r = parse("# c\n\n  [srv]\n  listen   =  \"x\"\n\"\xc3\xa9\xc3\xa9\" = 1\n");
+	struct toml_node *r = parse("# c\n\n  [srv]\n  listen   =  \"x\"\n"
+				    "\"\xc3\xa9\xc3\xa9\" = 1\n");
 	const struct toml_node *s, *l;
 
 	ASSERT_NE(NULL, r) TH_LOG("%s", err);
@@ -355,7 +359,8 @@ static const struct {
 	{ "a = []\n[a.b]\n",
 	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as a static array)" },
 	{ "[[a]]\n[a]\n", "t.toml:2:2: 'a' is already defined at 1:3" },
-	{ "a = 1\n[a.b]\n", "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as an integer)" },
+	{ "a = 1\n[a.b]\n",
+	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as an integer)" },
 	{ "a = 'x'\n[[a]]\n",
 	  "t.toml:2:3: 'a' is already defined at 1:1 as a string, not an array of tables" },
 	{ "[a]\n[[a]]\n",

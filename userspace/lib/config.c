@@ -874,7 +874,9 @@ static int fn_obs_colors(struct ctx *c, const struct toml_node *v, const char *s
 
 static int fn_obs_listen(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
 {
-	return fn_listen(c, v, sect, &((struct config_observability *)base)->metrics_exporter_listen);
+	struct config_observability *o = base;
+
+	return fn_listen(c, v, sect, &o->metrics_exporter_listen);
 }
 
 static const struct field observability_fields[] = {
