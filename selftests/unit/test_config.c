@@ -710,7 +710,10 @@ static const struct {
 	  "ntp.toml:2:14: 'interfaces' in [xdp]: expected an array of interface names, "
 	  "found string" },
 	{ "[xdp]\ninterfaces = [1]\n",
-	  "ntp.toml:2:15: 'value' in [xdp]: expected a string, found integer" },
+	  "ntp.toml:2:15: 'interfaces' in [xdp]: expected an array of strings, found an "
+	  "element of type integer" },
+	{ "[xdp]\ninterfaces = [\"\"]\n",
+	  "ntp.toml:2:15: 'interfaces' in [xdp]: \"\" is not a valid interface name" },
 	{ "[[server]]\nlisten = \"[::]:123\"\nallowlist = [\"10.0.0.0/8\"]\n",
 	  "ntp.toml:3:13: 'allowlist' in [[server]]: expected a table { filter, action }, "
 	  "found array" },
@@ -836,7 +839,8 @@ static const struct {
 	  "string without NUL" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = [\"a\", 1]\n",
-	  "ntp.toml:5:45: 'value' in [[nts-ke-server]]: expected a string, found integer" },
+	  "ntp.toml:5:45: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: expected "
+	  "an array of strings, found an element of type integer" },
 	/* synchronization */
 	{ "[synchronization]\nlocal-stratum = 0\n",
 	  "ntp.toml:2:17: 'local-stratum' in [synchronization]: 0 is out of range 1..16" },
