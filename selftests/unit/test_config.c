@@ -182,7 +182,8 @@ TEST(guide_snippet_certbot)
 	check_ke(_metadata,
 		 "[[nts-ke-server]]\n"
 		 "listen = \"[::]:4460\"\n"
-		 "certificate-chain-path = \"/etc/letsencrypt/live/[time.example.com]/fullchain.pem\"\n"
+		 "certificate-chain-path = "
+		 "\"/etc/letsencrypt/live/[time.example.com]/fullchain.pem\"\n"
 		 "private-key-path = \"/etc/letsencrypt/live/[time.example.com]/privkey.pem\"\n",
 		 "/etc/letsencrypt/live/[time.example.com]/fullchain.pem",
 		 "/etc/letsencrypt/live/[time.example.com]/privkey.pem");
@@ -702,13 +703,17 @@ static const struct {
 	  "found table" },
 	{ "server = [1]\n", "ntp.toml:1:11: 'server': expected an array of tables ([[server]]), "
 	  "found an element of type integer" },
-	{ "observability = 1\n", "ntp.toml:1:17: [observability]: expected a table, found integer" },
+	{ "observability = 1\n",
+	  "ntp.toml:1:17: [observability]: expected a table, found integer" },
 	{ "[[xdp]]\n", "ntp.toml:1:3: [xdp]: expected a table, found array of tables" },
 	{ "[xdp]\ninterfaces = \"eth0\"\n",
 	  "ntp.toml:2:14: 'interfaces' in [xdp]: expected an array of interface names, "
 	  "found string" },
 	{ "[xdp]\ninterfaces = [1]\n",
-	  "ntp.toml:2:15: 'value' in [xdp]: expected a string, found integer" },
+	  "ntp.toml:2:15: 'interfaces' in [xdp]: expected an array of strings, found an "
+	  "element of type integer" },
+	{ "[xdp]\ninterfaces = [\"\"]\n",
+	  "ntp.toml:2:15: 'interfaces' in [xdp]: \"\" is not a valid interface name" },
 	{ "[[server]]\nlisten = \"[::]:123\"\nallowlist = [\"10.0.0.0/8\"]\n",
 	  "ntp.toml:3:13: 'allowlist' in [[server]]: expected a table { filter, action }, "
 	  "found array" },
@@ -719,7 +724,8 @@ static const struct {
 	  "ntp.toml:2:31: 'single-step-panic-threshold' in [synchronization]: expected a "
 	  "number, \"inf\" or { forward, backward }, found boolean" },
 	{ "[source-defaults]\npoll-interval-limits = 4\n",
-	  "ntp.toml:2:24: [source-defaults] poll-interval-limits: expected a table, found integer" },
+	  "ntp.toml:2:24: [source-defaults] poll-interval-limits: expected a table, "
+	  "found integer" },
 	/* enums */
 	{ "[observability]\nlog-level = \"verbose\"\n",
 	  "ntp.toml:2:13: 'log-level' in [observability]: expected one of \"trace\", \"debug\", "
@@ -833,7 +839,8 @@ static const struct {
 	  "string without NUL" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = [\"a\", 1]\n",
-	  "ntp.toml:5:45: 'value' in [[nts-ke-server]]: expected a string, found integer" },
+	  "ntp.toml:5:45: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: expected "
+	  "an array of strings, found an element of type integer" },
 	/* synchronization */
 	{ "[synchronization]\nlocal-stratum = 0\n",
 	  "ntp.toml:2:17: 'local-stratum' in [synchronization]: 0 is out of range 1..16" },

@@ -173,7 +173,7 @@ TEST(literal_and_multiline_strings)
 	EXPECT_STREQ("'That,' she said, 'is still pointless.'", toml_get(r, "k")->str);
 	EXPECT_STREQ("Here are fifteen quotation marks: \"\"\"\"\"\"\"\"\"\"\"\"\"\"\"",
 		     toml_get(r, "l")->str);
-	EXPECT_STREQ("a\r\nb", toml_get(r, "m")->str);
+	EXPECT_STREQ("a\nb", toml_get(r, "m")->str);
 	EXPECT_STREQ("x\"\"", toml_get(r, "n")->str);
 	EXPECT_STREQ("", toml_get(r, "o")->str);
 	toml_free(r);
@@ -209,20 +209,23 @@ TEST(keys_bare_quoted_dotted)
 TEST(tables_and_arrays_of_tables)
 {
 	struct toml_node *r = parse(
-		"[table-1]\nkey1 = \"some string\"\n\n[ dog . \"tater.man\" ]\ntype.name = \"pug\"\n"
+		"[table-1]\nkey1 = \"some string\"\n\n"
+		"[ dog . \"tater.man\" ]\ntype.name = \"pug\"\n"
 		"[x.y.z.w]\n[x]\n"
 		"[fruit]\napple.color = \"red\"\napple.taste.sweet = true\n"
 		"[fruit.apple.texture]\nsmooth = true\n"
 		"[[products]]\nname = \"Hammer\"\nsku = 738594937\n\n[[products]]\n\n"
 		"[[products]]\nname = \"Nail\"\n"
 		"[[fruits]]\nname = \"apple\"\n[fruits.physical]\ncolor = \"red\"\n"
-		"[[fruits.varieties]]\nname = \"red delicious\"\n[[fruits.varieties]]\nname = \"granny\"\n"
+		"[[fruits.varieties]]\nname = \"red delicious\"\n"
+		"[[fruits.varieties]]\nname = \"granny\"\n"
 		"[[fruits]]\nname = \"banana\"\n[[fruits.varieties]]\nname = \"plantain\"\n");
-	const struct toml_node *p, *f;
+	const struct toml_node *p, *f, *v;
 
 	ASSERT_NE(NULL, r) TH_LOG("%s", err);
 	EXPECT_STREQ("some string", at(r, "table-1.key1")->str);
-	EXPECT_STREQ("pug", toml_get(toml_get(toml_get(r, "dog"), "tater.man"), "type")->child->str);
+	v = toml_get(toml_get(r, "dog"), "tater.man");
+	EXPECT_STREQ("pug", toml_get(v, "type")->child->str);
 	EXPECT_NE(NULL, at(r, "x.y.z.w"));
 	EXPECT_TRUE(at(r, "fruit.apple.taste.sweet")->b);
 	EXPECT_TRUE(at(r, "fruit.apple.texture.smooth")->b);
@@ -288,7 +291,8 @@ TEST(arrays_and_inline_tables)
 
 TEST(positions_of_keys_and_values)
 {
-	struct toml_node *r = parse("# c\n\n  [srv]\n  listen   =  \"x\"\n\"\xc3\xa9\xc3\xa9\" = 1\n");
+	struct toml_node *r = parse("# c\n\n  [srv]\n  listen   =  \"x\"\n"
+				    "\"\xc3\xa9\xc3\xa9\" = 1\n");
 	const struct toml_node *s, *l;
 
 	ASSERT_NE(NULL, r) TH_LOG("%s", err);
@@ -338,20 +342,27 @@ static const struct {
 	{ "[fruit]\napple.color = 1\n[fruit.apple]\n",
 	  "t.toml:3:8: 'apple' is already defined at 2:1" },
 	{ "[a.b]\n[a]\nb.c = 1\n", "t.toml:3:1: cannot add keys to 'b' (defined at 1:4)" },
+	{ "[a.b.c]\n[a]\nb.d = 1\n", "t.toml:3:1: cannot add keys to 'b' (defined at 1:4)" },
+	{ "[a.b.c]\nz = 9\n[a]\nb.c.t = 9\n",
+	  "t.toml:4:1: cannot add keys to 'b' (defined at 1:4)" },
 	{ "[a]\n[x]\n[a]\n", "t.toml:3:2: 'a' is already defined at 1:2" },
 	/* inline tables and static arrays are sealed */
 	{ "a = {b = 1}\na.c = 2\n", "t.toml:2:1: cannot add keys to 'a' (defined at 1:1)" },
 	{ "a = {b = 1}\n[a]\n", "t.toml:2:2: 'a' is already defined at 1:1" },
 	{ "a = {b = 1}\n[a.c]\n",
-	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as a inline table)" },
+	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as an inline table)" },
 	{ "a = {b = {c = 1}}\n[a.b.d]\n",
-	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as a inline table)" },
+	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as an inline table)" },
 	{ "a = {b = {}, b.c = 1}\n", "t.toml:1:14: cannot add keys to 'b' (defined at 1:6)" },
 	{ "a = [1]\n[[a]]\n",
 	  "t.toml:2:3: 'a' is already defined at 1:1 as a static array, not an array of tables" },
 	{ "a = []\n[a.b]\n",
-	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as a array)" },
+	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as a static array)" },
 	{ "[[a]]\n[a]\n", "t.toml:2:2: 'a' is already defined at 1:3" },
+	{ "a = 1\n[a.b]\n",
+	  "t.toml:2:2: cannot add a table into 'a' (defined at 1:1 as an integer)" },
+	{ "a = 'x'\n[[a]]\n",
+	  "t.toml:2:3: 'a' is already defined at 1:1 as a string, not an array of tables" },
 	{ "[a]\n[[a]]\n",
 	  "t.toml:2:3: 'a' is already defined at 1:2 as a table, not an array of tables" },
 	{ "a = {x = 1, x = 2}\n", "t.toml:1:13: duplicate key 'x' (first defined at 1:6)" },

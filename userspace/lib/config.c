@@ -874,7 +874,9 @@ static int fn_obs_colors(struct ctx *c, const struct toml_node *v, const char *s
 
 static int fn_obs_listen(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
 {
-	return fn_listen(c, v, sect, &((struct config_observability *)base)->metrics_exporter_listen);
+	struct config_observability *o = base;
+
+	return fn_listen(c, v, sect, &o->metrics_exporter_listen);
 }
 
 static const struct field observability_fields[] = {
@@ -934,6 +936,9 @@ static int fn_ke_tokens(struct ctx *c, const struct toml_node *v, const char *se
 	if (!k->pool_tokens)
 		return fail_val(c, v, "out of memory");
 	for (e = v->child; e; e = e->next) {
+		if (e->type != TOML_STRING)
+			return fail_val(c, e, "'%s' in %s: expected an array of strings, found an "
+					"element of type %s", v->key, sect, found(e));
 		if (dup_str(c, e, sect, &k->pool_tokens[k->n_pool_tokens]))
 			return -1;
 		k->n_pool_tokens++;
@@ -1107,9 +1112,11 @@ static int fn_xdp_ifaces(struct ctx *c, const struct toml_node *v, const char *s
 		const char *s;
 		size_t k;
 
-		if (get_cstr(c, e, sect, &s))
-			return -1;
-		if (e->len >= CONFIG_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
+		if (e->type != TOML_STRING)
+			return fail_val(c, e, "'interfaces' in %s: expected an array of strings, "
+					"found an element of type %s", sect, found(e));
+		s = e->str;
+		if (!e->len || strlen(s) != e->len || e->len >= CONFIG_IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
 			goto bad;
 		for (k = 0; s[k]; k++)
 			if (s[k] == '/' || s[k] == ':' || (unsigned char)s[k] <= ' ' ||

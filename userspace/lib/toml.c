@@ -451,8 +451,8 @@ static int parse_string(struct parser *p, struct sbuf *b, bool multiline_ok)
 			continue;
 		}
 		if (c == '\r') {
-			/* CRLF (validated) is kept as written. */
-			if (sbuf_put(b, "\r\n", 2))
+			/* CRLF (validated) becomes LF, as TOML lets parsers normalise. */
+			if (sbuf_put(b, "\n", 1))
 				return errf(p, "out of memory");
 			advn(p, 2);
 			continue;
@@ -932,6 +932,20 @@ fail:
 	return -1;
 }
 
+/* What a node is, with its article, for error messages. */
+static const char *what_is(const struct toml_node *n)
+{
+	switch (n->type) {
+	case TOML_TABLE: return n->flags & TOML_F_INLINE ? "an inline table" : "a table";
+	case TOML_ARRAY: return n->flags & TOML_F_AOT ? "an array of tables" : "a static array";
+	case TOML_STRING: return "a string";
+	case TOML_INT: return "an integer";
+	case TOML_FLOAT: return "a float";
+	case TOML_BOOL: return "a boolean";
+	}
+	return "a value";
+}
+
 /* [a.b.c] or [[a.b.c]]: returns the table that following keys go into. */
 static struct toml_node *parse_header(struct parser *p, struct toml_node *root)
 {
@@ -959,10 +973,8 @@ static struct toml_node *parse_header(struct parser *p, struct toml_node *root)
 			c = c->last;
 		} else if (c->type != TOML_TABLE || (c->flags & TOML_F_INLINE)) {
 			errf_at(p, k.part[i].line, k.part[i].col,
-				"cannot add a table into '%s' (defined at %u:%u as a %s)",
-				k.part[i].s, c->key_line, c->key_col,
-				c->flags & TOML_F_INLINE && c->type == TOML_TABLE ? "inline table" :
-				toml_type_name(c->type));
+				"cannot add a table into '%s' (defined at %u:%u as %s)",
+				k.part[i].s, c->key_line, c->key_col, what_is(c));
 			goto fail;
 		}
 		t = c;
@@ -977,9 +989,8 @@ static struct toml_node *parse_header(struct parser *p, struct toml_node *root)
 				goto fail;
 		} else if (c->type != TOML_ARRAY || !(c->flags & TOML_F_AOT)) {
 			errf_at(p, k.part[i].line, k.part[i].col,
-				"'%s' is already defined at %u:%u as a %s, not an array of tables",
-				k.part[i].s, c->key_line, c->key_col,
-				c->type == TOML_ARRAY ? "static array" : toml_type_name(c->type));
+				"'%s' is already defined at %u:%u as %s, not an array of tables",
+				k.part[i].s, c->key_line, c->key_col, what_is(c));
 			goto fail;
 		}
 		e = node_new(p, TOML_TABLE, hl, hc);

@@ -13,6 +13,12 @@
  * - Date and time values (offset date-time, local date-time, local date,
  *   local time) are rejected with a "not supported" error; nothing in the
  *   xnts configuration uses them.
+ * - Newlines inside multi-line strings are returned as LF, also when the
+ *   file uses CRLF. A UTF-8 byte order mark at the start is skipped.
+ * - Dotted keys (a.b = 1) extend only tables that dotted keys created in the
+ *   same table; tables implied by a [header] (a.b in [a.b.c]) cannot be
+ *   extended by dotted keys later. TOML 1.0 leaves this case ambiguous
+ *   (toml-lang/toml#771, #846); we take the strict reading.
  * - Every node records the line:column of its value and, if it is a table
  *   entry, of its key, so that later layers can point at what they reject.
  * - Strings are NUL terminated and also carry their length; a string may hold
