@@ -47,7 +47,7 @@ TEST_PROGS := $(UNIT_BINS:%=unit:%)
 ALL := $(LIB) $(UNIT_BINS)
 
 .SECONDARY:
-.PHONY: all all-targets check check-unit fuzz clean
+.PHONY: all all-targets check fuzz clean deps demo
 all: all-targets
 
 include $(sort $(wildcard userspace/*/build.mk tools/build.mk bpf/build.mk selftests/*/suite.mk))
@@ -75,11 +75,21 @@ $(BUILD)/selftests/unit/%: $(BUILD)/obj/selftests/unit/%.o $(TEST_HELPER_OBJS) $
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-check: all
+# The README's two commands: each installs what it needs first.
+deps:
+	tools/install-deps
+
+demo: deps
+	$(MAKE) all
+	XNTS_BUILD=$(abspath $(BUILD)) tools/demo
+
+check: deps
+	$(MAKE) all
 	XNTS_BUILD=$(abspath $(BUILD)) selftests/run_tests.sh $(TEST_PROGS)
 
-check-unit: $(UNIT_BINS)
-	selftests/run_tests.sh $(UNIT_BINS:%=unit:%)
+# One suite only: make check-unit, check-bpf, check-net, check-vm.
+check-%: all-targets
+	XNTS_BUILD=$(abspath $(BUILD)) selftests/run_tests.sh $(filter $*:%,$(TEST_PROGS))
 
 # Each harness runs for FUZZ_SECONDS from its seed corpus, built with clang's
 # libFuzzer plus ASan/UBSan. A crash leaves its reproducer in build/fuzz/.

@@ -406,6 +406,41 @@ static void settle_done(struct loop_op *op, int res, unsigned int flags)
 	arm_inotify(s);
 }
 
+static int name_is(const char *path, const char *name, int real)
+{
+	char buf[PATH_MAX];
+
+	if (real) {
+		if (!realpath(path, buf))
+			return 0;
+	} else {
+		snprintf(buf, sizeof(buf), "%s", path);
+	}
+	return !strcmp(basename(buf), name);
+}
+
+/*
+ * Other files in the same directories (a key storage file, say) change too;
+ * only events that name the chain, the key or their targets matter.
+ */
+static int relevant(struct ke_server *s, int len)
+{
+	const char *p = s->ibuf, *end = s->ibuf + len;
+
+	while (p + sizeof(struct inotify_event) <= end) {
+		const struct inotify_event *ev = (const struct inotify_event *)p;
+
+		if (!ev->len || ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_Q_OVERFLOW))
+			return 1;
+		for (int real = 0; real < 2; real++)
+			if (name_is(s->cfg->certificate_chain_path, ev->name, real) ||
+			    name_is(s->cfg->private_key_path, ev->name, real))
+				return 1;
+		p += sizeof(struct inotify_event) + ev->len;
+	}
+	return 0;
+}
+
 static void inotify_done(struct loop_op *op, int res, unsigned int flags)
 {
 	struct ke_server *s = (struct ke_server *)((char *)op -
@@ -416,6 +451,10 @@ static void inotify_done(struct loop_op *op, int res, unsigned int flags)
 		return;
 	if (res < 0) {
 		log_warn("nts-ke %s: inotify: %s", s->name, strerror(-res));
+		return;
+	}
+	if (!relevant(s, res)) {
+		arm_inotify(s);
 		return;
 	}
 	if (!s->settle_armed) {
