@@ -83,7 +83,18 @@ int siv_aead(const struct siv *siv)
 
 int siv_set_key(struct siv *siv, const uint8_t *key, size_t key_len)
 {
+	char cipher[] = "AES-128-CBC";
+	OSSL_PARAM params[2];
+
+	siv->have_key = 0;
 	if (key_len != siv->key_len)
+		return -1;
+	if (siv->aead == SIV_AEAD_CMAC_512)
+		memcpy(cipher, "AES-256-CBC", sizeof(cipher));
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER, cipher, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* S2V's key is the first half (RFC 5297 section 2.6). */
+	if (!EVP_MAC_init(siv->cmac, key, key_len / 2, params))
 		return -1;
 	memcpy(siv->key, key, key_len);
 	siv->have_key = 1;
@@ -125,18 +136,12 @@ static void dbl(uint8_t b[16])
 	b[15] = (uint8_t)(b[15] << 1 ^ (carry ? 0x87 : 0));
 }
 
+/* The MAC context is keyed once in siv_set_key(); re-init keeps that key. */
 static int cmac(struct siv *siv, const uint8_t *in, size_t len, uint8_t out[16])
 {
-	char cipher[] = "AES-128-CBC";
-	OSSL_PARAM params[2];
 	size_t outl;
 
-	if (siv->aead == SIV_AEAD_CMAC_512)
-		memcpy(cipher, "AES-256-CBC", sizeof(cipher));
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_CIPHER,
-						     cipher, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(siv->cmac, siv->key, siv->key_len / 2, params) ||
+	if (!EVP_MAC_init(siv->cmac, NULL, 0, NULL) ||
 	    !EVP_MAC_update(siv->cmac, in, len) ||
 	    !EVP_MAC_final(siv->cmac, out, &outl, 16) || outl != 16)
 		return -1;
