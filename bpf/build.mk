@@ -30,8 +30,8 @@ XDP_BENCH := $(BUILD)/tools/xdp_bench
 $(BUILD)/obj/tools/xdp_bench.o: CPPFLAGS += -I$(BPF_OUT) -Ibpf
 $(BUILD)/obj/tools/xdp_bench.o: $(BPF_OUT)/xnts.skel.h
 
-$(XDP_BENCH): $(BUILD)/obj/tools/xdp_bench.o
+$(XDP_BENCH): $(BUILD)/obj/tools/xdp_bench.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BPF_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BPF_LIBS) $(LIBS)
 
 ALL += $(BPF_OBJS) $(BPF_SKELS) $(XDP_BENCH)
