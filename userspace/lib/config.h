@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * config: the xnts configuration (ntpd-rs's ntp.toml schema plus the xnts
+ * extensions) mapped from a TOML tree onto struct xnts_config.
+ *
+ * Contract:
+ * - config_parse()/config_load() fill cfg completely: every key not written
+ *   in the file gets its documented default (Documentation/configuration.md).
+ *   On failure they return -1, cfg holds nothing that needs freeing, and err
+ *   holds "FILE:LINE:COL: message" naming the offending key or value.
+ * - Unknown keys and tables are errors, as are values of the wrong type or
+ *   out of range. Features xnts does not implement (source modes nts-pool,
+ *   sock and pps; NTPv5) are rejected with a "not supported" message.
+ * - No name resolution happens here: a source address keeps its host name
+ *   as text; listen addresses must be IP literals.
+ * - Durations are integers in the unit their key names (seconds or ms).
+ * - config_free() releases what a successful parse allocated; it may be
+ *   called on a zeroed struct and twice.
+ */
+#ifndef XNTS_CONFIG_H
+#define XNTS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_NTS_KE_PORT 4460
+#define CONFIG_NTP_PORT 123
+#define CONFIG_PIN_LEN 32	/* SHA-256 */
+#define CONFIG_IFNAME_MAX 16	/* IFNAMSIZ, including the NUL */
+
+/* An IP address with port; family is AF_INET or AF_INET6. */
+struct config_addr {
+	int family;
+	uint8_t addr[16];	/* network order; 4 bytes used for AF_INET */
+	uint16_t port;		/* host order */
+};
+
+struct config_subnet {
+	int family;
+	uint8_t addr[16];	/* host bits beyond prefix are cleared */
+	uint8_t prefix;
+};
+
+enum config_filter_action {
+	CONFIG_ACTION_IGNORE,	/* drop silently */
+	CONFIG_ACTION_DENY,	/* answer with a DENY kiss-o'-death */
+};
+
+struct config_filter {
+	bool set;
+	enum config_filter_action action;
+	struct config_subnet *subnets;
+	size_t n_subnets;
+};
+
+/* Step limits in seconds; INFINITY means no limit in that direction. */
+struct config_threshold {
+	double forward, backward;
+};
+
+struct config_poll_limits {
+	int min, max;		/* log2 seconds */
+};
+
+enum config_source_mode {
+	CONFIG_SOURCE_SERVER,
+	CONFIG_SOURCE_POOL,
+	CONFIG_SOURCE_NTS,
+};
+
+struct config_source {
+	enum config_source_mode mode;
+	char *host;		/* name or IP literal without brackets */
+	uint16_t port;		/* 4460 for nts, 123 otherwise, unless given */
+	char *certificate_authority;	/* nts: extra CA file, or NULL */
+	unsigned int count;	/* pool: how many servers, default 4 */
+	bool enable_srv_resolution;
+	struct config_subnet *ignore;	/* pool: addresses never used */
+	size_t n_ignore;
+	bool has_precision, has_accuracy;
+	double precision, accuracy;	/* seconds (standard deviations) */
+	struct config_poll_limits poll_limits;
+	int initial_poll;
+	int ntp_version;	/* 4, or 0 for "auto" */
+	bool has_pin;		/* xnts extension: certificate-pin */
+	uint8_t pin[CONFIG_PIN_LEN];	/* SHA-256 of the server's SPKI DER */
+	unsigned int line;	/* where its [[source]] header is */
+};
+
+struct config_server {
+	struct config_addr listen;
+	uint64_t rate_limiting_cache_size;
+	uint64_t rate_limiting_cutoff_ms;
+	struct config_filter allowlist, denylist;
+	bool require_nts;
+	enum config_filter_action require_nts_action;
+	unsigned int accept_ntp_versions;	/* bit v set: NTPv<v> accepted */
+};
+
+enum config_log_level {
+	CONFIG_LOG_TRACE,
+	CONFIG_LOG_DEBUG,
+	CONFIG_LOG_INFO,
+	CONFIG_LOG_WARN,
+	CONFIG_LOG_ERROR,
+};
+
+struct config_observability {
+	enum config_log_level log_level;
+	char *log_path;
+	char *log_path_metrics_exporter;
+	int ansi_colors;	/* -1 unset (decide by terminal), 0, 1 */
+	char *observation_path;
+	unsigned int observation_permissions;
+	struct config_addr metrics_exporter_listen;
+};
+
+struct config_keyset {
+	unsigned int stale_key_count;
+	uint64_t key_rotation_interval;	/* seconds */
+	char *key_storage_path;
+};
+
+struct config_nts_ke_server {
+	struct config_addr listen;
+	char *certificate_chain_path;
+	char *private_key_path;
+	uint64_t key_exchange_timeout_ms;
+	unsigned int concurrent_connections;
+	unsigned int longlived_connections;
+	uint16_t ntp_port;	/* 0: not sent to clients */
+	char *ntp_server;	/* NULL: not sent to clients */
+	unsigned int accept_ntp_versions;	/* bit mask as in config_server */
+	char **pool_tokens;	/* accepted-pool-authentication-tokens */
+	size_t n_pool_tokens;
+};
+
+struct config_algorithm {
+	double precision_low_probability;
+	double precision_high_probability;
+	unsigned int precision_hysteresis;
+	double precision_minimum_weight;
+	double poll_interval_low_weight;
+	double poll_interval_high_weight;
+	unsigned int poll_interval_hysteresis;
+	double poll_interval_step_threshold;
+	double delay_outlier_threshold;
+	double initial_wander;
+	double initial_frequency_uncertainty;
+	double maximum_source_uncertainty;
+	double range_statistical_weight;
+	double range_delay_weight;
+	double steer_offset_threshold;
+	double steer_offset_leftover;
+	double steer_frequency_threshold;
+	double steer_frequency_leftover;
+	double step_threshold;
+	double slew_maximum_frequency_offset;
+	double slew_minimum_duration;
+	double maximum_frequency_steer;
+	bool ignore_server_dispersion;
+	double meddling_threshold;
+};
+
+struct config_synchronization {
+	unsigned int minimum_agreeing_sources;
+	struct config_threshold single_step_panic_threshold;
+	struct config_threshold startup_step_panic_threshold;
+	bool has_accumulated_step_panic_threshold;
+	double accumulated_step_panic_threshold;
+	bool warn_on_jump;
+	unsigned int local_stratum;
+	char reference_id[5];		/* as written, NUL terminated */
+	uint32_t reference_id_value;	/* the four bytes, big endian */
+	struct config_algorithm algorithm;
+};
+
+enum config_xdp_mode {
+	CONFIG_XDP_OFF,
+	CONFIG_XDP_NATIVE,
+	CONFIG_XDP_GENERIC,
+};
+
+enum config_xdp_stale {
+	CONFIG_XDP_STALE_UNSYNC,	/* answer with leap indicator 3 */
+	CONFIG_XDP_STALE_PASS,		/* hand requests to the daemon */
+};
+
+/* xnts extension: the XDP fast path. */
+struct config_xdp {
+	char (*interfaces)[CONFIG_IFNAME_MAX];
+	size_t n_interfaces;
+	enum config_xdp_mode mode;
+	uint64_t heartbeat_timeout_ms;
+	enum config_xdp_stale stale_action;
+	bool keep_serving_on_exit;
+};
+
+struct xnts_config {
+	struct config_poll_limits default_poll_limits;	/* [source-defaults] */
+	int default_initial_poll;
+	struct config_source *sources;
+	size_t n_sources;
+	struct config_server *servers;
+	size_t n_servers;
+	struct config_observability observability;
+	struct config_keyset keyset;
+	struct config_nts_ke_server *nts_ke_servers;
+	size_t n_nts_ke_servers;
+	struct config_synchronization synchronization;
+	struct config_xdp xdp;
+};
+
+int config_parse(const char *name, const char *buf, size_t len, struct xnts_config *cfg,
+		 char *err, size_t errlen);
+int config_load(const char *path, struct xnts_config *cfg, char *err, size_t errlen);
+void config_free(struct xnts_config *cfg);
+/* cfg with every default, nothing allocated. */
+void config_defaults(struct xnts_config *cfg);
+
+/* Parsers for single values, shared with the tools: 0 on success, -1 if invalid. */
+int config_parse_sockaddr(const char *s, struct config_addr *out);
+int config_parse_subnet(const char *s, struct config_subnet *out);
+int config_parse_pin(const char *s, uint8_t pin[CONFIG_PIN_LEN]);
+
+#endif
