@@ -17,6 +17,8 @@
 
 /* Below this a measurement's standard deviation is not believed. */
 #define JITTER_FLOOR 1e-7
+/* Innovations beyond this many standard deviations are taken as offset jumps. */
+#define JUMP_SIGMAS 5.0
 
 struct source {
 	struct filter f;
@@ -63,7 +65,7 @@ struct discipline {
 	int leap_serve;
 
 	double root_delay, root_dispersion;
-	unsigned long n_samples, n_updates, n_steps, n_spikes;
+	unsigned long n_samples, n_updates, n_steps, n_spikes, n_jumps;
 	double last_step, acc_steps;
 	const char *error;
 };
@@ -195,7 +197,21 @@ static bool within(const struct config_threshold *th, double offset)
 
 static void kalman_update(struct discipline *d, double z, double r)
 {
-	double s = d->p00 + r, k0 = d->p00 / s, k1 = d->p01 / s, y = z - d->theta;
+	double y = z - d->theta, s, k0, k1;
+
+	/*
+	 * An innovation far outside what the model expects is a jump of the
+	 * offset (the clock or the path changed), not evidence about the
+	 * frequency: widen the offset variance so the jump lands in theta
+	 * instead of bending phi.
+	 */
+	if (y * y > JUMP_SIGMAS * JUMP_SIGMAS * (d->p00 + r)) {
+		d->p00 += y * y;
+		d->n_jumps++;
+	}
+	s = d->p00 + r;
+	k0 = d->p00 / s;
+	k1 = d->p01 / s;
 
 	d->theta += k0 * y;
 	d->phi += k1 * y;
@@ -348,28 +364,16 @@ static int go_unsync(struct discipline *d)
 	return ev;
 }
 
-int discipline_update(struct discipline *d, double now)
+/*
+ * Candidates from every live source, projected to now, then intersection
+ * and combining. Marks the truechimers. res->peer is a source index here.
+ * Returns the number of truechimers (0: not enough agree).
+ */
+static unsigned int select_sources(struct discipline *d, double now, struct sel_result *res)
 {
 	const struct config_algorithm *a = &d->cfg.algorithm;
 	struct sel_candidate c[SEL_MAX];
-	struct sel_result res;
 	unsigned int nc = 0, min_agree;
-	double z, r, poll;
-	const struct source *pp;
-	int ev = 0, ret;
-
-	if (!isfinite(now) || (!isnan(d->t) && now < d->t))
-		return -EINVAL;
-	advance(d, now);
-	d->n_updates++;
-	if (d->mode == DISCIPLINE_PANIC)
-		return 0;
-	if (d->slew_end <= now) {
-		d->slew_end = INFINITY;
-		ret = set_freq(d, d->phi);
-		if (ret)
-			return ret;
-	}
 
 	for (unsigned int i = 0; i < d->n; i++) {
 		struct source *p = &d->src[i];
@@ -392,16 +396,43 @@ int discipline_update(struct discipline *d, double now)
 	}
 	d->n_cand = nc;
 	min_agree = d->cfg.minimum_agreeing_sources ? d->cfg.minimum_agreeing_sources : 1;
-	d->n_true = sel_select(c, nc, min_agree, d->peer, &res);
-	if (!d->n_true) {
+	d->n_true = sel_select(c, nc, min_agree, d->peer, res);
+	if (!d->n_true)
+		return 0;
+	for (unsigned int i = 0; i < nc; i++)
+		d->src[c[i].id].truechimer = c[i].truechimer;
+	res->peer = c[res->peer].id;
+	return d->n_true;
+}
+
+int discipline_update(struct discipline *d, double now)
+{
+	const struct config_algorithm *a = &d->cfg.algorithm;
+	struct sel_result res;
+	double z, r, poll;
+	const struct source *pp;
+	int ev = 0, ret;
+
+	if (!isfinite(now) || (!isnan(d->t) && now < d->t))
+		return -EINVAL;
+	advance(d, now);
+	d->n_updates++;
+	if (d->mode == DISCIPLINE_PANIC)
+		return 0;
+	if (d->slew_end <= now) {
+		d->slew_end = INFINITY;
+		ret = set_freq(d, d->phi);
+		if (ret)
+			return ret;
+	}
+
+	if (!select_sources(d, now, &res)) {
 		ret = go_unsync(d);
 		if (ret < 0)
 			return ret;
 		return ret | update_leap(d, false);
 	}
-	for (unsigned int i = 0; i < nc; i++)
-		d->src[c[i].id].truechimer = c[i].truechimer;
-	d->peer = c[res.peer].id;
+	d->peer = res.peer;
 	pp = &d->src[d->peer];
 	poll = pp->poll;
 	d->root_delay = pp->root_delay + pp->f.delay;
@@ -443,7 +474,23 @@ int discipline_update(struct discipline *d, double now)
 		d->n_spikes++;
 		if (d->spike_count < DISCIPLINE_STEP_CONFIRM || now - d->spike_start < 2 * poll)
 			goto out;
+		/*
+		 * Samples from before the offset appeared describe the old
+		 * clock: drop them and measure again from the rest.
+		 */
+		for (unsigned int i = 0; i < d->n; i++)
+			filter_drop_before(&d->src[i].f, d->spike_start);
+		if (!select_sources(d, now, &res)) {
+			ret = go_unsync(d);
+			if (ret < 0)
+				return ret;
+			return ret | update_leap(d, false);
+		}
+		d->peer = res.peer;
+		z = res.offset;
 		d->spike_count = 0;
+		if (fabs(z) <= a->step_threshold)
+			goto out;
 		if (!within(&d->cfg.single_step_panic_threshold, z))
 			return panic(d, "step beyond single-step-panic-threshold");
 		if (d->cfg.has_accumulated_step_panic_threshold &&
@@ -515,6 +562,7 @@ void discipline_get_status(const struct discipline *d, struct discipline_status 
 	st->n_updates = d->n_updates;
 	st->n_steps = d->n_steps;
 	st->n_spikes = d->n_spikes;
+	st->n_jumps = d->n_jumps;
 	st->last_step = d->last_step;
 	st->accumulated_steps = d->acc_steps;
 	st->error = d->error;

@@ -98,7 +98,9 @@ struct discipline_status {
 	int64_t leap_time;	/* Unix time of a pending leap, 0 if none */
 	int leap_armed;		/* what the clock was told (enum ntp_leap) */
 	unsigned int n_candidates, n_truechimers;
-	unsigned long n_samples, n_updates, n_steps, n_spikes;
+	unsigned long n_samples, n_updates, n_steps;
+	unsigned long n_spikes;		/* updates held back as too far to slew */
+	unsigned long n_jumps;		/* innovations taken as offset jumps */
 	double last_step;	/* s, the last step made */
 	double accumulated_steps;	/* s, |steps| after the startup one */
 	const char *error;	/* why PANIC, else NULL */

@@ -28,6 +28,10 @@
  *   change gets through).
  * - filter_shift() moves all stored offsets and the output by -step seconds,
  *   for when the clock was stepped by +step.
+ * - filter_drop_before() forgets the samples taken before t (they belong to
+ *   a clock that was stepped since) and recomputes the output from the rest
+ *   without the newer-than-last and spike rules; with none left there is no
+ *   output.
  * - No allocation, no global state.
  */
 #ifndef XNTS_FILTER_H
@@ -60,5 +64,6 @@ void filter_init(struct filter *f);
 int filter_add(struct filter *f, double offset, double delay, double dispersion, double now,
 	       double spike_window);
 void filter_shift(struct filter *f, double step);
+void filter_drop_before(struct filter *f, double t);
 
 #endif
