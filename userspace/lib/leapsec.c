@@ -128,8 +128,8 @@ static int check_hash(struct parse *p, const uint32_t want[HASH_WORDS])
 	return 0;
 }
 
-int leapsec_parse(const char *buf, size_t len, struct leapsec_table *t, char *err,
-		  size_t errlen)
+static int parse_table(const char *buf, size_t len, struct leapsec_table *t, char *err,
+		       size_t errlen)
 {
 	struct parse p = { .err = err, .errlen = errlen };
 	const char *s = buf, *end = buf + len;
@@ -211,6 +211,16 @@ int leapsec_parse(const char *buf, size_t len, struct leapsec_table *t, char *er
 	t->expires = expires;
 	t->has_hash = have_hash;
 	return 0;
+}
+
+int leapsec_parse(const char *buf, size_t len, struct leapsec_table *t, char *err,
+		  size_t errlen)
+{
+	int r = parse_table(buf, len, t, err, errlen);
+
+	if (r)
+		memset(t, 0, sizeof(*t));
+	return r;
 }
 
 int leapsec_load(const char *path, struct leapsec_table *t, char *err, size_t errlen)

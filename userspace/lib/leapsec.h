@@ -46,7 +46,7 @@ struct leapsec_table {
 	bool has_hash;		/* a "#h" line was present (and matched) */
 };
 
-/* 0 on success; -1 with a "line N: message" in err. */
+/* 0 on success; -1 with a "line N: message" in err and t zeroed. */
 int leapsec_parse(const char *buf, size_t len, struct leapsec_table *t, char *err,
 		  size_t errlen);
 int leapsec_load(const char *path, struct leapsec_table *t, char *err, size_t errlen);
