@@ -339,11 +339,11 @@ static void run(struct __test_metadata *_metadata, const struct scenario *sc,
 	res->sd = n_sq ? sqrt(fmax(res->rms * res->rms - res->mean * res->mean, 0)) : NAN;
 	res->freq_err = fabs(res->st.frequency + res->clk.e * 1e6);
 	res->steps = res->clk.steps;
-	printf("# scenario %s: converge=%.0fs rms=%.1fus mean=%.1fus sd=%.1fus max=%.1fus freq_err=%.3fppm "
-	       "max_freq_err=%.3fppm steps=%u mode=%s peer=%d stratum=%u\n",
-	       sc->name, res->converge, res->rms * 1e6, res->mean * 1e6, res->sd * 1e6, res->max_abs * 1e6, res->freq_err,
-	       res->max_freq_err, res->steps, discipline_mode_name(res->st.mode), res->st.peer,
-	       res->st.stratum);
+	printf("# scenario %s: converge=%.0fs rms=%.1fus mean=%.1fus sd=%.1fus max=%.1fus "
+	       "freq_err=%.3fppm max_freq_err=%.3fppm steps=%u mode=%s peer=%d stratum=%u\n",
+	       sc->name, res->converge, res->rms * 1e6, res->mean * 1e6, res->sd * 1e6,
+	       res->max_abs * 1e6, res->freq_err, res->max_freq_err, res->steps,
+	       discipline_mode_name(res->st.mode), res->st.peer, res->st.stratum);
 	fflush(stdout);
 	EXPECT_EQ(0, res->clk.bad_calls);
 	discipline_free(d);
@@ -354,7 +354,8 @@ static void check_normal(struct __test_metadata *_metadata, const struct scenari
 			 const struct result *r)
 {
 	/*
-	 * Bounds: about twice the worst figure seen over the seeds. The mean
+	 * Bounds: margin over the worst figures seen over the seeds (converge
+	 * 84 s, rms 87 us, sd 53 us, max 203 us, freq err 0.17 ppm). The mean
 	 * is the path asymmetry (+100/-60/+40 us per source) no NTP client can
 	 * see; sd is what the discipline itself adds.
 	 */
@@ -758,7 +759,16 @@ TEST(api_refuses)
 	EXPECT_EQ(0, clk.steps);
 	EXPECT_EQ(0, clk.freq_sets);
 	EXPECT_STREQ("startup", discipline_mode_name(st.mode));
+	/* a reset source has nothing left to offer */
+	discipline_source_reset(d, 0);
+	discipline_source_reset(d, 99);	/* out of range: ignored */
+	EXPECT_LE(0, discipline_update(d, 13));
+	discipline_get_status(d, &st);
+	EXPECT_EQ(0, st.n_candidates);
+	discipline_set_leapsec(d, NULL);
+	EXPECT_EQ(INFINITY, discipline_next_update(d));
 	discipline_free(d);
+	discipline_free(NULL);
 }
 
 TEST_HARNESS_MAIN

@@ -520,7 +520,8 @@ int discipline_update(struct discipline *d, double now)
 	if (ret)
 		return ret;
 	if (d->ops->set_sync)
-		d->ops->set_sync(d->ctx, true, sqrt(d->p00), d->root_delay / 2 + d->root_dispersion);
+		d->ops->set_sync(d->ctx, true, sqrt(d->p00),
+				 d->root_delay / 2 + d->root_dispersion);
 out:
 	if (d->mode == DISCIPLINE_FREE || d->mode == DISCIPLINE_STARTUP)
 		return ev | update_leap(d, false);
