@@ -59,6 +59,7 @@ struct sim_clock {
 	int64_t epoch;		/* Unix time (UTC) at t = 0 */
 	uint64_t rng;
 	unsigned int steps, freq_sets, leap_calls, bad_calls;
+	unsigned int fail_steps;	/* make this many step() calls fail */
 	double stepped;
 	int leap, tai;
 	bool synced;
@@ -97,6 +98,10 @@ static int sim_step(void *ctx, double s)
 {
 	struct sim_clock *c = ctx;
 
+	if (c->fail_steps) {
+		c->fail_steps--;
+		return -EIO;
+	}
 	if (getenv("SIM_DEBUG"))
 		fprintf(stderr, "# step at %.1f by %.6f (off %.6f)\n", c->t, s, c->off);
 	c->off += s;
@@ -769,6 +774,41 @@ TEST(api_refuses)
 	EXPECT_EQ(INFINITY, discipline_next_update(d));
 	discipline_free(d);
 	discipline_free(NULL);
+}
+
+/* A step the clock refuses is reported and retried; nothing else moves. */
+TEST(api_step_failure)
+{
+	struct xnts_config cfg;
+	struct sim_clock clk = { .fail_steps = 1, .off = -0.5 };
+	struct discipline_sample s = { 0.5, 10e-3, 1e-6, 0, 0, 2, 0, 16 };
+	struct discipline_status st;
+	struct discipline *d;
+	double t = 0;
+
+	config_defaults(&cfg);
+	d = discipline_new(&cfg.synchronization, &sim_ops, &clk, 3);
+	ASSERT_NE(NULL, d);
+	for (unsigned int i = 0; i < 3; i++)
+		EXPECT_EQ(1, discipline_add_sample(d, i, &s, t += 1));
+	EXPECT_EQ(-EIO, discipline_update(d, t));
+	discipline_get_status(d, &st);
+	EXPECT_EQ(DISCIPLINE_STARTUP, st.mode);
+	EXPECT_EQ(0, st.n_steps);
+	EXPECT_EQ(0, clk.freq_sets);
+	EXPECT_FALSE(clk.synced);
+	t += 16;
+	for (unsigned int i = 0; i < 3; i++)
+		discipline_add_sample(d, i, &s, t += 1);
+	EXPECT_EQ(DISCIPLINE_EV_STEP | DISCIPLINE_EV_JUMP_WARN | DISCIPLINE_EV_SYNC,
+		  discipline_update(d, t) & ~DISCIPLINE_EV_LEAP);
+	discipline_get_status(d, &st);
+	EXPECT_EQ(DISCIPLINE_STEP, st.mode);
+	EXPECT_EQ(1, st.n_steps);
+	EXPECT_LT(fabs(clk.off), 1e-9);
+	EXPECT_TRUE(clk.synced);
+	EXPECT_EQ(3, st.stratum);
+	discipline_free(d);
 }
 
 TEST_HARNESS_MAIN

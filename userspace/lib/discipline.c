@@ -77,8 +77,8 @@ struct discipline *discipline_new(const struct config_synchronization *cfg,
 	struct discipline *d;
 	double f0 = 0;
 
-	if (!cfg || !ops || !n_sources || n_sources > DISCIPLINE_MAX_SOURCES ||
-	    n_sources > SEL_MAX)
+	if (!cfg || !ops || !ops->now || !ops->set_frequency || !ops->step || !ops->set_leap ||
+	    !n_sources || n_sources > DISCIPLINE_MAX_SOURCES || n_sources > SEL_MAX)
 		return NULL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -254,7 +254,7 @@ static int update_leap(struct discipline *d, bool synced)
 	int64_t unix_now, when = 0;
 	int pending = NTP_LEAP_NONE, armed = NTP_LEAP_NONE, tai = 0, ev = 0;
 
-	if (!d->ops->now || d->ops->now(d->ctx, &ts))
+	if (d->ops->now(d->ctx, &ts))
 		return 0;
 	unix_now = ts.tv_sec;
 	if (d->has_leapsec)
@@ -447,7 +447,8 @@ int discipline_update(struct discipline *d, double now)
 	d->jitter = res.jitter;
 
 	if (d->mode == DISCIPLINE_STARTUP) {
-		d->mode = DISCIPLINE_SLEW;
+		enum discipline_mode next = DISCIPLINE_SLEW;
+
 		if (fabs(z) > a->step_threshold) {
 			if (!within(&d->cfg.startup_step_panic_threshold, z))
 				return panic(d, "startup step beyond startup-step-panic-threshold");
@@ -455,11 +456,13 @@ int discipline_update(struct discipline *d, double now)
 			if (ret)
 				return ret;
 			z = 0;
-			d->mode = DISCIPLINE_STEP;
+			next = DISCIPLINE_STEP;
 			ev |= DISCIPLINE_EV_STEP;
 			if (d->cfg.warn_on_jump)
 				ev |= DISCIPLINE_EV_JUMP_WARN;
 		}
+		/* Only now, after a step that worked, does the model start. */
+		d->mode = next;
 		d->kf_init = true;
 		d->theta = z;
 		d->p00 = r;

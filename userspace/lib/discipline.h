@@ -38,6 +38,9 @@
  * - The frequency asked of the clock never exceeds maximum-frequency-steer
  *   nor CLOCK_MAX_FREQ_PPM in magnitude.
  * - Source indices are 0..n_sources-1, fixed at creation.
+ * - A clock operation that fails leaves the discipline as if it had not
+ *   been tried (a failed startup step stays in DISCIPLINE_STARTUP and is
+ *   retried with the next measurement); update returns its -errno.
  */
 #ifndef XNTS_DISCIPLINE_H
 #define XNTS_DISCIPLINE_H
@@ -109,8 +112,10 @@ struct discipline_status {
 struct discipline;
 
 /*
- * cfg is copied. ops and clock_ctx must outlive the discipline. NULL on bad
- * arguments (n_sources 0 or > DISCIPLINE_MAX_SOURCES) or no memory.
+ * cfg is copied. ops and clock_ctx must outlive the discipline; ops must
+ * have now, set_frequency, step and set_leap (get_frequency and set_sync
+ * may be NULL). NULL on bad arguments (n_sources 0 or
+ * > DISCIPLINE_MAX_SOURCES) or no memory.
  */
 struct discipline *discipline_new(const struct config_synchronization *cfg,
 				  const struct clock_ops *ops, void *clock_ctx,
