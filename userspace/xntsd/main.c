@@ -26,6 +26,7 @@
 #include "ntp_server.h"
 #include "sbuf.h"
 #include "source.h"
+#include "sync.h"
 #include "timestate.h"
 
 #define XNTS_VERSION "0.1"
@@ -46,6 +47,7 @@ struct daemon {
 	/* Held for writing while the keyset changes; NTP workers read it. */
 	pthread_rwlock_t keys_lock;
 	struct timestate ts;
+	struct sync *sync;
 	struct ctl *ctl;
 	int sfd;
 	struct signalfd_siginfo si;
@@ -136,10 +138,8 @@ static void render_keys(struct daemon *d, struct sbuf *out, int json)
 			    (long long)(d->ks ? keyset_next_rotation(d->ks) : -1));
 		return;
 	}
-	if (!d->ks) {
-		sbuf_printf(out, "keyset: none (no nts-ke-server configured)\n");
-		return;
-	}
+	if (!d->ks)
+		return;	/* a client has none */
 	sbuf_printf(out, "keyset: %u keys, next rotation in %lld s\n", n,
 		    (long long)(keyset_next_rotation(d->ks) - now_s()));
 	for (unsigned int i = 0; i < n; i++) {
@@ -230,6 +230,10 @@ static void render(void *arg, const char *req, struct sbuf *out)
 			    "\"clock_control\":%s,", XNTS_VERSION, (int)getpid(),
 			    (long long)(time(NULL) - d->started), d->no_clock ? "false" : "true");
 		render_keys(d, out, 1);
+		if (d->sync) {
+			sbuf_printf(out, ",");
+			sync_status_json(d->sync, out);
+		}
 		sbuf_printf(out, ",\"nts_ke_servers\":[");
 		for (i = 0; i < d->n_ke; i++) {
 			sbuf_printf(out, "%s", i ? "," : "");
@@ -251,6 +255,8 @@ static void render(void *arg, const char *req, struct sbuf *out)
 	sbuf_printf(out, "xntsd %s, pid %d, up %lld s, clock control %s\n", XNTS_VERSION,
 		    (int)getpid(), (long long)(time(NULL) - d->started),
 		    d->no_clock ? "off (-x)" : "on");
+	if (d->sync)
+		sync_status_plain(d->sync, out);
 	render_keys(d, out, 0);
 	sbuf_printf(out, "nts-ke servers: %zu\n", d->n_ke);
 	for (i = 0; i < d->n_ke; i++)
@@ -287,27 +293,6 @@ static int setup_keyset(struct daemon *d)
 	d->rot_op.cb = rotation_done;
 	arm_rotation(d);
 	return 0;
-}
-
-/*
- * Until the clock is disciplined, [synchronization] local-stratum makes this
- * a local reference: stratum 16 (the default) says "not synchronized".
- */
-static void publish_local_state(struct daemon *d)
-{
-	const struct config_synchronization *sy = &d->cfg.synchronization;
-	struct ntp_serve_state st = { 0 };
-	struct timespec now;
-	uint32_t refid;
-
-	st.stratum = (uint8_t)sy->local_stratum;
-	st.leap = sy->local_stratum >= 16 ? NTP_LEAP_UNSYNC : NTP_LEAP_NONE;
-	st.precision = timestate_precision();
-	refid = htonl(sy->reference_id_value);
-	memcpy(st.refid, &refid, 4);
-	clock_gettime(CLOCK_REALTIME, &now);
-	st.reference_time = ntp_ts_from_timespec(&now);
-	timestate_publish(&d->ts, &st);
 }
 
 static int setup(struct daemon *d)
@@ -348,7 +333,11 @@ static int setup(struct daemon *d)
 		}
 		d->n_ke++;
 	}
-	publish_local_state(d);
+	d->sync = sync_new(&d->loop, &d->cfg, d->no_clock, &d->ts, err, sizeof(err));
+	if (!d->sync) {
+		log_error("%s", err);
+		return -1;
+	}
 	d->ntp = calloc(d->cfg.n_servers + 1, sizeof(*d->ntp));
 	if (!d->ntp)
 		return -1;
@@ -366,6 +355,7 @@ static int setup(struct daemon *d)
 			log_error("source %s: %s", d->cfg.sources[i].host, err);
 			return -1;
 		}
+		sync_attach(d->sync, &d->src[i]);
 		d->n_src++;
 	}
 	if (d->cfg.observability.observation_path) {
@@ -398,6 +388,7 @@ static void teardown(struct daemon *d)
 	free(d->src);
 	if (d->loop.ring.ring_fd > 0)
 		loop_exit(&d->loop);
+	sync_free(d->sync);
 	keyset_free(d->ks);
 	config_free(&d->cfg);
 }

@@ -95,6 +95,7 @@ struct source {
 	uint16_t jar_len[SOURCE_JAR_MAX];
 	uint8_t jar[SOURCE_JAR_MAX][NTS_NTP_MAX_COOKIE_LEN];
 	uint64_t ke_ok, ke_failed;
+	unsigned int sync_base;	/* first discipline index of its associations */
 	/* Called for each new sample (may be NULL). */
 	void (*on_sample)(struct source *s, struct assoc *a, void *arg);
 	void *arg;
