@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xntsd: the xnts daemon. Wires the configuration to the event loop: the
- * NTS-KE servers with their keyset, the sources, signals and the control
- * socket. See Documentation/xntsd.8.md.
+ * NTS-KE servers with their keyset, the XDP fast path, the sources, signals
+ * and the control socket. See Documentation/xntsd.8.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "sbuf.h"
 #include "source.h"
+#include "xdp_ctl.h"
 
 #define XNTS_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
@@ -37,6 +38,7 @@ struct daemon {
 	struct source *src;
 	size_t n_src;
 	struct ctl *ctl;
+	struct xdp_ctl *xdp;
 	int sfd;
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
@@ -223,7 +225,9 @@ static void render(void *arg, const char *req, struct sbuf *out)
 			sbuf_printf(out, "%s", i ? "," : "");
 			render_ke_json(d->ke[i], out);
 		}
-		sbuf_printf(out, "],\"sources\":[");
+		sbuf_printf(out, "],\"xdp\":");
+		xdp_ctl_status_json(d->xdp, out);
+		sbuf_printf(out, ",\"sources\":[");
 		for (i = 0; i < d->n_src; i++) {
 			sbuf_printf(out, "%s", i ? "," : "");
 			source_status_json(&d->src[i], out);
@@ -238,6 +242,7 @@ static void render(void *arg, const char *req, struct sbuf *out)
 	sbuf_printf(out, "nts-ke servers: %zu\n", d->n_ke);
 	for (i = 0; i < d->n_ke; i++)
 		render_ke_plain(d->ke[i], out);
+	xdp_ctl_status_plain(d->xdp, out);
 	sbuf_printf(out, "sources: %zu\n", d->n_src);
 	for (i = 0; i < d->n_src; i++)
 		source_status_plain(&d->src[i], out);
@@ -307,6 +312,8 @@ static int setup(struct daemon *d)
 		}
 		d->n_ke++;
 	}
+	/* Never fatal: without XDP the userspace path serves. */
+	d->xdp = xdp_ctl_new(&d->loop, &d->cfg);
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
 			log_error("source %s: %s", d->cfg.sources[i].host, err);
@@ -333,6 +340,7 @@ static void teardown(struct daemon *d)
 	size_t i;
 
 	ctl_free(d->ctl);
+	xdp_ctl_free(d->xdp);
 	for (i = 0; i < d->n_ke; i++)
 		ke_server_free(d->ke[i]);
 	for (i = 0; i < d->n_src; i++)
