@@ -804,16 +804,19 @@ static void netlink_ready(struct loop_op *op, int res, unsigned int flags)
 {
 	struct xdp_ctl *x = (struct xdp_ctl *)((char *)op - offsetof(struct xdp_ctl, nl_op));
 	int i, r = 0, resync = 0;
+	struct nl_cb *cb;
 	size_t k;
 
 	(void)flags;
 	if (res == -ECANCELED)
 		return;
-	for (i = 0; i < NL_MAX_BATCH; i++) {
-		r = nl_recvmsgs_report(x->nl, nl_socket_get_cb(x->nl));
+	cb = nl_socket_get_cb(x->nl);	/* a new reference */
+	for (i = 0; cb && i < NL_MAX_BATCH; i++) {
+		r = nl_recvmsgs_report(x->nl, cb);
 		if (r <= 0)
 			break;
 	}
+	nl_cb_put(cb);
 	/* Lost events (socket overrun) or an error: look at every interface. */
 	if (r < 0 && r != -NLE_AGAIN) {
 		log_debug("xdp: netlink: %s; rechecking all interfaces", nl_geterror(r));
