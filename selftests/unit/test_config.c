@@ -504,7 +504,7 @@ TEST(load_from_file)
 	close(fd);
 	EXPECT_EQ(-1, config_load(path, &c, err, sizeof(err)));
 	EXPECT_EQ(0, strncmp(err, path, strlen(path)));
-	EXPECT_STREQ(":109:1: unknown key 'bogus' in [xdp]", err + strlen(path));
+	EXPECT_STREQ(":110:1: unknown key 'bogus' in [xdp]", err + strlen(path));
 	ASSERT_EQ(0, truncate(path, (off_t)n));
 	ASSERT_EQ(0, config_load(path, &c, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(3, c.n_sources);
