@@ -380,6 +380,48 @@ def t_restart_keeps_serving(wd):
         net.close()
 
 
+def t_upgrade_swaps_program(wd):
+    net = Net("upgrade")
+    d = None
+    p = None
+    try:
+        d = start(wd, net, "u1", conf(net, extra="keep-serving-on-exit = true\n"))
+        x1 = xdp(d)
+        p = Prober(net)
+        p.start()
+        time.sleep(0.2)
+        check(d.stop() == 0, "clean exit")
+        d = None
+        # A different rate-limiter size changes xnts_rate's shape: the pinned
+        # maps cannot be reused, so a new program with new maps replaces the
+        # old one in the pinned link, atomically.
+        c2 = conf(net).replace('listen = "0.0.0.0:123"\n',
+                               'listen = "0.0.0.0:123"\nrate-limiting-cache-size = 1000\n')
+        d = start(wd, net, "u2", c2)
+        x2 = xdp(d)
+        time.sleep(0.2)
+        res = p.stop()
+        p = None
+        check(len(res) > 10 and all(r == (0, 2) for r in res),
+              "every probe answered in sync: %r" % res)
+        check(not x2["maps_reused"] and not x2["prog_reused"] and
+              x2["prog_id"] != x1["prog_id"], "new maps and program: %r" % x2)
+        i1, i2 = x1["interfaces"][0], x2["interfaces"][0]
+        check(i2["link_reused"] and i2["link_id"] == i1["link_id"] and i2["attaches"] == 0,
+              "the pinned link was kept: %r" % i2)
+        check(net.xdp_on_server() == (x2["prog_id"], "xdp"), "the link runs the new program")
+        check("do not match this program" in d.logtext(), "replacement logged")
+        check(d.stop() == 0, "clean exit")
+        d = None
+        check(net.xdp_on_server() is None, "detached")
+    finally:
+        if p:
+            p.stop()
+        if d:
+            d.stop()
+        net.close()
+
+
 def kill(d):
     d.proc.kill()
     d.proc.wait()
@@ -502,7 +544,8 @@ def t_policy(wd):
 
 def main():
     tests = [t_native_answers, t_generic_unsynchronised, t_attach_failures,
-             t_chronyd_client, t_restart_keeps_serving, t_sigkill_unsync, t_sigkill_pass,
+             t_chronyd_client, t_restart_keeps_serving, t_upgrade_swaps_program,
+             t_sigkill_unsync, t_sigkill_pass,
              t_interface_recreated, t_policy]
     k = Ktap(len(tests))
     if os.geteuid() != 0 or not os.path.exists(BPF_OBJ):

@@ -391,12 +391,12 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 
 	if (mkdir_pin(x->pin) || statfs(x->pin, &sfs)) {
 		fmt(x->error, sizeof(x->error), "pin directory %s: %s", x->pin,
-			 strerror(errno));
+		    strerror(errno));
 		return -1;
 	}
 	if ((unsigned long)sfs.f_type != BPF_FS_MAGIC) {
 		fmt(x->error, sizeof(x->error), "pin directory %s is not on a bpf filesystem",
-			 x->pin);
+		    x->pin);
 		return -1;
 	}
 	path_of(x, p, sizeof(p), "maps", NULL);
@@ -413,7 +413,7 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 	x->skel = xnts__open();
 	if (!x->skel) {
 		fmt(x->error, sizeof(x->error), "cannot open the BPF object: %s",
-			 strerror(errno));
+		    strerror(errno));
 		return -1;
 	}
 	/* The rate limiter remembers as many clients as the largest cache asks. */
@@ -427,7 +427,7 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 		m = bpf_object__find_map_by_name(x->skel->obj, map_names[i]);
 		if (!m) {
 			fmt(x->error, sizeof(x->error), "BPF object lacks map %s",
-				 map_names[i]);
+			    map_names[i]);
 			return -1;
 		}
 		path_of(x, p, sizeof(p), "maps", map_names[i]);
@@ -457,7 +457,7 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 	err = xnts__load(x->skel);
 	if (err) {
 		fmt(x->error, sizeof(x->error), "cannot load the XDP program: %s",
-			 strerror(-err));
+		    strerror(-err));
 		return -1;
 	}
 	adopt_program(x);
@@ -571,14 +571,14 @@ static void configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 	}
 	if (left)
 		fmt(x->cfg_note, sizeof(x->cfg_note), "%zu [[server]] table(s) left to "
-			 "userspace (require-nts, a different policy, or more than %d ports)",
-			 left, XNTS_MAX_PORTS);
+		    "userspace (require-nts, a different policy, or more than %d ports)",
+		    left, XNTS_MAX_PORTS);
 	if (ref) {
 		if (lpm_fill(x, "xnts_allow4", "xnts_allow6", &ref->allowlist) ||
 		    lpm_fill(x, "xnts_deny4", "xnts_deny6", &ref->denylist)) {
 			/* A partial list would answer clients the policy refuses. */
 			fmt(x->cfg_note, sizeof(x->cfg_note), "allow/deny lists do not fit "
-				 "the XDP maps (%s); XDP serves no port", strerror(errno));
+			    "the XDP maps (%s); XDP serves no port", strerror(errno));
 			x->n_ports = 0;
 		}
 		bc.versions = (__u8)(ref->accept_ntp_versions & 0xff);
@@ -594,7 +594,7 @@ static void configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 		bc.ports[i] = htons(x->ports[i]);
 	if (bpf_map_update_elem(fd, &zero, &bc, BPF_ANY)) {
 		fmt(x->cfg_note, sizeof(x->cfg_note), "cannot write xnts_config: %s",
-			 strerror(errno));
+		    strerror(errno));
 		x->n_ports = 0;
 	}
 	if (x->cfg_note[0])
