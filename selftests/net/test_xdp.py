@@ -8,7 +8,6 @@ restart that keeps serving, the fail-safe after SIGKILL (LI=3 or pass), an
 interface that is deleted and re-created, and detaching on shutdown."""
 
 import ctypes
-import json
 import os
 import re
 import shutil
@@ -28,6 +27,9 @@ SRV4, CLI4 = "10.199.0.1", "10.199.0.2"
 SRV6, CLI6 = "fd00:199::1", "fd00:199::2"
 SRV_IF, CLI_IF = "xs0", "xc0"
 _libc = ctypes.CDLL(None, use_errno=True)
+COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
+            "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
+            "passed_busy")
 
 
 class Net:
@@ -36,7 +38,7 @@ class Net:
     everything), which veth needs for XDP_TX frames to arrive, and transmit
     checksum offload off, so that its requests carry full checksums."""
 
-    def __init__(self, tag):
+    def __init__(self, tag, veth=True):
         self.tag = "xnts-t-%d-%s" % (os.getpid(), tag)
         self.srv = self.tag + "-s"
         self.cli = self.tag + "-c"
@@ -46,7 +48,8 @@ class Net:
             run("ip", "netns", "add", self.cli)
             for ns in (self.srv, self.cli):
                 run("ip", "-n", ns, "link", "set", "lo", "up")
-            self.make_veth()
+            if veth:
+                self.make_veth()
         except Exception:
             self.close()
             raise
@@ -206,6 +209,7 @@ def t_native_answers(wd):
         check(c["answered"] - before == n, "answered counter %d, responses %d"
               % (c["answered"] - before, n))
         check(c["stale_unsync"] == 0 and c["passed_busy"] == 0, "counters %r" % c)
+        check(sorted(c) == sorted(COUNTERS), "every counter shown: %r" % sorted(c))
         udp1 = net.snmp_udp()
         # The server's stack never saw the requests: XDP answered them all.
         check(all(udp1[k] == udp0[k] for k in ("InDatagrams", "NoPorts", "InErrors")),
@@ -518,6 +522,29 @@ def t_interface_recreated(wd):
         net.close()
 
 
+def t_interface_appears_later(wd):
+    net = Net("late", veth=False)
+    d = None
+    try:
+        d = start(wd, net, "late", conf(net))
+        i = xdp(d)["interfaces"][0]
+        check(i["mode"] == "failed" and "no such interface" in i["reason"], "%r" % i)
+        net.make_veth()
+        st = d.wait_for(lambda st: st["xdp"]["interfaces"][0]["mode"] == "native",
+                        "attached once the interface exists")
+        check(st["xdp"]["interfaces"][0]["attaches"] == 1, "%r" % st["xdp"])
+        s = socket_in(net.cli)
+        check_answer(query(s, SRV4), 0, 2, b"XTST")
+        s.close()
+        check(d.stop() == 0, "clean exit")
+        d = None
+        check(net.xdp_on_server() is None, "detached")
+    finally:
+        if d:
+            d.stop()
+        net.close()
+
+
 def t_policy(wd):
     net = Net("policy")
     d = None
@@ -546,7 +573,7 @@ def main():
     tests = [t_native_answers, t_generic_unsynchronised, t_attach_failures,
              t_chronyd_client, t_restart_keeps_serving, t_upgrade_swaps_program,
              t_sigkill_unsync, t_sigkill_pass,
-             t_interface_recreated, t_policy]
+             t_interface_recreated, t_interface_appears_later, t_policy]
     k = Ktap(len(tests))
     if os.geteuid() != 0 or not os.path.exists(BPF_OBJ):
         for t in tests:
