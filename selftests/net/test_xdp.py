@@ -134,7 +134,7 @@ def query(sock, addr, timeout=1.0, version=4):
     return dict(len=len(data), li=li_vn_mode >> 6, vn=(li_vn_mode >> 3) & 7,
                 mode=li_vn_mode & 7, stratum=stratum, poll=poll, precision=prec,
                 root_delay=rdel, root_dispersion=rdisp, refid=data[12:16], ref=ref,
-                origin=org, xmt=xmt, rec=ntp_to_unix(rec), tx=ntp_to_unix(tx),
+                origin=org, xmt=xmt, rec=ntp_to_unix(rec), tx=ntp_to_unix(tx), rec_raw=rec, tx_raw=tx,
                 t0=t0, t1=t1)
 
 
@@ -152,6 +152,7 @@ def check_answer(r, li, stratum, refid, version=4, precision=None):
               % (r["precision"], precision))
     # This host's TAI offset is 0; the program subtracts what adjtimex says.
     slack = 0.05
+    check(r["rec_raw"] <= r["tx_raw"], "transmit before receive")
     check(r["t0"] - slack <= r["rec"] <= r["tx"] <= r["t1"] + slack,
           "timestamps outside the exchange: %.6f %.6f %.6f %.6f"
           % (r["t0"], r["rec"], r["tx"], r["t1"]))
