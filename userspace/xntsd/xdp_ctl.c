@@ -492,7 +492,8 @@ static int policy_equal(const struct config_server *a, const struct config_serve
 	       filter_equal(&a->denylist, &b->denylist);
 }
 
-static int lpm_clear(int fd, size_t key_size)
+/* Empty a trie; a reused map still holds the previous run's entries. */
+static int lpm_clear(int fd)
 {
 	uint8_t key[sizeof(struct xnts_lpm6_key)];
 	int i;
@@ -503,7 +504,6 @@ static int lpm_clear(int fd, size_t key_size)
 		if (bpf_map_delete_elem(fd, key))
 			return -1;
 	}
-	(void)key_size;
 	return -1;
 }
 
@@ -515,8 +515,7 @@ static int lpm_fill(struct xdp_ctl *x, const char *n4, const char *n6,
 	__u8 one = 1;
 	size_t i;
 
-	if (lpm_clear(fd4, sizeof(struct xnts_lpm4_key)) ||
-	    lpm_clear(fd6, sizeof(struct xnts_lpm6_key)))
+	if (lpm_clear(fd4) || lpm_clear(fd6))
 		return -1;
 	for (i = 0; f->set && i < f->n_subnets; i++) {
 		const struct config_subnet *s = &f->subnets[i];
@@ -808,8 +807,13 @@ static void netlink_ready(struct loop_op *op, int res, unsigned int flags)
 	size_t k;
 
 	(void)flags;
-	if (res == -ECANCELED)
+	if (res < 0) {
+		/* Re-arming a poll that fails would spin; link events stop here. */
+		if (res != -ECANCELED)
+			log_error("xdp: netlink poll: %s; link changes are no longer followed",
+				  strerror(-res));
 		return;
+	}
 	cb = nl_socket_get_cb(x->nl);	/* a new reference */
 	for (i = 0; cb && i < NL_MAX_BATCH; i++) {
 		r = nl_recvmsgs_report(x->nl, cb);

@@ -9,7 +9,8 @@
  *   [[server]] tables and publishes the time state. It never fails the
  *   daemon: whatever goes wrong is logged and shown in the status, and the
  *   userspace path keeps serving. It returns NULL only when [xdp] mode is
- *   "off" (and then removes what an earlier run left pinned).
+ *   "off" (and then removes what an earlier run left pinned) or memory runs
+ *   out; the status functions take NULL and show "off".
  * - Restart without interruption: pinned maps whose type and sizes match are
  *   reused (their contents survive: counters, rate limiter), a pinned program
  *   with the same instructions and the same maps is kept, otherwise the new
