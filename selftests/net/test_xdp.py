@@ -546,6 +546,28 @@ def t_interface_appears_later(wd):
         net.close()
 
 
+def t_mode_off_cleans_up(wd):
+    net = Net("off")
+    d = None
+    try:
+        d = start(wd, net, "on", conf(net, extra="keep-serving-on-exit = true\n"))
+        check(d.stop() == 0, "clean exit")
+        d = None
+        check(net.xdp_on_server() is not None and os.path.isdir(net.pin), "kept serving")
+        # Switching XDP off removes what the earlier run left attached.
+        d = start(wd, net, "off", conf(net, mode="off"))
+        check(d.status()["xdp"] == {"mode": "off"}, "status %r" % d.status()["xdp"])
+        check("xdp: off" in d.ctl("status"), "plain status")
+        check(net.xdp_on_server() is None, "detached")
+        check(not os.path.exists(net.pin), "pins removed")
+        check(d.stop() == 0, "clean exit")
+        d = None
+    finally:
+        if d:
+            d.stop()
+        net.close()
+
+
 def t_policy(wd):
     net = Net("policy")
     d = None
@@ -574,7 +596,8 @@ def main():
     tests = [t_native_answers, t_generic_unsynchronised, t_attach_failures,
              t_chronyd_client, t_restart_keeps_serving, t_upgrade_swaps_program,
              t_sigkill_unsync, t_sigkill_pass,
-             t_interface_recreated, t_interface_appears_later, t_policy]
+             t_interface_recreated, t_interface_appears_later, t_mode_off_cleans_up,
+             t_policy]
     k = Ktap(len(tests))
     if os.geteuid() != 0 or not os.path.exists(BPF_OBJ):
         for t in tests:
