@@ -114,9 +114,10 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 class Daemon:
-    """An xntsd with its own config file and control socket in dir."""
+    """An xntsd with its own config file and control socket in dir; prefix
+    runs it through another command (e.g. nsenter into a network namespace)."""
 
-    def __init__(self, d, name, config, args=("-x",), level="debug"):
+    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=()):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".sock")
@@ -126,7 +127,7 @@ class Daemon:
             f.write(config)
             f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen([XNTSD, "-c", self.conf, "-l", level] +
+        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf, "-l", level] +
                                      list(args), stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -282,9 +283,10 @@ NTPD = os.path.join(PEERS, "ntpsec", "usr", "sbin", "ntpd")
 
 
 class Chronyd:
-    """chronyd -x (it never touches the clock) with a config in dir."""
+    """chronyd -x (it never touches the clock) with a config in dir; prefix
+    as for Daemon."""
 
-    def __init__(self, d, name, config):
+    def __init__(self, d, name, config, prefix=()):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".chronyc.sock")
@@ -295,8 +297,8 @@ class Chronyd:
             f.write("\npidfile %s/%s.pid\nbindcmdaddress %s\ncmdport 0\n"
                     "ntsdumpdir %s\n" % (d, name, self.sock, d))
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen([CHRONYD, "-x", "-d", "-u", "root", "-f",
-                                      self.conf], stdout=self.logf,
+        self.proc = subprocess.Popen(list(prefix) + [CHRONYD, "-x", "-d", "-u", "root",
+                                                     "-f", self.conf], stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         end = time.time() + 10
         while not os.path.exists(self.sock):

@@ -80,6 +80,7 @@ static void check_defaults_except_sources(struct __test_metadata *_metadata,
 	EXPECT_EQ(3000, c->xdp.heartbeat_timeout_ms);
 	EXPECT_EQ(CONFIG_XDP_STALE_UNSYNC, c->xdp.stale_action);
 	EXPECT_FALSE(c->xdp.keep_serving_on_exit);
+	EXPECT_EQ(NULL, c->xdp.pin_path);
 }
 
 TEST(empty_document_gives_defaults)
@@ -325,7 +326,8 @@ static const char full_config[] =
 	"mode = \"native\"\n"
 	"heartbeat-timeout-ms = 1500\n"
 	"stale-action = \"pass\"\n"
-	"keep-serving-on-exit = true\n";
+	"keep-serving-on-exit = true\n"
+	"pin-path = \"/sys/fs/bpf/xnts-a\"\n";
 
 TEST(every_key)
 {
@@ -486,6 +488,7 @@ TEST(every_key)
 	EXPECT_EQ(1500, c.xdp.heartbeat_timeout_ms);
 	EXPECT_EQ(CONFIG_XDP_STALE_PASS, c.xdp.stale_action);
 	EXPECT_TRUE(c.xdp.keep_serving_on_exit);
+	EXPECT_STREQ("/sys/fs/bpf/xnts-a", c.xdp.pin_path);
 	config_free(&c);
 }
 
@@ -502,7 +505,7 @@ TEST(load_from_file)
 	close(fd);
 	EXPECT_EQ(-1, config_load(path, &c, err, sizeof(err)));
 	EXPECT_EQ(0, strncmp(err, path, strlen(path)));
-	EXPECT_STREQ(":109:1: unknown key 'bogus' in [xdp]", err + strlen(path));
+	EXPECT_STREQ(":110:1: unknown key 'bogus' in [xdp]", err + strlen(path));
 	ASSERT_EQ(0, truncate(path, (off_t)n));
 	ASSERT_EQ(0, config_load(path, &c, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(3, c.n_sources);
@@ -912,6 +915,8 @@ static const struct {
 	  "ntp.toml:2:24: 'heartbeat-timeout-ms' in [xdp]: 0 is out of range 1..3600000" },
 	{ "[xdp]\nkeep-serving-on-exit = \"yes\"\n",
 	  "ntp.toml:2:24: 'keep-serving-on-exit' in [xdp]: expected a boolean, found string" },
+	{ "[xdp]\npin-path = \"xnts\"\n",
+	  "ntp.toml:2:12: 'pin-path' in [xdp]: expected an absolute path of at most 200 bytes" },
 	/* TOML errors come through unchanged */
 	{ "[[source]]\nmode = \"nts\"\nmode = \"server\"\n",
 	  "ntp.toml:3:1: duplicate key 'mode' (first defined at 2:1)" },

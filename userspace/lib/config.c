@@ -1163,6 +1163,7 @@ static const struct field xdp_fields[] = {
 	F("heartbeat-timeout-ms", K_U64, struct config_xdp, heartbeat_timeout_ms, 1, 3600000),
 	FN("stale-action", fn_xdp_stale),
 	F("keep-serving-on-exit", K_BOOL, struct config_xdp, keep_serving_on_exit, 0, 0),
+	F("pin-path", K_STR, struct config_xdp, pin_path, 0, 0),
 };
 
 /* ---- top level ---- */
@@ -1255,6 +1256,7 @@ void config_free(struct xnts_config *cfg)
 	}
 	free(cfg->nts_ke_servers);
 	free(cfg->xdp.interfaces);
+	free(cfg->xdp.pin_path);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1345,6 +1347,10 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 			return fail_val(c, v, "[xdp]: mode \"%s\" needs at least one entry in "
 					"'interfaces'",
 					cfg->xdp.mode == CONFIG_XDP_NATIVE ? "native" : "generic");
+		if (cfg->xdp.pin_path && (cfg->xdp.pin_path[0] != '/' ||
+					  strlen(cfg->xdp.pin_path) > 200))
+			return fail_val(c, toml_get(v, "pin-path"), "'pin-path' in [xdp]: "
+					"expected an absolute path of at most 200 bytes");
 	}
 	return 0;
 }

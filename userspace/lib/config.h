@@ -195,6 +195,7 @@ struct config_xdp {
 	uint64_t heartbeat_timeout_ms;
 	enum config_xdp_stale stale_action;
 	bool keep_serving_on_exit;
+	char *pin_path;		/* bpffs directory for the pins; NULL: the default */
 };
 
 struct xnts_config {

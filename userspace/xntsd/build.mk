@@ -1,7 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 XNTSD_SRCS := $(wildcard userspace/xntsd/*.c)
 XNTSD_OBJS := $(XNTSD_SRCS:%.c=$(BUILD)/obj/%.o)
-DAEMON_LIBS := -luring -lpthread -lm
+NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0)
+DAEMON_LIBS := -luring -lpthread -lm $(BPF_LIBS) -lnl-route-3 -lnl-3
+
+# xdp_ctl opens the XDP program's skeleton and talks rtnetlink through libnl.
+$(BUILD)/obj/userspace/xntsd/xdp_ctl.o: CPPFLAGS += -I$(BPF_OUT) -Ibpf $(NL_CFLAGS)
+$(BUILD)/obj/userspace/xntsd/xdp_ctl.o: $(BPF_OUT)/xnts.skel.h
 
 $(BUILD)/xntsd: $(XNTSD_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)

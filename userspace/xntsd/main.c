@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xntsd: the xnts daemon. Wires the configuration to the event loop: the
- * NTS-KE servers with their keyset, the sources, signals and the control
- * socket. See Documentation/xntsd.8.md.
+ * NTS-KE servers with their keyset, the XDP fast path, the sources, signals
+ * and the control socket. See Documentation/xntsd.8.md.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include "source.h"
 #include "sync.h"
 #include "timestate.h"
+#include "xdp_ctl.h"
 
 #define XNTS_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
@@ -49,6 +50,7 @@ struct daemon {
 	struct timestate ts;
 	struct sync *sync;
 	struct ctl *ctl;
+	struct xdp_ctl *xdp;
 	int sfd;
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
@@ -244,7 +246,9 @@ static void render(void *arg, const char *req, struct sbuf *out)
 			sbuf_printf(out, "%s", i ? "," : "");
 			ntp_server_status_json(d->ntp[i], out);
 		}
-		sbuf_printf(out, "],\"sources\":[");
+		sbuf_printf(out, "],\"xdp\":");
+		xdp_ctl_status_json(d->xdp, out);
+		sbuf_printf(out, ",\"sources\":[");
 		for (i = 0; i < d->n_src; i++) {
 			sbuf_printf(out, "%s", i ? "," : "");
 			source_status_json(&d->src[i], out);
@@ -264,6 +268,7 @@ static void render(void *arg, const char *req, struct sbuf *out)
 	sbuf_printf(out, "ntp servers: %zu\n", d->n_ntp);
 	for (i = 0; i < d->n_ntp; i++)
 		ntp_server_status_plain(d->ntp[i], out);
+	xdp_ctl_status_plain(d->xdp, out);
 	sbuf_printf(out, "sources: %zu\n", d->n_src);
 	for (i = 0; i < d->n_src; i++)
 		source_status_plain(&d->src[i], out);
@@ -350,6 +355,8 @@ static int setup(struct daemon *d)
 		}
 		d->n_ntp++;
 	}
+	/* Never fatal: without XDP the userspace path serves. */
+	d->xdp = xdp_ctl_new(&d->loop, &d->cfg, &d->ts);
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
 			log_error("source %s: %s", d->cfg.sources[i].host, err);
@@ -380,6 +387,7 @@ static void teardown(struct daemon *d)
 	for (i = 0; i < d->n_ntp; i++)
 		ntp_server_free(d->ntp[i]);
 	free(d->ntp);
+	xdp_ctl_free(d->xdp);
 	for (i = 0; i < d->n_ke; i++)
 		ke_server_free(d->ke[i]);
 	for (i = 0; i < d->n_src; i++)

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * xdp_ctl: the daemon's side of the XDP fast path (the [xdp] table).
+ *
+ * Contract:
+ * - xdp_ctl_new() loads bpf/xnts.bpf.c through its skeleton, pins the maps,
+ *   the program and one bpf_link per interface under the pin directory
+ *   ([xdp] pin-path, default /sys/fs/bpf/xnts), fills the config map from the
+ *   [[server]] tables and publishes the time state. It never fails the
+ *   daemon: whatever goes wrong is logged and shown in the status, and the
+ *   userspace path keeps serving. It returns NULL only when [xdp] mode is
+ *   "off" (and then removes what an earlier run left pinned) or memory runs
+ *   out; the status functions take NULL and show "off".
+ * - Restart without interruption: pinned maps whose type and sizes match are
+ *   reused (their contents survive: counters, rate limiter), a pinned program
+ *   with the same instructions and the same maps is kept, otherwise the new
+ *   program replaces it atomically through the pinned links. Links are never
+ *   detached on start unless the interface or the mode changed.
+ * - A heartbeat timer on the loop republishes the time state every quarter
+ *   of heartbeat-timeout-ms, so the program sees a fresh heartbeat while the
+ *   daemon lives, and goes stale (LI=3 or pass, [xdp] stale-action) after it
+ *   died.
+ * - Link changes (RTNLGRP_LINK through libnl, polled on the loop) re-attach an
+ *   interface that came back with a new ifindex, or came up after a failure.
+ * - xdp_ctl_free() detaches and unpins everything, unless keep-serving-on-exit
+ *   is set: then it leaves the pins and the program keeps answering until the
+ *   heartbeat goes stale. It must run before the loop is torn down.
+ */
+#ifndef XNTS_XDP_CTL_H
+#define XNTS_XDP_CTL_H
+
+#include <stdint.h>
+
+#include "loop.h"
+#include "timestate.h"
+
+struct xdp_ctl;
+struct xnts_config;
+struct sbuf;
+
+#define XDP_CTL_DEFAULT_PIN "/sys/fs/bpf/xnts"
+
+/*
+ * ts is what the daemon's own server announces (timestate.h); it is copied
+ * into the BPF time map at start and on every heartbeat, so XDP and the
+ * userspace server always claim the same.
+ */
+struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
+			    struct timestate *ts);
+void xdp_ctl_free(struct xdp_ctl *x);
+/* Status: plain text lines, or the value of the JSON key "xdp". */
+void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out);
+void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out);
+
+#endif
