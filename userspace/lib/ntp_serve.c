@@ -88,7 +88,8 @@ static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_
 					uint64_t rx_ts, const struct ntp_serve_state *st,
 					uint8_t *out, size_t cap, size_t *out_len)
 {
-	uint8_t cookies[NTS_NTP_MAX_COOKIES][COOKIE_MAX_LEN];
+	/* Back to back, as nts_ntp_server_response() reads them. */
+	uint8_t cookies[NTS_NTP_MAX_COOKIES * COOKIE_MAX_LEN];
 	uint8_t plain[512];
 	const struct keyset_key *cur;
 	struct ntp_header h;
@@ -112,14 +113,14 @@ static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_
 	cur = keyset_current(c->ks);
 	n = nts_ntp_response_cookies(r, clen);
 	for (unsigned int i = 0; i < n; i++) {
-		if (cookie_seal_siv(c->cookie_siv, cur, &keys, cookies[i], sizeof(cookies[i])) < 0) {
+		if (cookie_seal_siv(c->cookie_siv, cur, &keys, cookies + i * clen, clen) < 0) {
 			OPENSSL_cleanse(&keys, sizeof(keys));
 			return NTP_SERVE_DROP_ERROR;
 		}
 	}
 	h.tx_ts = c->tx_now();
-	ret = nts_ntp_server_response(out, cap, out_len, &h, r, siv, &keys, &cookies[0][0],
-				      clen, n, NULL, &sent);
+	ret = nts_ntp_server_response(out, cap, out_len, &h, r, siv, &keys, cookies, clen, n,
+				      NULL, &sent);
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	return ret == NTS_NTP_OK ? NTP_SERVE_NTS : NTP_SERVE_DROP_ERROR;
 nak:
