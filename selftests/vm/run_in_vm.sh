@@ -5,8 +5,8 @@
 # passes through. A boot failure, guest panic or oops, or the timeout makes
 # the run fail, with tools/vmtest's console log in the output.
 #
-# usage: run_in_vm.sh PROG...     env: XNTS_VM_TIMEOUT (whole VM, default 900 s)
+# usage: run_in_vm.sh PROG...     env: XNTS_VM_TIMEOUT (whole VM, default 600 s)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-exec tools/vmtest --timeout "${XNTS_VM_TIMEOUT:-900}" -- \
+exec tools/vmtest --timeout "${XNTS_VM_TIMEOUT:-600}" -- \
 	selftests/vm/guest_run.sh "$@" 2>&1

@@ -14,7 +14,7 @@ VM_BINS := $(VM_SRCS:selftests/vm/%.c=$(VM_DIR)/%)
 VM_BPF := $(patsubst selftests/vm/%.bpf.c,$(VM_DIR)/%.bpf.o,$(wildcard selftests/vm/*.bpf.c))
 VM_KMOD := $(VM_DIR)/kmod/xnts_vmtest.ko
 VM_RUNNER := $(VM_DIR)/run_vm_tests
-VM_LIBS := -luring -lbpf -lelf -lz
+VM_LIBS := -luring -lbpf
 BPF_CLANG ?= clang-15
 
 ALL += $(VM_BINS) $(VM_BPF) $(VM_RUNNER)
