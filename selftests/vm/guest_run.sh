@@ -18,8 +18,10 @@ for prog in "$@"; do
 	name=$(basename "$prog")
 	echo "# vm: $name"
 	out=$(mktemp)
+	t0=$(date +%s%N)
 	timeout -k 5 "$timeout_s" "$prog" >"$out" 2>&1 </dev/null
 	rc=$?
+	t1=$(date +%s%N)
 	cases=0 fails=0
 	while IFS= read -r line; do
 		if [[ $line =~ ^(not\ )?ok\ [0-9]+\ (.*)$ ]]; then
@@ -39,6 +41,7 @@ for prog in "$@"; do
 		fi
 	done <"$out"
 	rm -f "$out"
+	echo "# vm: $name: exit $rc after $(((t1 - t0) / 1000000)) ms (TCG: not a performance figure)"
 	if [ "$rc" -ne 0 ] && [ "$fails" -eq 0 ]; then
 		n=$((n + 1)) fails=1
 		echo "not ok $n $name # exited $rc without a failing case"
