@@ -30,9 +30,16 @@ $(VM_BPF): $(VM_DIR)/%.bpf.o: selftests/vm/%.bpf.c
 	@mkdir -p $(@D)
 	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu -c -o $@ $<
 
+# The kernel release the VM will boot (the newest 6.12 in apt); rewritten
+# only when it changes, so a new kernel rebuilds the module.
+$(VM_DIR)/kmod.kver: FORCE
+	@mkdir -p $(@D)
+	@tools/vmtest --kver >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
 # Out-of-tree kbuild against the extracted headers, with Debian's own gcc-12
 # and pahole; none of this make's variables may leak into it.
-$(VM_KMOD): selftests/vm/kmod/xnts_vmtest.c selftests/vm/kmod/Kbuild tools/vmtest
+$(VM_KMOD): selftests/vm/kmod/xnts_vmtest.c selftests/vm/kmod/Kbuild $(VM_DIR)/kmod.kver
 	rm -rf $(@D) && mkdir -p $(@D)
 	cp selftests/vm/kmod/xnts_vmtest.c selftests/vm/kmod/Kbuild $(@D)/
 	kdir=$$(tools/vmtest --kdir) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC \
