@@ -6,3 +6,8 @@ $(BUILD)/ke_bench: $(BUILD)/obj/tools/ke_bench.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 ALL += $(BUILD)/xntsctl $(BUILD)/ke_bench
+
+$(BUILD)/ntp_load: $(BUILD)/obj/tools/ntp_load.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+ALL += $(BUILD)/ntp_load
