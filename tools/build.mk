@@ -11,3 +11,8 @@ $(BUILD)/ntp_load: $(BUILD)/obj/tools/ntp_load.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 ALL += $(BUILD)/ntp_load
+
+$(BUILD)/ntp_bench: $(BUILD)/obj/tools/ntp_bench.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+ALL += $(BUILD)/ntp_bench
