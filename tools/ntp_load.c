@@ -599,16 +599,21 @@ static void *rx_thread(void *arg)
 
 /* ---- send ---- */
 
-/* Builds up to n requests for client c into bufs; returns how many. */
+/*
+ * Builds up to n requests for client c into bufs and iov; returns how many
+ * were built, *used how many of the n were spent (built or failed). In NTS
+ * mode a burst ends at an empty jar, and only a client with no cookie at
+ * all reuses its last one (counted): answers may still be on their way.
+ */
 static int build(struct client *c, struct siv *siv15, struct siv *siv17, int step,
-		 uint8_t bufs[][NTS_NTP_MAX_PACKET], struct iovec *iov, int n)
+		 uint8_t bufs[][NTS_NTP_MAX_PACKET], struct iovec *iov, int n, int *used)
 {
 	struct step *st = &steps[step];
 	int64_t t = now_ns(CLOCK_REALTIME);
-	int k = 0;
+	int k = 0, i;
 
 	pthread_mutex_lock(&c->lock);
-	for (int i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		struct ntp_header h = {
 			.leap = NTP_LEAP_UNSYNC, .version = NTP_VERSION, .mode = NTP_MODE_CLIENT,
 			.poll = 0, .precision = -20,
@@ -617,6 +622,8 @@ static int build(struct client *c, struct siv *siv15, struct siv *siv17, int ste
 		uint32_t idx;
 		size_t len = NTP_HEADER_LEN;
 
+		if (opt.nts && !c->jar_n && i)
+			break;
 		idx = c->seq++ & (SLOTS - 1);
 		s = &c->slots[idx];
 		do
@@ -660,6 +667,7 @@ static int build(struct client *c, struct siv *siv15, struct siv *siv17, int ste
 		k++;
 	}
 	pthread_mutex_unlock(&c->lock);
+	*used = i;
 	return k;
 }
 
@@ -686,7 +694,7 @@ static void run_step(int step, struct siv *siv15, struct siv *siv17)
 	while (sent < total) {
 		struct client *c;
 		unsigned long due;
-		int k, n, r;
+		int k, n, r, used;
 
 		now = now_ns(CLOCK_MONOTONIC);
 		if (now > deadline)
@@ -704,16 +712,16 @@ static void run_step(int step, struct siv *siv15, struct siv *siv17)
 			  (unsigned long)opt.burst);
 		c = &clients[next];
 		next = (next + 1) % opt.clients;
-		k = build(c, siv15, siv17, step, bufs, iov, n);
+		k = build(c, siv15, siv17, step, bufs, iov, n, &used);
 		for (int j = 0; j < k; j++)
 			msgs[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
 		r = k ? sendmmsg(c->fd, msgs, (unsigned int)k, 0) : 0;
 		if (r < 0)
 			r = 0;
-		st->send_err += (unsigned long)(n - r);
+		st->send_err += (unsigned long)(k - r);
 		/* Count every attempt as sent: the pacing must not speed up to
 		 * make up for errors, and loss covers them. */
-		sent += (unsigned long)n;
+		sent += (unsigned long)used;
 	}
 	st->sent = sent;
 	st->tx_secs = (double)(now_ns(CLOCK_MONOTONIC) - t0) / 1e9;
