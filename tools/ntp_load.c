@@ -732,8 +732,20 @@ static double us(double ns)
 	return ns < 0 ? 0 : ns / 1000;
 }
 
+/* The three quantiles of h in us as table columns, "-" when h is empty. */
+static void quantiles(char *out, size_t cap, const struct hist *h)
+{
+	if (!h->n)
+		snprintf(out, cap, " %8s %8s %8s", "-", "-", "-");
+	else
+		snprintf(out, cap, " %8.1f %8.1f %8.1f", us(hist_quantile(h, 0.5)),
+			 us(hist_quantile(h, 0.9)), us(hist_quantile(h, 0.99)));
+}
+
 static void print_step(const struct step *st)
 {
+	char t32[40], rtt[40];
+
 	double loss = st->sent ? 100.0 * (double)(st->sent - st->recv) / (double)st->sent : 100;
 	unsigned long inv = st->inv_origin + st->inv_uid + st->inv_auth + st->inv_format +
 		st->inv_dup;
@@ -741,12 +753,11 @@ static void print_step(const struct step *st)
 
 	if (st->cpu_ns >= 0 && st->recv)
 		snprintf(cpu, sizeof(cpu), "%.2f", (double)st->cpu_ns / 1e3 / (double)st->recv);
-	printf("%9lu %9.0f %9lu %9lu %6.2f %7lu %6lu %6lu %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %9s\n",
-	       st->rate, st->tx_secs > 0 ? (double)st->sent / st->tx_secs : 0, st->sent,
-	       st->recv, loss, inv, st->nak, st->kiss,
-	       us(hist_quantile(&st->t32, 0.5)), us(hist_quantile(&st->t32, 0.9)),
-	       us(hist_quantile(&st->t32, 0.99)), us(hist_quantile(&st->rtt, 0.5)),
-	       us(hist_quantile(&st->rtt, 0.9)), us(hist_quantile(&st->rtt, 0.99)), cpu);
+	quantiles(t32, sizeof(t32), &st->t32);
+	quantiles(rtt, sizeof(rtt), &st->rtt);
+	printf("%9lu %9.0f %9lu %9lu %6.2f %7lu %6lu %6lu%s%s %9s\n", st->rate,
+	       st->tx_secs > 0 ? (double)st->sent / st->tx_secs : 0, st->sent, st->recv, loss,
+	       inv, st->nak, st->kiss, t32, rtt, cpu);
 	printf("#  detail rate %lu: invalid origin %lu uid %lu auth %lu format %lu dup %lu; "
 	       "late %lu send_err %lu cookie_reuse %lu cookie_err %lu\n",
 	       st->rate, st->inv_origin, st->inv_uid, st->inv_auth, st->inv_format,
@@ -759,6 +770,8 @@ static int parse_rates(const char *s)
 	char *copy = strdup(s), *save = NULL, *tok;
 
 	opt.n_rates = 0;
+	if (!copy)
+		return -1;
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		char *end;
 		unsigned long r = strtoul(tok, &end, 10);
@@ -826,15 +839,33 @@ int main(int argc, char **argv)
 
 	while ((o = getopt(argc, argv, "t:p:m:k:K:a:n:e:c:r:d:w:b:P:X")) != -1) {
 		switch (o) {
-		case 't': opt.target = optarg; break;
-		case 'p': opt.port = atoi(optarg); break;
-		case 'm': mode = optarg; break;
-		case 'k': opt.ke_host = optarg; break;
-		case 'K': opt.ke_port = atoi(optarg); break;
-		case 'a': opt.ca = optarg; break;
-		case 'n': opt.name = optarg; break;
-		case 'e': opt.exchanges = atoi(optarg); break;
-		case 'c': opt.clients = atoi(optarg); break;
+		case 't':
+			opt.target = optarg;
+			break;
+		case 'p':
+			opt.port = atoi(optarg);
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'k':
+			opt.ke_host = optarg;
+			break;
+		case 'K':
+			opt.ke_port = atoi(optarg);
+			break;
+		case 'a':
+			opt.ca = optarg;
+			break;
+		case 'n':
+			opt.name = optarg;
+			break;
+		case 'e':
+			opt.exchanges = atoi(optarg);
+			break;
+		case 'c':
+			opt.clients = atoi(optarg);
+			break;
 		case 'r':
 			if (parse_rates(optarg)) {
 				fprintf(stderr, "ntp_load: rates are 1..%lu, at most %d steps\n",
@@ -842,12 +873,24 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'd': opt.duration = atof(optarg); break;
-		case 'w': opt.drain = atof(optarg); break;
-		case 'b': opt.burst = atoi(optarg); break;
-		case 'P': opt.pid = atoi(optarg); break;
-		case 'X': opt.stop_on_loss = 1; break;
-		default: usage(); return 2;
+		case 'd':
+			opt.duration = atof(optarg);
+			break;
+		case 'w':
+			opt.drain = atof(optarg);
+			break;
+		case 'b':
+			opt.burst = atoi(optarg);
+			break;
+		case 'P':
+			opt.pid = atoi(optarg);
+			break;
+		case 'X':
+			opt.stop_on_loss = 1;
+			break;
+		default:
+			usage();
+			return 2;
 		}
 	}
 	if (!strcmp(mode, "nts"))
@@ -946,9 +989,11 @@ int main(int argc, char **argv)
 		char cpu[32] = "-";
 
 		if (b->cpu_ns >= 0 && b->recv)
-			snprintf(cpu, sizeof(cpu), "%.2f", (double)b->cpu_ns / 1e3 / (double)b->recv);
-		printf("highest rate with <= 1%% loss: %lu pps (t3-t2 p50 %.1f us, rtt p50 %.1f us, "
-		       "server cpu %s ms/1000)\n", b->rate, us(hist_quantile(&b->t32, 0.5)),
+			snprintf(cpu, sizeof(cpu), "%.2f",
+				 (double)b->cpu_ns / 1e3 / (double)b->recv);
+		printf("highest rate with <= 1%% loss: %lu pps (t3-t2 p50 %.1f us, "
+		       "rtt p50 %.1f us, server cpu %s ms/1000)\n", b->rate,
+		       us(hist_quantile(&b->t32, 0.5)),
 		       us(hist_quantile(&b->rtt, 0.5)), cpu);
 	}
 	ret = 0;

@@ -45,8 +45,10 @@ def load(*args, timeout=60):
         elif line and not line.startswith("#"):
             f = line.split()
             rows.append({k: float(x) for k, x in zip(COLS, f)})
-            rows[-1]["t32_p50"] = float(f[8])
-            rows[-1]["rtt_p50"] = float(f[11])
+            rows[-1]["t32_p50"] = None if f[8] == "-" else float(f[8])
+            rows[-1]["rtt_p50"] = None if f[11] == "-" else float(f[11])
+            check(rows[-1]["recv"] > 0 or f[8:14] == ["-"] * 6,
+                  "no times without answers: " + line)
     check(rows and final, "table and final line in output:\n" + p.stdout)
     return rows, final, p.stdout
 
