@@ -17,8 +17,10 @@
  *
  * Matching: the transmit timestamp of a request is random except for its low
  * bits, which index the client's in-flight slot; the server echoes it as the
- * origin timestamp. A response whose origin does not match a slot that is
- * waiting is invalid. In NTS mode the response must then verify with the
+ * origin timestamp. Each client has 128..4096 slots, enough to cover 0.25 s
+ * at the top rate (memory permitting), used round robin; a slot remembers
+ * the request it held before, so an answer to that one counts as late. A
+ * response whose origin matches neither is invalid. In NTS mode the response must then verify with the
  * slot's unique id and the client's S2C key (nts_ntp_client_response).
  *
  * After each step the sender pauses for the drain time, then the step is
@@ -72,7 +74,10 @@
 #define MAX_STEPS 32
 #define MAX_RATE 10000000UL
 #define MAX_DURATION 600.0
-#define SLOTS 128			/* in-flight requests per client */
+#define MIN_SLOTS 128			/* in-flight requests per client */
+#define MAX_SLOTS 4096
+#define SLOT_SECONDS 0.25		/* slots cover this long at the top rate */
+#define MAX_SLOT_BYTES (256UL << 20)	/* all clients' slots together */
 #define JAR 8				/* cookies a client keeps */
 #define JAR_COOKIE_MAX 256		/* longest cookie we keep */
 #define MAX_BURST 16
@@ -89,6 +94,7 @@ enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_DONE };
 
 struct slot {
 	uint64_t tx;
+	uint64_t prev_tx;		/* the request this slot held before */
 	int64_t sent_ns;		/* CLOCK_REALTIME */
 	uint16_t step;
 	uint8_t state;
@@ -105,7 +111,7 @@ struct client {
 	uint16_t last_len;		/* last cookie used, for an empty jar */
 	uint8_t last[JAR_COOKIE_MAX];
 	uint32_t seq;
-	struct slot slots[SLOTS];
+	struct slot *slots;		/* n_slots */
 };
 
 struct hist {
@@ -137,6 +143,7 @@ static struct {
 };
 
 static struct client *clients;
+static uint32_t n_slots = MIN_SLOTS;	/* power of 2 */
 static struct step steps[MAX_STEPS];
 static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int cur_step;
@@ -462,7 +469,12 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 		return;
 	}
 	pthread_mutex_lock(&c->lock);
-	s = &c->slots[h.orig_ts & (SLOTS - 1)];
+	s = &c->slots[h.orig_ts & (n_slots - 1)];
+	if (s->state != SLOT_FREE && s->tx != h.orig_ts && s->prev_tx == h.orig_ts) {
+		/* Answer to a request whose slot was taken since: lost. */
+		cur->late++;
+		goto out;
+	}
 	if (s->state == SLOT_FREE || s->tx != h.orig_ts) {
 		cur->inv_origin++;
 		goto out;
@@ -624,11 +636,12 @@ static int build(struct client *c, struct siv *siv15, struct siv *siv17, int ste
 
 		if (opt.nts && !c->jar_n && i)
 			break;
-		idx = c->seq++ & (SLOTS - 1);
+		idx = c->seq++ & (n_slots - 1);
 		s = &c->slots[idx];
+		s->prev_tx = s->tx;
 		do
-			s->tx = (rng_next() & ~(uint64_t)(SLOTS - 1)) | idx;
-		while (s->tx == idx);
+			s->tx = (rng_next() & ~(uint64_t)(n_slots - 1)) | idx;
+		while (s->tx == idx || s->tx == s->prev_tx);
 		h.tx_ts = s->tx;
 		if (opt.nts) {
 			struct siv *siv = c->keys.aead == SIV_AEAD_CMAC_512 ? siv17 : siv15;
@@ -937,9 +950,23 @@ int main(int argc, char **argv)
 	rx->siv17 = siv_new(SIV_AEAD_CMAC_512);
 	if (!rx->siv15 || !rx->siv17)
 		goto out_free;
+	/* Enough slots per client to cover SLOT_SECONDS at the top rate,
+	 * as far as MAX_SLOT_BYTES allows. */
+	for (int i = 0; i < opt.n_rates; i++)
+		while (n_slots < MAX_SLOTS && (double)n_slots < (double)opt.rates[i] /
+		       opt.clients * SLOT_SECONDS)
+			n_slots <<= 1;
+	while (n_slots > MIN_SLOTS &&
+	       (unsigned long)opt.clients * n_slots * sizeof(struct slot) > MAX_SLOT_BYTES)
+		n_slots >>= 1;
 	for (int i = 0; i < opt.clients; i++) {
 		clients[i].fd = -1;
 		pthread_mutex_init(&clients[i].lock, NULL);
+	}
+	for (int i = 0; i < opt.clients; i++) {
+		clients[i].slots = calloc(n_slots, sizeof(struct slot));
+		if (!clients[i].slots)
+			goto out_free;
 	}
 	if (opt.nts && nts_setup())
 		goto out_free;
@@ -999,9 +1026,11 @@ int main(int argc, char **argv)
 	ret = 0;
 out_free:
 	if (clients)
-		for (int i = 0; i < opt.clients; i++)
+		for (int i = 0; i < opt.clients; i++) {
 			if (clients[i].fd >= 0)
 				close(clients[i].fd);
+			free(clients[i].slots);
+		}
 	free(clients);
 	if (rx) {
 		siv_free(rx->siv15);
