@@ -461,7 +461,7 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 	struct nts_ntp_response resp;
 	struct ntp_header h;
 	struct slot *s;
-	int r;
+	int r, closed;
 
 	if (ntp_header_decode(&h, pkt, len) || h.version != NTP_VERSION ||
 	    h.mode != NTP_MODE_SERVER) {
@@ -479,7 +479,10 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 		cur->inv_origin++;
 		goto out;
 	}
-	st = &steps[s->step];
+	/* Counted with the step that sent the request, unless that one was
+	 * already printed. */
+	closed = s->step <= atomic_load(&closed_step);
+	st = closed ? cur : &steps[s->step];
 	if (s->state == SLOT_DONE) {
 		st->inv_dup++;
 		goto out;
@@ -491,7 +494,7 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 					    rx->plain, sizeof(rx->plain), &resp);
 		if (r == NTS_NTP_NAK) {
 			s->state = SLOT_DONE;
-			if (s->step <= atomic_load(&closed_step))
+			if (closed)
 				cur->late++;
 			else
 				st->nak++;
@@ -522,7 +525,7 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 		}
 	}
 	s->state = SLOT_DONE;
-	if (s->step <= atomic_load(&closed_step)) {
+	if (closed) {
 		cur->late++;
 		goto out;
 	}
@@ -554,8 +557,10 @@ static void *rx_thread(void *arg)
 	struct rx_ctx *rx = arg;
 	int ep = epoll_create1(0);
 
-	if (ep < 0)
+	if (ep < 0) {
+		perror("ntp_load: epoll");
 		return NULL;
+	}
 	for (int i = 0; i < opt.clients; i++) {
 		struct epoll_event e = { .events = EPOLLIN, .data.u32 = (uint32_t)i };
 
