@@ -6,3 +6,13 @@ $(BUILD)/ke_bench: $(BUILD)/obj/tools/ke_bench.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 ALL += $(BUILD)/xntsctl $(BUILD)/ke_bench
+
+$(BUILD)/ntp_load: $(BUILD)/obj/tools/ntp_load.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+ALL += $(BUILD)/ntp_load
+
+$(BUILD)/ntp_bench: $(BUILD)/obj/tools/ntp_bench.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+ALL += $(BUILD)/ntp_bench
