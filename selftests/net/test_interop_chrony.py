@@ -4,7 +4,7 @@
 
 import time
 
-from xnts import Chronyd, Daemon, Ktap, Pki, Workdir, check, free_port
+from xnts import run_with_pki, Chronyd, Daemon, check, free_port
 
 
 def t_our_ke_client_vs_chrony(wd, pki):
@@ -94,13 +94,7 @@ def t_xntsd_nts_client_of_chrony(wd, pki):
 def main():
     tests = [t_our_ke_client_vs_chrony, t_chrony_nts_client_of_xntsd,
              t_xntsd_nts_client_of_chrony]
-    k = Ktap(len(tests))
-    with Workdir() as wd:
-        pki = Pki(wd)
-        for t in tests:
-            with Workdir() as twd:
-                k.case(t.__name__[2:], t, twd, pki)
-    k.finish()
+    run_with_pki(tests)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import ssl
 import subprocess
 import time
 
-from xnts import (Daemon, Ktap, Pki, Workdir, check, free_port, ke_exchange,
+from xnts import (run_with_pki, Daemon, Pki, check, free_port, ke_exchange,
                   record, request, u16s, REC_AEAD, REC_COOKIE, REC_EOM,
                   REC_ERROR, REC_NEXT, REC_PORT, REC_SERVER, XNTSD, tls_context)
 
@@ -363,13 +363,7 @@ def t_config_errors(wd, pki):
 def main():
     tests = [t_seed_snippets, t_negotiation, t_bad_input, t_connection_limit,
              t_our_client, t_pinning, t_cert_reload, t_key_storage, t_config_errors]
-    k = Ktap(len(tests))
-    with Workdir() as wd:
-        pki = Pki(wd)
-        for t in tests:
-            with Workdir() as twd:
-                k.case(t.__name__[2:], t, twd, pki)
-    k.finish()
+    run_with_pki(tests)
 
 
 if __name__ == "__main__":

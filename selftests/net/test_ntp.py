@@ -8,7 +8,7 @@ responses."""
 import struct
 import time
 
-from xnts import (Daemon, Ktap, Pki, UdpProxy, Workdir, check, ef_list, free_port,
+from xnts import (run_with_pki, Daemon, UdpProxy, check, ef_list, free_port,
                   ntp_fields, ntp_query, ntp_request)
 
 
@@ -209,13 +209,7 @@ def t_malformed(wd, pki):
 
 def main():
     tests = [t_samples, t_rotation_nak, t_mitm, t_policy, t_malformed]
-    k = Ktap(len(tests))
-    with Workdir() as wd:
-        pki = Pki(wd)
-        for t in tests:
-            with Workdir() as twd:
-                k.case(t.__name__[2:], t, twd, pki)
-    k.finish()
+    run_with_pki(tests)
 
 
 if __name__ == "__main__":

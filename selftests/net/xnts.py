@@ -195,6 +195,18 @@ class Daemon:
         return self.proc.returncode
 
 
+def run_with_pki(tests):
+    """Run test functions f(workdir, pki), each in its own directory, with
+    one throwaway PKI for all; print KTAP and exit with the verdict."""
+    k = Ktap(len(tests))
+    with Workdir() as wd:
+        pki = Pki(wd)
+        for t in tests:
+            with Workdir() as twd:
+                k.case(t.__name__[2:], t, twd, pki)
+    k.finish()
+
+
 class Workdir:
     def __enter__(self):
         self.path = tempfile.mkdtemp(prefix="xnts-test-")
