@@ -2,12 +2,12 @@
 $(BUILD)/xntsctl: $(BUILD)/obj/tools/xntsctl.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/ke_bench: $(BUILD)/obj/tools/ke_bench.o $(LIB)
+$(BUILD)/ke_bench: $(BUILD)/obj/tools/ke_bench.o $(BUILD)/obj/tools/ke_sync.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 ALL += $(BUILD)/xntsctl $(BUILD)/ke_bench
 
-$(BUILD)/ntp_load: $(BUILD)/obj/tools/ntp_load.o $(LIB)
+$(BUILD)/ntp_load: $(BUILD)/obj/tools/ntp_load.o $(BUILD)/obj/tools/ke_sync.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
 
 ALL += $(BUILD)/ntp_load

@@ -22,7 +22,7 @@
 
 #include <openssl/ssl.h>
 
-#include "ke_proto.h"
+#include "ke_sync.h"
 
 static const char *host = "127.0.0.1", *ca;
 static int port, threads = 2;
@@ -32,44 +32,15 @@ static volatile int stop;
 
 static int exchange(SSL_CTX *ctx, const struct sockaddr_in *sa)
 {
-	struct ke_proto_client_result *res = NULL;
-	struct ke_proto_resp resp;
-	uint8_t req[256], buf[4096];
-	int fd, one = 1, ret = -1, r = 0;
-	size_t len, n;
+	struct ke_proto_client_result *res = malloc(sizeof(*res));
 	char err[256];
-	SSL *ssl = NULL;
+	int ret;
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
+	if (!res)
 		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)))
-		goto out;
-	ssl = SSL_new(ctx);
-	SSL_set_fd(ssl, fd);
-	SSL_set_tlsext_host_name(ssl, "localhost");
-	if (SSL_connect(ssl) != 1)
-		goto out;
-	len = ke_proto_client_request(req, sizeof(req));
-	if (SSL_write_ex(ssl, req, len, &n) != 1 || n != len)
-		goto out;
-	if (ke_proto_resp_init(&resp))
-		goto out;
-	while (r == 0 && SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1)
-		r = ke_proto_resp_feed(&resp, buf, n);
-	res = malloc(sizeof(*res));
-	if (r == 1 && res && !ke_proto_client_finish(&resp, ssl, res, err, sizeof(err)) &&
-	    res->n_cookies > 0)
-		ret = 0;
-	ke_proto_resp_free(&resp);
+	ret = ke_sync_exchange(ctx, (const struct sockaddr *)sa, sizeof(*sa), "localhost",
+			       ca != NULL, 5, res, err, sizeof(err));
 	free(res);
-out:
-	if (ssl) {
-		SSL_shutdown(ssl);
-		SSL_free(ssl);
-	}
-	close(fd);
 	return ret;
 }
 
@@ -90,7 +61,6 @@ static void *worker(void *arg)
 
 int main(int argc, char **argv)
 {
-	static const unsigned char alpn[] = "\x07ntske/1";
 	pthread_t tid[64];
 	struct timespec t0, t1;
 	SSL_CTX *ctx;
@@ -125,12 +95,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	ctx = SSL_CTX_new(TLS_client_method());
-	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-	SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
-	if (ca) {
-		SSL_CTX_load_verify_file(ctx, ca);
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ctx = ke_sync_ctx(ca);
+	if (!ctx) {
+		fprintf(stderr, "ke_bench: TLS setup failed\n");
+		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < threads; i++)

@@ -65,6 +65,7 @@
 #include <openssl/ssl.h>
 
 #include "ke_proto.h"
+#include "ke_sync.h"
 #include "ntp.h"
 #include "nts.h"
 #include "nts_ntp.h"
@@ -284,68 +285,18 @@ struct ke_job {
 	atomic_int failed;
 };
 
-static int ke_exchange(SSL_CTX *ctx, const struct addrinfo *ai,
-		       struct ke_proto_client_result *res)
-{
-	struct timeval tv = { .tv_sec = KE_TIMEOUT_S };
-	struct ke_proto_resp resp;
-	uint8_t req[256], buf[4096];
-	int fd, one = 1, r = 0, ret = -1, i;
-	size_t len, n;
-	char err[256];
-	SSL *ssl = NULL;
-
-	fd = socket(ai->ai_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen))
-		goto out;
-	ssl = SSL_new(ctx);
-	if (!ssl)
-		goto out;
-	SSL_set_fd(ssl, fd);
-	SSL_set_tlsext_host_name(ssl, opt.name);
-	if (opt.ca)
-		SSL_set1_host(ssl, opt.name);
-	if (SSL_connect(ssl) != 1)
-		goto out;
-	len = ke_proto_client_request(req, sizeof(req));
-	if (!len || SSL_write_ex(ssl, req, len, &n) != 1 || n != len)
-		goto out;
-	if (ke_proto_resp_init(&resp))
-		goto out;
-	/* Each read waits at most KE_TIMEOUT_S; the message is bounded. */
-	for (i = 0; r == 0 && i < NTS_KE_MAX_MSG / 16 &&
-	     SSL_read_ex(ssl, buf, sizeof(buf), &n) == 1; i++)
-		r = ke_proto_resp_feed(&resp, buf, n);
-	if (r != 1)
-		fprintf(stderr, "ntp_load: NTS-KE: no complete answer\n");
-	else if (ke_proto_client_finish(&resp, ssl, res, err, sizeof(err)))
-		fprintf(stderr, "ntp_load: NTS-KE: %s\n", err);
-	else if (!res->n_cookies)
-		fprintf(stderr, "ntp_load: NTS-KE: no cookies\n");
-	else
-		ret = 0;
-	ke_proto_resp_free(&resp);
-out:
-	if (ssl) {
-		SSL_shutdown(ssl);
-		SSL_free(ssl);
-	}
-	close(fd);
-	return ret;
-}
-
 static void *ke_worker(void *arg)
 {
 	struct ke_job *job = arg;
 	int i;
 
 	while ((i = atomic_fetch_add(&job->next, 1)) < opt.exchanges) {
-		if (ke_exchange(job->ctx, job->ai, job->res[i])) {
+		char err[256];
+
+		if (ke_sync_exchange(job->ctx, job->ai->ai_addr, job->ai->ai_addrlen, opt.name,
+				     opt.ca != NULL, KE_TIMEOUT_S, job->res[i], err,
+				     sizeof(err))) {
+			fprintf(stderr, "ntp_load: NTS-KE: %s\n", err);
 			atomic_fetch_add(&job->failed, 1);
 			break;
 		}
@@ -369,7 +320,6 @@ static struct addrinfo *resolve(const char *host, int port, int type)
 /* K exchanges; client i takes exchange i % K's keys and every m-th cookie. */
 static int nts_setup(void)
 {
-	static const unsigned char alpn[] = "\x07ntske/1";
 	pthread_t tid[KE_THREADS];
 	struct ke_job job = { 0 };
 	int nthreads, ret = -1, e, i;
@@ -378,23 +328,18 @@ static int nts_setup(void)
 	job.ai = resolve(opt.ke_host, opt.ke_port, SOCK_STREAM);
 	if (!job.ai)
 		return -1;
-	job.ctx = SSL_CTX_new(TLS_client_method());
+	job.ctx = ke_sync_ctx(opt.ca);
+	if (!job.ctx) {
+		fprintf(stderr, "ntp_load: TLS setup failed (CA %s)\n", opt.ca ? opt.ca : "-");
+		goto out;
+	}
 	job.res = calloc((size_t)opt.exchanges, sizeof(*job.res));
-	if (!job.ctx || !job.res)
+	if (!job.res)
 		goto out;
 	for (e = 0; e < opt.exchanges; e++) {
 		job.res[e] = calloc(1, sizeof(**job.res));
 		if (!job.res[e])
 			goto out;
-	}
-	SSL_CTX_set_min_proto_version(job.ctx, TLS1_3_VERSION);
-	SSL_CTX_set_alpn_protos(job.ctx, alpn, sizeof(alpn) - 1);
-	if (opt.ca) {
-		if (SSL_CTX_load_verify_file(job.ctx, opt.ca) != 1) {
-			fprintf(stderr, "ntp_load: cannot load CA %s\n", opt.ca);
-			goto out;
-		}
-		SSL_CTX_set_verify(job.ctx, SSL_VERIFY_PEER, NULL);
 	}
 	nthreads = opt.exchanges < KE_THREADS ? opt.exchanges : KE_THREADS;
 	for (i = 0; i < nthreads; i++)
