@@ -38,16 +38,20 @@ def t_samples(wd, pki):
     srv = Daemon(wd, "srv", server_conf(pki, ntp, ke, ke_extra="ntp-port = %d\n" % ntp))
     cli = Daemon(wd, "cli", '[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
                  'certificate-authority = "%s"\n%s\n[[source]]\nmode = "server"\n'
-                 'address = "127.0.0.1:%d"\n%s' % (ke, pki.ca, FAST, ntp, FAST))
+                 'address = "127.0.0.1:%d"\n%s\n[synchronization]\n'
+                 'minimum-agreeing-sources = 1\n' % (ke, pki.ca, FAST, ntp, FAST))
     try:
         # Beyond 8 polls the jar must have been refilled from responses.
         st = cli.wait_for(lambda s: assoc(s, 0).get("received", 0) >= 12 and
-                          assoc(s, 1).get("received", 0) >= 3, "samples", timeout=30)
+                          assoc(s, 1).get("received", 0) >= 3 and s["sync"]["synced"],
+                          "samples", timeout=30)
         for i in (0, 1):
             a = assoc(st, i)
-            check(abs(a["offset"]) < 0.01 and 0 <= a["delay"] < 0.01,
-                  "loopback offset/delay: %r" % a)
-            check(a["stratum"] == 1 and a["invalid"] == 0, "source %d: %r" % (i, a))
+            check(a["delay"] >= 0 and a["stratum"] == 1 and a["invalid"] == 0,
+                  "source %d: %r" % (i, a))
+        # One sample may wait on a busy machine; the filtered estimate may not.
+        check(abs(st["sync"]["offset"]) < 0.01 and st["sync"]["stratum"] == 2,
+              "loopback offset after filtering: %r" % st["sync"])
         nts = st["sources"][0]
         check(nts["authenticated"] and nts["nts_ke"]["ok"] == 1,
               "one key exchange served all polls: %r" % nts["nts_ke"])

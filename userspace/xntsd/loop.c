@@ -35,6 +35,11 @@ struct io_uring_sqe *loop_sqe(struct loop *l, struct loop_op *op)
 	return sqe;
 }
 
+void loop_submit(struct loop *l)
+{
+	io_uring_submit(&l->ring);
+}
+
 void loop_poll(struct loop *l, struct loop_op *op, int fd, unsigned int mask)
 {
 	io_uring_prep_poll_add(loop_sqe(l, op), fd, mask);

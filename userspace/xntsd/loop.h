@@ -37,6 +37,8 @@ void loop_stop(struct loop *l);
 /* An SQE whose completion goes to op (NULL: ignored). Never NULL. */
 struct io_uring_sqe *loop_sqe(struct loop *l, struct loop_op *op);
 
+/* Submit queued SQEs now rather than at the next wait (timestamps). */
+void loop_submit(struct loop *l);
 void loop_poll(struct loop *l, struct loop_op *op, int fd, unsigned int mask);
 void loop_read(struct loop *l, struct loop_op *op, int fd, void *buf,
 	       unsigned int len);

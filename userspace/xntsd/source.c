@@ -269,6 +269,8 @@ static void send_request(struct assoc *a)
 	a->sent++;
 	a->pending++;
 	io_uring_prep_send(loop_sqe(s->loop, &a->send_op), a->fd, a->sbuf, len, 0);
+	/* T1 is our transmit time: the send must not wait for the next loop turn. */
+	loop_submit(s->loop);
 }
 
 static void poll_done(struct loop_op *op, int res, unsigned int flags)
