@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harness for the server core, ntp_serve(), with a keyset: any
+ * datagram in; the answer must never be longer than the request, and an NTS
+ * answer must verify with the client side of the library under the keys its
+ * cookie carried, and every cookie it returns must open.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cookie.h"
+#include "fuzz_serve_keys.h"
+#include "ntp.h"
+#include "ntp_serve.h"
+#include "nts_ntp.h"
+
+static struct keyset *ks;
+static struct ntp_serve_ctx ctx;
+static struct siv *client_siv[2];
+
+static uint64_t fixed_now(void)
+{
+	return 0xeb00000012345678ULL;
+}
+
+static void check_nts(const uint8_t *req, size_t len, const uint8_t *resp, size_t rlen)
+{
+	struct nts_ntp_response r;
+	struct nts_ntp_request q;
+	struct nts_keys keys, k2;
+	uint8_t plain[2048];
+
+	if (nts_ntp_server_parse(req, len, &q) != NTS_NTP_OK ||
+	    cookie_open(ks, q.cookie, q.cookie_len, &keys) != COOKIE_OK)
+		abort();
+	if (nts_ntp_client_response(resp, rlen, q.uid, q.uid_len,
+				    client_siv[keys.aead == SIV_AEAD_CMAC_512], &keys, plain,
+				    sizeof(plain), &r) != NTS_NTP_OK || !r.n_cookies)
+		abort();
+	for (unsigned int i = 0; i < r.n_cookies; i++)
+		if (cookie_open(ks, r.cookies[i], r.cookie_lens[i], &k2) != COOKIE_OK ||
+		    memcmp(&k2, &keys, sizeof(keys)))
+			abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ntp_serve_state st = { .stratum = 2, .precision = -20 };
+	enum ntp_serve_outcome o;
+	uint8_t out[2048];
+	size_t olen;
+
+	if (!ks) {
+		ks = fuzz_serve_keyset();
+		client_siv[0] = siv_new(SIV_AEAD_CMAC_256);
+		client_siv[1] = siv_new(SIV_AEAD_CMAC_512);
+		if (!ks || !client_siv[0] || !client_siv[1] || ntp_serve_ctx_init(&ctx, ks))
+			abort();
+		ctx.tx_now = fixed_now;
+	}
+	o = ntp_serve(&ctx, data, size, fixed_now(), &st, NTP_KISS_NONE, out, sizeof(out), &olen);
+	if (olen > size || (olen && olen < NTP_HEADER_LEN))
+		abort();
+	if ((o == NTP_SERVE_PLAIN || o == NTP_SERVE_KISS) && olen != NTP_HEADER_LEN)
+		abort();
+	if (o == NTP_SERVE_NTS)
+		check_nts(data, size, out, olen);
+	return 0;
+}
