@@ -5,6 +5,7 @@ loopback: samples, the cookie jar, key rotation, access policy, malformed
 requests, and a man in the middle that tampers with, replays and forges
 responses."""
 
+import os
 import struct
 import time
 
@@ -211,8 +212,39 @@ def t_malformed(wd, pki):
         d.stop()
 
 
+def t_pool(wd, pki):
+    # A name with three addresses, seen only by the client: it runs in its
+    # own mount namespace with its own /etc/hosts.
+    port = free_port(2)
+    hosts = os.path.join(wd, "hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 pool.xnts.test\n127.0.0.2 pool.xnts.test\n"
+                "::1 pool.xnts.test\n")
+    prefix = ("unshare", "-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec "$@"', hosts)
+    srv = Daemon(wd, "srv", '[[server]]\nlisten = "[::]:%d"\n[synchronization]\n'
+                 'local-stratum = 3\n' % port)
+    try:
+        for name, extra, want in (("all", "", 3), ("ign", 'ignore = ["127.0.0.2"]\n', 2)):
+            cli = Daemon(wd, name, '[[source]]\nmode = "pool"\n'
+                         'address = "pool.xnts.test:%d"\ncount = 4\n%s%s'
+                         % (port, extra, FAST), prefix=prefix)
+            try:
+                st = cli.wait_for(lambda s: len(s["sources"][0]["associations"]) == want and
+                                  all(a["received"] >= 2
+                                      for a in s["sources"][0]["associations"]),
+                                  "%d pool associations with samples" % want)
+                addrs = [a["address"] for a in st["sources"][0]["associations"]]
+                check(len(set(addrs)) == want, "distinct addresses: %r" % addrs)
+                if extra:
+                    check(all("127.0.0.2" not in a for a in addrs), "ignored: %r" % addrs)
+            finally:
+                cli.stop()
+    finally:
+        srv.stop()
+
+
 def main():
-    tests = [t_samples, t_rotation_nak, t_mitm, t_policy, t_malformed]
+    tests = [t_samples, t_rotation_nak, t_mitm, t_policy, t_malformed, t_pool]
     run_with_pki(tests)
 
 

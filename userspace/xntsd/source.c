@@ -15,6 +15,7 @@
 #include "log.h"
 #include "netaddr.h"
 #include "ntp.h"
+#include "ntp_policy.h"
 #include "source.h"
 
 /* RFC 5905 frequency tolerance, for the dispersion of a sample. */
@@ -380,9 +381,15 @@ static void resolved(struct resolve_req *r)
 		want = s->cfg->mode == CONFIG_SOURCE_POOL ? s->cfg->count : 1;
 		if (want > SOURCE_MAX_ASSOC)
 			want = SOURCE_MAX_ASSOC;
+		struct config_filter ignore = { .set = true, .subnets = s->cfg->ignore,
+						.n_subnets = s->cfg->n_ignore };
+
 		for (int i = 0; i < r->count && s->n_assoc < want; i++) {
 			struct assoc *a = &s->assoc[s->n_assoc];
 
+			/* A pool's `ignore` list: addresses never to be used. */
+			if (ntp_policy_match(&ignore, (struct sockaddr *)&r->addr[i]))
+				continue;
 			if (assoc_open(s, a, (struct sockaddr *)&r->addr[i], r->addr_len[i])) {
 				log_warn("source %s: %s: %s", s->name, r->host, strerror(errno));
 				continue;
