@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * siv: AES-SIV (RFC 5297) as the AEAD of NTS, on OpenSSL 3 EVP.
+ * siv: AES-SIV (RFC 5297) as the AEAD of NTS, composed from OpenSSL's AES
+ * CMAC and CTR (siv.c says why not OpenSSL's AES-SIV cipher).
  *
  * Contract:
  * - AEAD ids are IANA's: 15 (AES-SIV-CMAC-256, 32-byte key) and
@@ -8,12 +9,13 @@
  * - Output of a seal is the 16-byte synthetic IV (tag) followed by the
  *   ciphertext, which is as long as the plaintext, as RFC 5297 and RFC 8915
  *   lay it out on the wire.
- * - Associated data is a vector of 0..SIV_MAX_AD non-empty components
- *   (RFC 5297 S2V). For NTS the nonce is the last component:
- *   siv_seal_nts()/siv_open_nts(), which need a non-empty ad.
- * - siv_open() writes plaintext only after the tag verified; on failure the
- *   output is zeroed and -1 returned.
- * - A context holds one key; it is not thread safe. No heap use per call.
+ * - Associated data is a vector of 0..SIV_MAX_AD components, each possibly
+ *   empty (RFC 5297 S2V). For NTS the nonce is the last component:
+ *   siv_seal_nts()/siv_open_nts().
+ * - siv_open() returns -1 and zeroes the plaintext output unless the tag
+ *   verifies.
+ * - A context holds one key (keyed once in siv_set_key()); it is not thread
+ *   safe.
  */
 #ifndef XNTS_SIV_H
 #define XNTS_SIV_H
