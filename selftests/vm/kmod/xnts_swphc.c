@@ -7,7 +7,8 @@
  *
  *   phc(t) = base_phc + (tai(t) - base_tai) * (1 + scaled_ppm / 2^16 / 1e6)
  *
- * adjfine, adjtime and settime64 rebase and change it; gettimex64 brackets
+ * It starts at CLOCK_TAI + offset_ns running freq_ppb fast (module
+ * parameters, default 0); adjfine, adjtime and settime64 rebase and change it; gettimex64 brackets
  * the read with the system timestamps the PTP core asks for. getcrosststamp
  * (PTP_SYS_OFFSET_PRECISE) exists only with precise=1, so that both the
  * precise path and the fallback from it can be tested.
@@ -21,6 +22,13 @@
 static bool precise;
 module_param(precise, bool, 0444);
 MODULE_PARM_DESC(precise, "offer PTP_SYS_OFFSET_PRECISE (getcrosststamp)");
+/* The starting frequency and phase, so a test needs no clock_adjtime. */
+static int freq_ppb;
+module_param(freq_ppb, int, 0444);
+MODULE_PARM_DESC(freq_ppb, "initial frequency offset, ppb (-1000000..1000000)");
+static long offset_ns;
+module_param(offset_ns, long, 0444);
+MODULE_PARM_DESC(offset_ns, "initial phase offset from CLOCK_TAI, ns");
 
 struct swphc {
 	struct ptp_clock_info info;
@@ -137,9 +145,13 @@ static int __init swphc_init(void)
 {
 	struct swphc *p = &swphc;
 
+	if (freq_ppb < -1000000 || freq_ppb > 1000000)
+		return -EINVAL;
 	spin_lock_init(&p->lock);
 	p->base_tai = ktime_get_clocktai_ns();
-	p->base_phc = p->base_tai;
+	p->base_phc = p->base_tai + offset_ns;
+	/* scaled ppm: ppm * 2^16 = ppb * 65536 / 1000 */
+	p->scaled_ppm = div_s64((s64)freq_ppb * 65536, 1000);
 	p->info = (struct ptp_clock_info) {
 		.owner = THIS_MODULE,
 		.name = "xnts_swphc",
