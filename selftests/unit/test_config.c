@@ -1022,3 +1022,21 @@ TEST(phc_source_rejections)
 		EXPECT_NE(NULL, strstr(err, bad[i][1])) TH_LOG("case %zu: %s", i, err);
 	}
 }
+
+TEST(server_hardware_timestamps)
+{
+	struct xnts_config c;
+
+	ASSERT_EQ(0, parse("[[server]]\nlisten = \"127.0.0.1:123\"\n"
+			   "[[server]]\nlisten = \"[::1]:123\"\nhardware-timestamps = \"eth1\"\n",
+			   &c)) TH_LOG("%s", err);
+	ASSERT_EQ(2, c.n_servers);
+	EXPECT_STREQ("", c.servers[0].hardware_timestamps);
+	EXPECT_STREQ("eth1", c.servers[1].hardware_timestamps);
+	config_free(&c);
+	EXPECT_EQ(-1, parse("[[server]]\nlisten = \"127.0.0.1:123\"\n"
+			    "hardware-timestamps = \"a b\"\n", &c));
+	EXPECT_NE(NULL, strstr(err, "expected an interface name")) TH_LOG("%s", err);
+	EXPECT_EQ(-1, parse("[[server]]\nlisten = \"127.0.0.1:123\"\n"
+			    "hardware-timestamps = true\n", &c));
+}

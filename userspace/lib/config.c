@@ -901,6 +901,20 @@ static int fn_srv_versions(struct ctx *c, const struct toml_node *v, const char 
 			   (1u << 3) | (1u << 4));
 }
 
+static int fn_srv_hwts(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
+{
+	struct config_server *s = base;
+	const char *str;
+
+	if (get_cstr(c, v, sect, &str))
+		return -1;
+	if (!valid_ifname(str, v->len))
+		return fail_val(c, v, "'hardware-timestamps' in %s: expected an interface name",
+				sect);
+	memcpy(s->hardware_timestamps, str, v->len + 1);
+	return 0;
+}
+
 static const struct field server_fields[] = {
 	FN("listen", fn_srv_listen),
 	F("rate-limiting-cache-size", K_U64, struct config_server, rate_limiting_cache_size, 0,
@@ -911,6 +925,7 @@ static const struct field server_fields[] = {
 	FN("denylist", fn_srv_deny),
 	FN("require-nts", fn_srv_require_nts),
 	FN("accept-ntp-versions", fn_srv_versions),
+	FN("hardware-timestamps", fn_srv_hwts),	/* xnts extension */
 };
 
 static int parse_server(struct ctx *c, const struct toml_node *t, struct config_server *s)

@@ -111,6 +111,8 @@ struct config_server {
 	bool require_nts;
 	enum config_filter_action require_nts_action;
 	unsigned int accept_ntp_versions;	/* bit v set: NTPv<v> accepted */
+	/* xnts extension: NIC receive timestamps from this interface ("": off) */
+	char hardware_timestamps[CONFIG_IFNAME_MAX];
 };
 
 enum config_log_level {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/ethtool_netlink.h>
 #include <stdio.h>
@@ -38,13 +39,47 @@ struct phc_source {
 
 static struct phc_source *active;
 
-const struct phc_map *phc_active_map(int *phc_index)
+/* The active source's mapping for other threads, under a sequence counter. */
+static struct {
+	_Atomic unsigned int seq;
+	int index;
+	struct phc_map map;
+} shared;
+
+static void share(const struct phc_source *p)
 {
-	if (!active || !active->map.valid)
-		return NULL;
-	if (phc_index)
-		*phc_index = active->index;
-	return &active->map;
+	unsigned int s = atomic_load_explicit(&shared.seq, memory_order_relaxed);
+
+	atomic_store_explicit(&shared.seq, s + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	if (p) {
+		shared.map = p->map;
+		shared.index = p->index;
+	} else {
+		shared.map.valid = false;
+	}
+	atomic_store_explicit(&shared.seq, s + 2, memory_order_release);
+}
+
+int phc_map_snapshot(struct phc_map *out, int *phc_index)
+{
+	unsigned int s1, s2;
+	int idx;
+
+	for (int tries = 0; tries < 1000; tries++) {
+		s1 = atomic_load_explicit(&shared.seq, memory_order_acquire);
+		memcpy(out, &shared.map, sizeof(*out));
+		idx = shared.index;
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&shared.seq, memory_order_relaxed);
+		if (!(s1 & 1) && s1 == s2) {
+			if (!out->valid)
+				return -EAGAIN;
+			*phc_index = idx;
+			return 0;
+		}
+	}
+	return -EAGAIN;
 }
 
 /* ---- ethtool netlink ---- */
@@ -168,6 +203,8 @@ static void take(struct phc_source *p)
 	p->reads++;
 	p->last = r;
 	phc_map_add(&p->map, &r);
+	if (active == p)
+		share(p);
 	/* modes = 0: only reads the kernel's TAI offset. */
 	memset(&tx, 0, sizeof(tx));
 	if (adjtimex(&tx) >= 0)
@@ -273,8 +310,10 @@ void phc_source_fini(struct source *s)
 
 	if (!p)
 		return;
-	if (active == p)
+	if (active == p) {
 		active = NULL;
+		share(NULL);
+	}
 	s->stopping = 1;
 	/* The loop is not run again after the sources are finished (main.c). */
 	loop_timeout_cancel(s->loop, &p->timer);

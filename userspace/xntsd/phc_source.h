@@ -12,8 +12,8 @@
  * PHC counts TAI or UTC (phc-scale); for TAI the kernel's TAI offset
  * (adjtimex, read only) is subtracted. Every reading also feeds the
  * PHC-to-system mapping (offset and rate) that converts the NIC's raw
- * hardware timestamps to system time; phc_active_map() gives the mapping of
- * the first PHC source to the NTP server and the XDP time state.
+ * hardware timestamps to system time; phc_map_snapshot() gives the mapping
+ * of the first PHC source to the NTP server and the XDP time state.
  *
  * Nothing here changes a clock: the PHC is only read.
  */
@@ -40,9 +40,11 @@ void phc_source_status_plain(const struct source *s, struct sbuf *out);
 int phc_index_of_interface(const char *ifname, char *err, size_t errlen);
 
 /*
- * The mapping of the first PHC source started, or NULL. The pointer stays
- * valid until that source is finished; *phc_index is its /dev/ptpN number.
+ * A copy of the mapping of the first PHC source started, safe to call from
+ * any thread (the NTP workers convert hardware timestamps with it): 0 with
+ * *out and *phc_index (its /dev/ptpN number) filled, or -EAGAIN while there
+ * is no PHC source or no fit yet.
  */
-const struct phc_map *phc_active_map(int *phc_index);
+int phc_map_snapshot(struct phc_map *out, int *phc_index);
 
 #endif
