@@ -67,6 +67,26 @@ struct xnts_time_state {
 	__u64 reference_time;		/* NTP 32.32 timestamp of the last clock update */
 	__u64 heartbeat_ns;		/* CLOCK_MONOTONIC ns of the last publication */
 	__u64 heartbeat_timeout_ns;	/* older than this: stale (0: always stale) */
+	/*
+	 * Appended (the fields above keep their layout): the PHC-to-system
+	 * mapping of the PTP hardware clock /dev/ptp<phc_index>, from the
+	 * daemon's phc source, so that a NIC receive timestamp (raw PHC time,
+	 * e.g. from bpf_xdp_metadata_rx_timestamp) can be turned into
+	 * CLOCK_REALTIME ns without a call to userspace:
+	 *   d   = phc - phc_ref_off_ns - phc_ref_sys_ns
+	 *   sys = phc - phc_ref_off_ns + ((d * phc_slope_q32) >> 32)
+	 * where the fit says PHC - system = phc_ref_off_ns + r * (system -
+	 * phc_ref_sys_ns), so phc_slope_q32 = (1 / (1 + r) - 1) * 2^32: exact
+	 * but for its rounding (0.25 ns per second of d). d is small (the
+	 * state is republished with every heartbeat); the product fits in
+	 * 64 bits for |d| up to 2^41 ns, about 36 minutes, at 1000 ppm.
+	 * phc_index < 0: no mapping; use the kernel's receive time instead.
+	 */
+	__s64 phc_ref_sys_ns;		/* CLOCK_REALTIME ns where the fit is anchored */
+	__s64 phc_ref_off_ns;		/* PHC - CLOCK_REALTIME there, ns */
+	__s64 phc_slope_q32;		/* 1 / (1 + r) - 1, times 2^32 (r: PHC rate) */
+	__s32 phc_index;		/* N of /dev/ptpN, -1: no mapping */
+	__u32 phc_pad;
 };
 
 /* Config flags. */
@@ -129,6 +149,21 @@ enum xnts_counter {
 
 #define XNTS_RATE_ENTRIES_DEFAULT	65536
 #define XNTS_LPM_ENTRIES_DEFAULT	1024
+
+/*
+ * A raw PHC time (ns, e.g. a NIC receive timestamp) of /dev/ptp<phc_index>
+ * as CLOCK_REALTIME ns, with the mapping in ts (see struct xnts_time_state).
+ * Returns 0 when ts holds no mapping. Integer only, for the program too.
+ */
+static inline __s64 xnts_phc_to_sys(const struct xnts_time_state *ts, __s64 phc_ns)
+{
+	__s64 d;
+
+	if (ts->phc_index < 0 || !ts->phc_ref_sys_ns)
+		return 0;
+	d = phc_ns - ts->phc_ref_off_ns - ts->phc_ref_sys_ns;
+	return phc_ns - ts->phc_ref_off_ns + ((d * ts->phc_slope_q32) >> 32);
+}
 
 #if !defined(__bpf__) && !defined(__BPF__)
 #include <string.h>

@@ -751,7 +751,7 @@ static const struct {
 	{ "[[source]]\nmode = \"pps\"\naddress = \"/dev/pps0\"\n",
 	  "ntp.toml:2:8: 'mode' in [[source]]: source mode \"pps\" is not supported" },
 	{ "[[source]]\nmode = \"ntp\"\naddress = \"a\"\n",
-	  "ntp.toml:2:8: 'mode' in [[source]]: expected one of \"server\", \"pool\", \"nts\"" },
+	  "ntp.toml:2:8: 'mode' in [[source]]: expected one of \"server\", \"pool\", \"nts\", \"phc\"" },
 	{ "[[source]]\nmode = \"server\"\naddress = \"a\"\ncount = 3\n",
 	  "ntp.toml:4:1: key 'count' in [[source]] is not valid for mode \"server\"" },
 	{ "[[source]]\nmode = \"nts\"\naddress = \"a\"\nignore = []\n",
@@ -977,3 +977,66 @@ TEST(truncated_error_buffer)
 }
 
 TEST_HARNESS_MAIN
+
+/* xnts extension: mode "phc" with a device path or an interface. */
+TEST(phc_source)
+{
+	struct xnts_config c;
+
+	ASSERT_EQ(0, parse("[[source]]\nmode = \"phc\"\npath = \"/dev/ptp0\"\n"
+			   "poll-interval-limits = { min = 0, max = 2 }\n"
+			   "[[source]]\nmode = \"phc\"\ninterface = \"eth0\"\n"
+			   "phc-scale = \"utc\"\n", &c)) TH_LOG("%s", err);
+	ASSERT_EQ(2, c.n_sources);
+	EXPECT_EQ(CONFIG_SOURCE_PHC, c.sources[0].mode);
+	EXPECT_STREQ("/dev/ptp0", c.sources[0].phc_path);
+	EXPECT_STREQ("/dev/ptp0", c.sources[0].host);
+	EXPECT_EQ(CONFIG_PHC_TAI, c.sources[0].phc_scale);
+	EXPECT_EQ(0, c.sources[0].poll_limits.min);
+	EXPECT_EQ(NULL, c.sources[1].phc_path);
+	EXPECT_STREQ("eth0", c.sources[1].phc_interface);
+	EXPECT_STREQ("eth0", c.sources[1].host);
+	EXPECT_EQ(CONFIG_PHC_UTC, c.sources[1].phc_scale);
+	config_free(&c);
+}
+
+TEST(phc_source_rejections)
+{
+	static const char *const bad[][2] = {
+		{ "[[source]]\nmode = \"phc\"\n", "exactly one of 'path' and 'interface'" },
+		{ "[[source]]\nmode = \"phc\"\npath = \"/dev/ptp0\"\ninterface = \"eth0\"\n",
+		  "exactly one of 'path' and 'interface'" },
+		{ "[[source]]\nmode = \"phc\"\npath = \"ptp0\"\n", "absolute device path" },
+		{ "[[source]]\nmode = \"phc\"\ninterface = \"a/b\"\n", "invalid interface name" },
+		{ "[[source]]\nmode = \"phc\"\ninterface = \"eth0\"\nphc-scale = \"gps\"\n",
+		  "expected one of \"tai\", \"utc\"" },
+		{ "[[source]]\nmode = \"phc\"\npath = \"/dev/ptp0\"\naddress = \"x\"\n",
+		  "not valid for mode \"phc\"" },
+		{ "[[source]]\nmode = \"server\"\naddress = \"x\"\npath = \"/dev/ptp0\"\n",
+		  "not valid for mode \"server\"" },
+	};
+	struct xnts_config c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-1, parse(bad[i][0], &c)) TH_LOG("case %zu accepted", i);
+		EXPECT_NE(NULL, strstr(err, bad[i][1])) TH_LOG("case %zu: %s", i, err);
+	}
+}
+
+TEST(server_hardware_timestamps)
+{
+	struct xnts_config c;
+
+	ASSERT_EQ(0, parse("[[server]]\nlisten = \"127.0.0.1:123\"\n"
+			   "[[server]]\nlisten = \"[::1]:123\"\nhardware-timestamps = \"eth1\"\n",
+			   &c)) TH_LOG("%s", err);
+	ASSERT_EQ(2, c.n_servers);
+	EXPECT_STREQ("", c.servers[0].hardware_timestamps);
+	EXPECT_STREQ("eth1", c.servers[1].hardware_timestamps);
+	config_free(&c);
+	EXPECT_EQ(-1, parse("[[server]]\nlisten = \"127.0.0.1:123\"\n"
+			    "hardware-timestamps = \"a b\"\n", &c));
+	EXPECT_NE(NULL, strstr(err, "expected an interface name")) TH_LOG("%s", err);
+	EXPECT_EQ(-1, parse("[[server]]\nlisten = \"127.0.0.1:123\"\n"
+			    "hardware-timestamps = true\n", &c));
+}

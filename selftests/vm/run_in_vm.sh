@@ -6,7 +6,11 @@
 # the run fail, with tools/vmtest's console log in the output.
 #
 # usage: run_in_vm.sh PROG...     env: XNTS_VM_TIMEOUT (whole VM, default 600 s)
+#
+# The guest gets an e1000e NIC (no network behind it) for its PHC, which
+# test_phc uses for the ioctl fallback and the lookup by interface.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+export VMTEST_NIC=${VMTEST_NIC-e1000e}
 exec tools/vmtest --timeout "${XNTS_VM_TIMEOUT:-600}" -- \
 	selftests/vm/guest_run.sh "$@" 2>&1

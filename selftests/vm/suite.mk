@@ -11,10 +11,12 @@
 VM_DIR := $(BUILD)/selftests/vm
 VM_SRCS := $(wildcard selftests/vm/test_*.c)
 VM_BINS := $(VM_SRCS:selftests/vm/%.c=$(VM_DIR)/%)
-# Shell tests (ktap_helpers.sh from the kselftest cache) run from the source.
-VM_SCRIPTS := $(wildcard selftests/vm/test_*.sh)
+# Shell tests (ktap_helpers.sh from the kselftest cache) and Python tests
+# (KTAP through selftests/net/xnts.py) run from the source.
+VM_SCRIPTS := $(wildcard selftests/vm/test_*.sh selftests/vm/test_*.py)
 VM_BPF := $(patsubst selftests/vm/%.bpf.c,$(VM_DIR)/%.bpf.o,$(wildcard selftests/vm/*.bpf.c))
 VM_KMOD := $(VM_DIR)/kmod/xnts_vmtest.ko
+VM_KMOD_SRCS := $(wildcard selftests/vm/kmod/*.c)
 VM_RUNNER := $(VM_DIR)/run_vm_tests
 VM_LIBS := -luring -lbpf
 BPF_CLANG ?= clang-15
@@ -39,9 +41,10 @@ $(VM_DIR)/kmod.kver: FORCE
 
 # Out-of-tree kbuild against the extracted headers, with Debian's own gcc-12
 # and pahole; none of this make's variables may leak into it.
-$(VM_KMOD): selftests/vm/kmod/xnts_vmtest.c selftests/vm/kmod/Kbuild $(VM_DIR)/kmod.kver
+# All modules of kmod/ (the kfunc module, the software PHC) in one build.
+$(VM_KMOD): $(VM_KMOD_SRCS) selftests/vm/kmod/Kbuild $(VM_DIR)/kmod.kver
 	rm -rf $(@D) && mkdir -p $(@D)
-	cp selftests/vm/kmod/xnts_vmtest.c selftests/vm/kmod/Kbuild $(@D)/
+	cp $(VM_KMOD_SRCS) selftests/vm/kmod/Kbuild $(@D)/
 	kdir=$$(tools/vmtest --kdir) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC \
 		-u CFLAGS -u LDFLAGS make -s -C "$$kdir" M=$(abspath $(@D)) modules
 

@@ -616,6 +616,8 @@ static const struct field source_defaults_fields[] = {
 #define M_SERVER (1u << CONFIG_SOURCE_SERVER)
 #define M_POOL (1u << CONFIG_SOURCE_POOL)
 #define M_NTS (1u << CONFIG_SOURCE_NTS)
+#define M_PHC (1u << CONFIG_SOURCE_PHC)
+#define M_NET (M_SERVER | M_POOL | M_NTS)
 
 static int fn_src_mode(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
 {
@@ -699,9 +701,62 @@ static int fn_src_pin(struct ctx *c, const struct toml_node *v, const char *sect
 	return 0;
 }
 
+/* An interface name as the kernel accepts it (dev_valid_name()). */
+static int valid_ifname(const char *s, size_t len)
+{
+	if (!len || strlen(s) != len || len >= CONFIG_IFNAME_MAX || !strcmp(s, ".") ||
+	    !strcmp(s, ".."))
+		return 0;
+	for (size_t k = 0; s[k]; k++)
+		if (s[k] == '/' || s[k] == ':' || (unsigned char)s[k] <= ' ' ||
+		    (unsigned char)s[k] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int fn_src_phc_path(struct ctx *c, const struct toml_node *v, const char *sect,
+			   void *base)
+{
+	struct config_source *s = base;
+	const char *str;
+
+	if (get_cstr(c, v, sect, &str))
+		return -1;
+	if (str[0] != '/')
+		return fail_val(c, v, "'path' in %s: expected an absolute device path", sect);
+	if (dup_str(c, v, sect, &s->phc_path))
+		return -1;
+	return 0;
+}
+
+static int fn_src_phc_if(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
+{
+	struct config_source *s = base;
+	const char *str;
+
+	if (get_cstr(c, v, sect, &str))
+		return -1;
+	if (!valid_ifname(str, v->len))
+		return fail_val(c, v, "'interface' in %s: invalid interface name", sect);
+	memcpy(s->phc_interface, str, v->len + 1);
+	return 0;
+}
+
+static int fn_src_phc_scale(struct ctx *c, const struct toml_node *v, const char *sect,
+			    void *base)
+{
+	static const char *const scales[] = { "tai", "utc" };
+	int m;
+
+	if (get_enum(c, v, sect, scales, 2, &m))
+		return -1;
+	((struct config_source *)base)->phc_scale = (enum config_phc_scale)m;
+	return 0;
+}
+
 static const struct field source_fields[] = {
 	FN("mode", fn_src_mode),
-	FN("address", fn_src_address),
+	{ "address", K_FN, 0, 0, 0, fn_src_address, M_NET },
 	{ "certificate-authority", K_STR, offsetof(struct config_source, certificate_authority),
 	  0, 0, NULL, M_NTS },
 	{ "count", K_UINT, offsetof(struct config_source, count), 1, 64, NULL, M_POOL },
@@ -713,14 +768,18 @@ static const struct field source_fields[] = {
 	F("initial-poll-interval", K_INTV, struct config_source, initial_poll, 0, 17),
 	FN("ntp-version", fn_src_version),
 	{ "certificate-pin", K_FN, 0, 0, 0, fn_src_pin, M_NTS },	/* xnts extension */
+	/* xnts extension: mode "phc" */
+	{ "path", K_FN, 0, 0, 0, fn_src_phc_path, M_PHC },
+	{ "interface", K_FN, 0, 0, 0, fn_src_phc_if, M_PHC },
+	{ "phc-scale", K_FN, 0, 0, 0, fn_src_phc_scale, M_PHC },
 };
 
 static int parse_source(struct ctx *c, const struct toml_node *t, struct xnts_config *cfg,
 			struct config_source *s)
 {
-	static const char *const modes[] = { "server", "pool", "nts" };
+	static const char *const modes[] = { "server", "pool", "nts", "phc" };
 	const char *sect = "[[source]]";
-	const struct toml_node *m, *a;
+	const struct toml_node *m, *a, *pp, *pi;
 	int mode;
 
 	if (t->type != TOML_TABLE)
@@ -737,9 +796,23 @@ static int parse_source(struct ctx *c, const struct toml_node *t, struct xnts_co
 	    (!strcmp(m->str, "nts-pool") || !strcmp(m->str, "sock") || !strcmp(m->str, "pps")))
 		return fail_val(c, m, "'mode' in %s: source mode \"%s\" is not supported", sect,
 				m->str);
-	if (get_enum(c, m, sect, modes, 3, &mode))
+	if (get_enum(c, m, sect, modes, 4, &mode))
 		return -1;
 	s->mode = (enum config_source_mode)mode;
+	if (s->mode == CONFIG_SOURCE_PHC) {
+		pp = toml_get(t, "path");
+		pi = toml_get(t, "interface");
+		if (!pp == !pi)
+			return fail_val(c, t, "%s: mode \"phc\" needs exactly one of 'path' and "
+					"'interface'", sect);
+		if (apply_table(c, t, sect, source_fields,
+				sizeof(source_fields) / sizeof(source_fields[0]), s, M_PHC, "phc"))
+			return -1;
+		s->host = strdup(s->phc_path ? s->phc_path : s->phc_interface);
+		if (!s->host)
+			return fail_val(c, t, "out of memory");
+		return 0;
+	}
 	a = toml_get(t, "address");
 	if (!a)
 		return fail_val(c, t, "%s: missing key 'address'", sect);
@@ -828,6 +901,20 @@ static int fn_srv_versions(struct ctx *c, const struct toml_node *v, const char 
 			   (1u << 3) | (1u << 4));
 }
 
+static int fn_srv_hwts(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
+{
+	struct config_server *s = base;
+	const char *str;
+
+	if (get_cstr(c, v, sect, &str))
+		return -1;
+	if (!valid_ifname(str, v->len))
+		return fail_val(c, v, "'hardware-timestamps' in %s: expected an interface name",
+				sect);
+	memcpy(s->hardware_timestamps, str, v->len + 1);
+	return 0;
+}
+
 static const struct field server_fields[] = {
 	FN("listen", fn_srv_listen),
 	F("rate-limiting-cache-size", K_U64, struct config_server, rate_limiting_cache_size, 0,
@@ -838,6 +925,7 @@ static const struct field server_fields[] = {
 	FN("denylist", fn_srv_deny),
 	FN("require-nts", fn_srv_require_nts),
 	FN("accept-ntp-versions", fn_srv_versions),
+	FN("hardware-timestamps", fn_srv_hwts),	/* xnts extension */
 };
 
 static int parse_server(struct ctx *c, const struct toml_node *t, struct config_server *s)
@@ -1232,6 +1320,7 @@ void config_free(struct xnts_config *cfg)
 	for (i = 0; i < cfg->n_sources; i++) {
 		free(cfg->sources[i].host);
 		free(cfg->sources[i].certificate_authority);
+		free(cfg->sources[i].phc_path);
 		free(cfg->sources[i].ignore);
 	}
 	free(cfg->sources);

@@ -67,6 +67,13 @@ enum config_source_mode {
 	CONFIG_SOURCE_SERVER,
 	CONFIG_SOURCE_POOL,
 	CONFIG_SOURCE_NTS,
+	CONFIG_SOURCE_PHC,	/* xnts extension: a PTP hardware clock as reference */
+};
+
+/* What a PHC's time counts: TAI (the PTP timescale) or UTC. */
+enum config_phc_scale {
+	CONFIG_PHC_TAI,
+	CONFIG_PHC_UTC,
 };
 
 struct config_source {
@@ -85,6 +92,14 @@ struct config_source {
 	int ntp_version;	/* 4, or 0 for "auto" */
 	bool has_pin;		/* xnts extension: certificate-pin */
 	uint8_t pin[CONFIG_PIN_LEN];	/* SHA-256 of the server's SPKI DER */
+	/*
+	 * phc: the device (path), or the interface whose PHC to use; exactly
+	 * one is set. host then holds a copy of whichever was given, as the
+	 * source's name.
+	 */
+	char *phc_path;
+	char phc_interface[CONFIG_IFNAME_MAX];
+	enum config_phc_scale phc_scale;	/* default TAI */
 	unsigned int line;	/* where its [[source]] header is */
 };
 
@@ -96,6 +111,8 @@ struct config_server {
 	bool require_nts;
 	enum config_filter_action require_nts_action;
 	unsigned int accept_ntp_versions;	/* bit v set: NTPv<v> accepted */
+	/* xnts extension: NIC receive timestamps from this interface ("": off) */
+	char hardware_timestamps[CONFIG_IFNAME_MAX];
 };
 
 enum config_log_level {

@@ -312,8 +312,8 @@ int discipline_add_sample(struct discipline *d, unsigned int src,
 		return -EINVAL;
 	p = &d->src[src];
 	d->n_samples++;
-	if (s->leap == NTP_LEAP_UNSYNC || s->leap < 0 || s->leap > 3 || s->stratum == 0 ||
-	    s->stratum >= 16)
+	/* Stratum 0 is a reference clock (a PHC source), never a kiss: those stop earlier. */
+	if (s->leap == NTP_LEAP_UNSYNC || s->leap < 0 || s->leap > 3 || s->stratum >= 16)
 		return 0;
 	advance(d, now);
 	/* Project what is stored to now: our corrections and the drift estimate. */

@@ -78,7 +78,7 @@ struct discipline_sample {
 	double dispersion;	/* s, precisions of both ends + PHI * (T4 - T1) */
 	double root_delay;	/* s, from the packet */
 	double root_dispersion;	/* s, from the packet */
-	unsigned int stratum;	/* the server's, 1..15 */
+	unsigned int stratum;	/* the server's, 1..15; 0: a reference clock (phc) */
 	int leap;		/* the packet's leap indicator (enum ntp_leap) */
 	double poll_interval;	/* s, the interval this source is polled at */
 };
@@ -128,7 +128,7 @@ void discipline_set_leapsec(struct discipline *d, const struct leapsec_table *t)
 /*
  * Feed one measurement of source src taken at now. Returns 1 if the
  * source's filter produced a new output, 0 if it was stored without one (or
- * ignored because the server is unsynchronised: leap 3, stratum 0 or >= 16),
+ * ignored because the server is unsynchronised: leap 3 or stratum >= 16),
  * -EINVAL for a bad index or values.
  */
 int discipline_add_sample(struct discipline *d, unsigned int src,

@@ -3,6 +3,8 @@
 #include <time.h>
 #include <linux/errqueue.h>
 #include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 #include "ntp.h"
 #include "ntp_policy.h"
 #include "ntp_server.h"
+#include "phc_source.h"
 
 #define BUF_SIZE 2048
 #define N_BUFS 256		/* power of two */
@@ -66,6 +70,7 @@ struct ntp_server {
 	char name[80];
 	unsigned int n_workers;
 	struct worker *w;
+	int hw_phc;		/* PHC index of hardware-timestamps' NIC, -1: off */
 };
 
 const char *ntp_server_name(const struct ntp_server *s)
@@ -76,6 +81,61 @@ const char *ntp_server_name(const struct ntp_server *s)
 unsigned int ntp_server_workers(const struct ntp_server *s)
 {
 	return s->n_workers;
+}
+
+/*
+ * A NIC's raw hardware receive timestamp counts its PHC: convert it with the
+ * phc source's mapping, only if that source reads this very PHC. 0 if *out
+ * was set.
+ */
+static int hw_to_sys(const struct ntp_server *s, const struct timespec *raw,
+		     struct timespec *out)
+{
+	struct phc_map m;
+	int64_t sys;
+	int idx;
+
+	if (phc_map_snapshot(&m, &idx) || idx != s->hw_phc ||
+	    phc_map_to_sys(&m, (int64_t)raw->tv_sec * 1000000000LL + raw->tv_nsec, &sys))
+		return -1;
+	out->tv_sec = (time_t)(sys / 1000000000LL);
+	out->tv_nsec = (long)(sys % 1000000000LL);
+	return 0;
+}
+
+/* SIOCSHWTSTAMP: the NIC timestamps every received packet (changes no clock). */
+static void enable_hw_timestamps(struct ntp_server *s)
+{
+	const char *ifname = s->cfg->hardware_timestamps;
+	struct hwtstamp_config hc = { .tx_type = HWTSTAMP_TX_OFF,
+				      .rx_filter = HWTSTAMP_FILTER_ALL };
+	struct ifreq ifr;
+	char err[256];
+	int fd, idx;
+
+	s->hw_phc = -1;
+	if (!ifname[0])
+		return;
+	idx = phc_index_of_interface(ifname, err, sizeof(err));
+	if (idx < 0) {
+		log_warn("ntp server %s: hardware timestamps: %s", s->name, err);
+		return;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (char *)&hc;
+	if (ioctl(fd, SIOCSHWTSTAMP, &ifr)) {
+		log_warn("ntp server %s: hardware timestamps on %s: %s; software timestamps",
+			 s->name, ifname, strerror(errno));
+	} else {
+		s->hw_phc = idx;
+		log_info("ntp server %s: hardware receive timestamps on %s (/dev/ptp%d), "
+			 "filter %d", s->name, ifname, idx, hc.rx_filter);
+	}
+	close(fd);
 }
 
 static void arm_recv(struct worker *w)
@@ -175,6 +235,9 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 
 			memcpy(&tss, CMSG_DATA(c), sizeof(tss));
 			rx = tss.ts[0];
+			if (srv->hw_phc >= 0 && (tss.ts[2].tv_sec || tss.ts[2].tv_nsec) &&
+			    !hw_to_sys(srv, &tss.ts[2], &rx))
+				w->st.hw_timestamps++;
 		} else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) ||
 			   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)) {
 			pktinfo = c;
@@ -279,6 +342,9 @@ static int open_socket(struct worker *w, char *err, size_t errlen)
 	struct ntp_server *s = w->srv;
 	int one = 1, zero = 0, tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	int fam = s->addr.ss.ss_family;
+
+	if (s->hw_phc >= 0)
+		tsflags |= SOF_TIMESTAMPING_RX_HARDWARE | SOF_TIMESTAMPING_RAW_HARDWARE;
 
 	w->fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (w->fd < 0)
@@ -396,6 +462,7 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 	s->n_workers = workers ? workers : (unsigned int)(ncpu > 0 ? ncpu : 1);
 	if (s->n_workers > 64)
 		s->n_workers = 64;
+	enable_hw_timestamps(s);
 	s->policy = ntp_policy_new(cfg);
 	s->w = calloc(s->n_workers, sizeof(*s->w));
 	if (!s->policy || !s->w) {
@@ -455,11 +522,13 @@ void ntp_server_status_json(struct ntp_server *s, struct sbuf *out)
 	sbuf_printf(out, "{\"listen\":");
 	sbuf_json_str(out, s->name);
 	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,\"rate_limited\":%llu,"
-		    "\"denied\":%llu,\"ignored\":%llu,\"truncated\":%llu,\"send_errors\":%llu",
+		    "\"denied\":%llu,\"ignored\":%llu,\"truncated\":%llu,\"send_errors\":%llu,"
+		    "\"hw_phc\":%d,\"hw_timestamps\":%llu",
 		    s->n_workers, (unsigned long long)st.received,
 		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied,
 		    (unsigned long long)st.ignored, (unsigned long long)st.truncated,
-		    (unsigned long long)st.send_errors);
+		    (unsigned long long)st.send_errors, s->hw_phc,
+		    (unsigned long long)st.hw_timestamps);
 	for (int i = 0; i < NTP_SERVE_N_OUTCOMES; i++)
 		sbuf_printf(out, ",\"%s\":%llu", ntp_serve_outcome_name(i),
 			    (unsigned long long)st.outcome[i]);

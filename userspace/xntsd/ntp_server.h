@@ -8,6 +8,10 @@
  * access policy (ntp_policy.h) and the protocol core (ntp_serve.h) decide
  * the answer, and io_uring sends it from the address the request came to.
  * This serves whatever XDP passes up, or everything when XDP is off.
+ * With hardware-timestamps (xnts extension) the NIC timestamps received
+ * packets (SIOCSHWTSTAMP) and a raw hardware timestamp replaces the software
+ * one once the phc source reading that NIC's PHC has a mapping
+ * (phc_source.h); hw_timestamps counts them.
  * Counters are per worker and summed for status.
  */
 #ifndef XNTS_NTP_SERVER_H

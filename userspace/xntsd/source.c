@@ -16,6 +16,7 @@
 #include "netaddr.h"
 #include "ntp.h"
 #include "ntp_policy.h"
+#include "phc_source.h"
 #include "source.h"
 
 /* RFC 5905 frequency tolerance, for the dispersion of a sample. */
@@ -30,6 +31,8 @@ const char *source_mode_name(enum config_source_mode m)
 		return "pool";
 	case CONFIG_SOURCE_NTS:
 		return "nts";
+	case CONFIG_SOURCE_PHC:
+		return "phc";
 	}
 	return "?";
 }
@@ -464,6 +467,8 @@ int source_init(struct source *s, struct loop *l, const struct config_source *cf
 	for (int i = 0; i < SOURCE_MAX_ASSOC; i++)
 		s->assoc[i].fd = -1;
 	snprintf(s->name, sizeof(s->name), "%s:%u", cfg->host, cfg->port);
+	if (cfg->mode == CONFIG_SOURCE_PHC)
+		return phc_source_init(s, err, errlen);
 	if (cfg->mode != CONFIG_SOURCE_NTS)
 		return 0;
 	p.host = cfg->host;
@@ -476,7 +481,9 @@ int source_init(struct source *s, struct loop *l, const struct config_source *cf
 
 void source_start(struct source *s)
 {
-	if (s->ke)
+	if (s->phc)
+		phc_source_start(s);
+	else if (s->ke)
 		ke_client_start(s->ke);
 	else
 		resolve(s, s->cfg->host, s->cfg->port);
@@ -484,6 +491,7 @@ void source_start(struct source *s)
 
 void source_fini(struct source *s)
 {
+	phc_source_fini(s);
 	s->stopping = 1;
 	ke_client_free(s->ke);
 	s->ke = NULL;
@@ -536,6 +544,8 @@ void source_status_json(const struct source *s, struct sbuf *out)
 		sbuf_json_str(out, s->ntp_server);
 		sbuf_printf(out, ",\"ntp_port\":%u}", s->ntp_port);
 	}
+	if (s->phc)
+		phc_source_status_json(s, out);
 	sbuf_printf(out, ",\"associations\":[");
 	for (unsigned int i = 0; i < s->n_assoc; i++) {
 		sbuf_printf(out, "%s", i ? "," : "");
@@ -559,12 +569,14 @@ void source_status_plain(const struct source *s, struct sbuf *out)
 		if (ke_client_error(s->ke)[0])
 			sbuf_printf(out, "    nts-ke last error: %s\n", ke_client_error(s->ke));
 	}
+	if (s->phc)
+		phc_source_status_plain(s, out);
 	for (unsigned int i = 0; i < s->n_assoc; i++) {
 		const struct assoc *a = &s->assoc[i];
 
 		sbuf_printf(out, "    %-28s %s reach %03o poll %d", a->name,
 			    s->cfg->mode == CONFIG_SOURCE_NTS ? "NTS-authenticated" :
-			    "unauthenticated", a->reach, a->poll);
+			    s->phc ? "reference clock" : "unauthenticated", a->reach, a->poll);
 		if (a->have_sample)
 			sbuf_printf(out, " stratum %u offset %+.6f s delay %.6f s",
 				    a->last.stratum, a->last.offset, a->last.delay);

@@ -14,6 +14,9 @@
  * to refill the jar; a response counts only if its Unique Identifier,
  * authenticator and origin timestamp check out. An empty jar or a NAK starts
  * a new key exchange; failures back off (ke_client.h).
+ *
+ * A phc source (xnts extension) has one association without a socket; its
+ * samples come from reading a PTP hardware clock (phc_source.h).
  */
 #ifndef XNTS_SOURCE_H
 #define XNTS_SOURCE_H
@@ -32,6 +35,7 @@
 #define SOURCE_MAX_ASSOC 16
 
 struct source;
+struct phc_source;
 
 struct sample {
 	double offset;		/* seconds, positive: our clock is behind */
@@ -95,6 +99,7 @@ struct source {
 	uint16_t jar_len[SOURCE_JAR_MAX];
 	uint8_t jar[SOURCE_JAR_MAX][NTS_NTP_MAX_COOKIE_LEN];
 	uint64_t ke_ok, ke_failed;
+	struct phc_source *phc;	/* mode phc: the device (phc_source.h) */
 	unsigned int sync_base;	/* first discipline index of its associations */
 	/* Called for each new sample (may be NULL). */
 	void (*on_sample)(struct source *s, struct assoc *a, void *arg);

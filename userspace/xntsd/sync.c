@@ -118,6 +118,11 @@ static void refid_of(const struct assoc *a, uint8_t out[4])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n;
 
+	/* A reference clock (phc) has no address: its samples name their refid. */
+	if (sa->sa_family == AF_UNSPEC) {
+		memcpy(out, a->last.refid, 4);
+		return;
+	}
 	if (sa->sa_family == AF_INET) {
 		memcpy(out, &((const struct sockaddr_in *)sa)->sin_addr, 4);
 		return;

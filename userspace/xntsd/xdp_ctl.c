@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <net/if.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -40,6 +41,7 @@
 #undef xnts_config
 
 #include "log.h"
+#include "phc_source.h"
 #include "sbuf.h"
 #include "xdp_ctl.h"
 
@@ -164,6 +166,21 @@ static void path_of(const struct xdp_ctl *x, char *buf, size_t len, const char *
 /* ---- time state ---- */
 
 
+/* The phc source's PHC-to-system mapping, in the program's integer form. */
+static void publish_phc(struct xnts_time_state *s)
+{
+	struct phc_map m;
+	int idx;
+
+	s->phc_index = -1;
+	if (phc_map_snapshot(&m, &idx) || idx < 0)
+		return;
+	s->phc_index = idx;
+	s->phc_ref_sys_ns = m.ref_sys_ns;
+	s->phc_ref_off_ns = m.ref_off_ns;
+	s->phc_slope_q32 = (__s64)llround((1.0 / (1.0 + m.rate_ppm * 1e-6) - 1.0) * 4294967296.0);
+}
+
 static void publish(struct xdp_ctl *x)
 {
 	struct xnts_time_state s;
@@ -198,6 +215,7 @@ static void publish(struct xdp_ctl *x)
 	s.tai_offset = x->tai_offset;
 	s.reference_time = t.reference_time;
 	s.heartbeat_timeout_ns = x->xcfg->heartbeat_timeout_ms * 1000000ULL;
+	publish_phc(&s);
 	s.heartbeat_ns = mono_ns();
 	xnts_time_state_publish(x->ts_map, &s);
 	x->last_publish_ns = s.heartbeat_ns;
@@ -1012,8 +1030,11 @@ void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 			    "\"root_delay\":%u,\"root_dispersion\":%u,\"refid\":",
 			    s.leap, s.stratum, s.precision, s.root_delay, s.root_dispersion);
 		sbuf_json_str(out, refid);
-		sbuf_printf(out, ",\"tai_offset\":%d,\"reference_time\":%llu}", s.tai_offset,
-			    (unsigned long long)s.reference_time);
+		sbuf_printf(out, ",\"tai_offset\":%d,\"reference_time\":%llu,\"phc_index\":%d,"
+			    "\"phc_ref_sys_ns\":%lld,\"phc_ref_off_ns\":%lld,\"phc_slope_q32\":%lld}",
+			    s.tai_offset, (unsigned long long)s.reference_time, s.phc_index,
+			    (long long)s.phc_ref_sys_ns, (long long)s.phc_ref_off_ns,
+			    (long long)s.phc_slope_q32);
 	}
 	sbuf_printf(out, ",\"interfaces\":[");
 	for (i = 0; i < x->n_ifs; i++) {
