@@ -315,8 +315,9 @@ def test_ntp_virtual(wd, srv):
 
 def test_ntp_real(wd, srv):
     """90 s at a 1 s poll. The kernel frequency carries the slew of the
-    remaining offset on top of the drift estimate, so it is judged by its
-    mean over the last 40 s, sampled every 2 s."""
+    remaining offset on top of the drift estimate, and under TCG one late
+    sample can start a short strong slew; so it is judged by its median over
+    the last 40 s, sampled every 2 s."""
     f0 = kernel_freq_ppm()
     d = Daemon(wd, "ntp", ntp_config(), args=())
     freqs = []
@@ -336,9 +337,9 @@ def test_ntp_real(wd, srv):
     finally:
         d.stop()
         set_kernel_freq_ppm(f0)
-    mean = sum(freqs) / len(freqs)
+    mean = sorted(freqs)[len(freqs) // 2]
     print("# after 90 s: true offset %+.6f s, daemon offset %+.6f s, kernel frequency "
-          "mean of the last 40 s %+.3f ppm (min %+.3f, max %+.3f), drift %+.1f ppm, "
+          "median of the last 40 s %+.3f ppm (min %+.3f, max %+.3f), drift %+.1f ppm, "
           "steps %d (emulated)" % (off, st["sync"]["offset"], mean, min(freqs), max(freqs),
                                    DRIFT * 1e6, st["sync"]["steps"]), flush=True)
     check(st["sync"]["steps"] >= 1, "a 50 ms offset is stepped")
