@@ -26,3 +26,13 @@ endef
 kmod: $(KMOD_SRCS)
 	$(call kmod_build,$(BUILD)/kmod,$(KDIR))
 	@echo "kmod: $(BUILD)/kmod/kmod/xnts_siv.ko"
+
+# tools/xdp_nts_bench: NTS in XDP against ntp_serve() and the kfunc cost, in
+# the VM (tools/vmtest -- build/tools/xdp_nts_bench). Not a test.
+XDP_NTS_BENCH := $(BUILD)/tools/xdp_nts_bench
+
+$(XDP_NTS_BENCH): $(BUILD)/obj/tools/xdp_nts_bench.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS)
+
+ALL += $(XDP_NTS_BENCH)

@@ -22,6 +22,7 @@
 #include <linux/init.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -250,6 +251,19 @@ __bpf_kfunc int xnts_siv_open_vec(struct xnts_siv_key *key, u8 *buf, u32 buf__sz
 	return siv_vec(key, buf, buf__sz, layout, false);
 }
 
+/*
+ * Nonces for cookies and authenticators from the kernel's CSPRNG: BPF's own
+ * bpf_get_prandom_u32() is not cryptographically strong. get_random_bytes()
+ * does not sleep and is safe in softirq context.
+ */
+__bpf_kfunc int xnts_siv_random(u8 *buf, u32 buf__sz)
+{
+	if (!buf || !buf__sz || buf__sz > XNTS_SIV_MAX_RANDOM)
+		return -EINVAL;
+	get_random_bytes(buf, buf__sz);
+	return 0;
+}
+
 __bpf_kfunc_end_defs();
 
 BTF_KFUNCS_START(xnts_siv_ids)
@@ -257,6 +271,7 @@ BTF_ID_FLAGS(func, xnts_siv_seal)
 BTF_ID_FLAGS(func, xnts_siv_open)
 BTF_ID_FLAGS(func, xnts_siv_seal_vec)
 BTF_ID_FLAGS(func, xnts_siv_open_vec)
+BTF_ID_FLAGS(func, xnts_siv_random)
 BTF_KFUNCS_END(xnts_siv_ids)
 
 static const struct btf_kfunc_id_set xnts_siv_set = {

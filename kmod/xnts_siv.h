@@ -19,6 +19,8 @@
  *   XNTS_SIV_MAX_COMP component lengths, for RFC 5297's general S2V.
  * - buf__sz is the whole buffer: components + 16 + text, 16 <= buf__sz <=
  *   XNTS_SIV_MAX_BUF. Returns 0, -EINVAL (bad id, lengths), -EBADMSG.
+ * - xnts_siv_random() fills 1..XNTS_SIV_MAX_RANDOM bytes from the kernel's
+ *   CSPRNG (get_random_bytes), for nonces.
  * - Callable from XDP, TC (sched_cls) and BPF_PROG_TYPE_SYSCALL programs, in
  *   any context; never sleeps or allocates.
  */
@@ -33,6 +35,7 @@
 #define XNTS_SIV_MAX_KEY 64
 #define XNTS_SIV_MAX_BUF 2048
 #define XNTS_SIV_MAX_COMP 7
+#define XNTS_SIV_MAX_RANDOM 256
 
 struct xnts_siv_key {
 	__u32 aead;
@@ -54,6 +57,7 @@ extern int xnts_siv_seal_vec(struct xnts_siv_key *key, __u8 *buf, __u32 buf__sz,
 			     struct xnts_siv_layout *layout) __ksym;
 extern int xnts_siv_open_vec(struct xnts_siv_key *key, __u8 *buf, __u32 buf__sz,
 			     struct xnts_siv_layout *layout) __ksym;
+extern int xnts_siv_random(__u8 *buf, __u32 buf__sz) __ksym;
 #endif
 
 #endif

@@ -29,7 +29,8 @@ SRV_IF, CLI_IF = "xs0", "xc0"
 _libc = ctypes.CDLL(None, use_errno=True)
 COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
             "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
-            "passed_busy")
+            "passed_busy", "nts_answered", "nts_nak_key", "nts_nak_cookie", "nts_nak_auth",
+            "nts_error")
 
 
 class Net:

@@ -19,6 +19,8 @@ VM_KMOD := $(VM_DIR)/kmod/xnts_vmtest.ko
 VM_SIV_KMOD := $(VM_DIR)/xnts_siv/kmod/xnts_siv.ko
 VM_RUNNER := $(VM_DIR)/run_vm_tests
 VM_LIBS := -luring -lbpf
+# test_xdp_nts runs build/bpf/xnts_nts.bpf.o
+$(VM_DIR)/test_xdp_nts: | $(BPF_OUT)/xnts_nts.bpf.o
 BPF_CLANG ?= clang-15
 
 ALL += $(VM_BINS) $(VM_BPF) $(VM_RUNNER)

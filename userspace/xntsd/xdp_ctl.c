@@ -71,6 +71,11 @@ static const char *const counter_names[XNTS_CNT_MAX] = {
 	[XNTS_CNT_PASSED_INVALID] = "passed_invalid",
 	[XNTS_CNT_STALE_PASS] = "stale_pass",
 	[XNTS_CNT_PASSED_BUSY] = "passed_busy",
+	[XNTS_CNT_NTS_ANSWERED] = "nts_answered",
+	[XNTS_CNT_NTS_NAK_KEY] = "nts_nak_key",
+	[XNTS_CNT_NTS_NAK_COOKIE] = "nts_nak_cookie",
+	[XNTS_CNT_NTS_NAK_AUTH] = "nts_nak_auth",
+	[XNTS_CNT_NTS_ERROR] = "nts_error",
 };
 
 enum if_state { IF_ATTACHED, IF_FAILED };
