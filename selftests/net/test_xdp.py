@@ -212,6 +212,10 @@ def t_native_answers(wd):
               % (c["answered"] - before, n))
         check(c["stale_unsync"] == 0 and c["passed_busy"] == 0, "counters %r" % c)
         check(sorted(c) == sorted(COUNTERS), "every counter shown: %r" % sorted(c))
+        # The host kernel cannot load modules: the plain variant, and why.
+        st = xdp(d)
+        check(st.get("variant") == "plain" and "not loaded" in st.get("variant_note", ""),
+              "variant %r: %r" % (st.get("variant"), st.get("variant_note")))
         udp1 = net.snmp_udp()
         # The server's stack never saw the requests: XDP answered them all.
         check(all(udp1[k] == udp0[k] for k in ("InDatagrams", "NoPorts", "InErrors")),
