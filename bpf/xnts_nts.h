@@ -542,6 +542,7 @@ __attribute__((noinline)) int nts_work(struct xdp_md *ctx, __u32 poff, __s32 tai
 	/* Session keys do not outlive the packet in the scratch map. */
 	__builtin_memset(&s->c2s, 0, sizeof(s->c2s));
 	__builtin_memset(&s->s2c, 0, sizeof(s->s2c));
+	__builtin_memset(s->ck, 0, sizeof(s->ck));
 	return ret;
 }
 

@@ -15,6 +15,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -577,6 +579,76 @@ TEST_F(nts, key_rotation)
 			  client_check(_metadata, self, &old, &in, &out, &resp, plain,
 				       sizeof(plain))) TH_LOG("rotation %d", r);
 	}
+}
+
+struct rotator {
+	FIXTURE_DATA(nts) *self;
+	pthread_mutex_t lock;		/* the keyset: rotation vs cookie sealing */
+	atomic_uint done;		/* requests finished */
+	atomic_int stop, failed;
+	unsigned int rotations;
+};
+
+/* Rotates and syncs the maps after each finished request, while XDP runs. */
+static void *rotate_loop(void *arg)
+{
+	struct rotator *r = arg;
+	time_t now = time(NULL);
+	unsigned int seen = 0;
+
+	while (!atomic_load(&r->stop) && r->rotations < 40) {
+		unsigned int d = atomic_load(&r->done);
+
+		if (d == seen) {
+			usleep(100);
+			continue;
+		}
+		seen = d;
+		pthread_mutex_lock(&r->lock);
+		r->rotations++;
+		if (keyset_rotate(r->self->ks, now + r->rotations * 86400) < 0 ||
+		    sync_keys(r->self))
+			atomic_store(&r->failed, 1);
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+/*
+ * Rotation while requests flow: a second thread rotates the keyset and
+ * rewrites the key maps (insert, mark current, delete) between and during
+ * XDP runs; every request, sealed under the key that was current a moment
+ * before, is answered and never NAKed.
+ */
+TEST_F(nts, rotation_while_requests_flow)
+{
+	uint8_t plain[NTS_NTP_MAX_PACKET];
+	struct nts_ntp_response resp;
+	struct rotator rot = { .self = self };
+	struct client c;
+	struct pkt in, out;
+	pthread_t th;
+	int i, r;
+
+	pthread_mutex_init(&rot.lock, NULL);
+	ASSERT_EQ(0, pthread_create(&th, NULL, rotate_loop, &rot));
+	for (i = 0; i < 400 && rot.rotations < 40; i++) {
+		pthread_mutex_lock(&rot.lock);
+		r = make_request(self, &c, i & 1 ? SIV_AEAD_CMAC_512 : SIV_AEAD_CMAC_256, i % 3);
+		pthread_mutex_unlock(&rot.lock);
+		ASSERT_EQ(0, r);
+		frame(&in, i & 2, c.payload, c.len);
+		r = run(self, &in, &out);
+		ASSERT_EQ(XDP_TX, r) TH_LOG("request %d", i);
+		EXPECT_EQ(NTS_NTP_OK, client_check(_metadata, self, &c, &in, &out, &resp, plain,
+						   sizeof(plain))) TH_LOG("request %d", i);
+		atomic_fetch_add(&rot.done, 1);
+	}
+	atomic_store(&rot.stop, 1);
+	pthread_join(th, NULL);
+	TH_LOG("%d requests, %u rotations", i, rot.rotations);
+	EXPECT_EQ(0, atomic_load(&rot.failed));
+	EXPECT_GE(rot.rotations, 10);
 }
 
 TEST_HARNESS_MAIN
