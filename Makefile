@@ -50,7 +50,8 @@ ALL := $(LIB) $(UNIT_BINS)
 .PHONY: all all-targets check fuzz clean deps demo
 all: all-targets
 
-include $(sort $(wildcard userspace/*/build.mk tools/build.mk bpf/build.mk selftests/*/suite.mk))
+include $(sort $(wildcard userspace/*/build.mk tools/build.mk bpf/build.mk kmod/build.mk \
+	selftests/*/suite.mk))
 
 all-targets: $(ALL)
 

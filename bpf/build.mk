@@ -15,7 +15,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(BPF_OUT)/%.bpf.o)
 BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BPF_OUT)/%.skel.h)
 
-$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/xnts.bpf.c bpf/xnts_shared.h
+$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c bpf/xnts.bpf.c bpf/xnts_shared.h bpf/xnts_nts.h kmod/xnts_siv.h
 	@mkdir -p $(@D)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 

@@ -127,6 +127,7 @@ enum verdict {
 	V_PASS,
 	V_DROP,
 	V_ANSWER,
+	V_KISS,		/* NTS variant only: a kiss-o'-death was written */
 };
 
 static __always_inline int count(enum xnts_counter c, int action)
@@ -173,6 +174,19 @@ static __always_inline void put_ts(__be32 *dst, __u64 ntp)
 {
 	dst[0] = bpf_htonl((__u32)(ntp >> 32));
 	dst[1] = bpf_htonl((__u32)ntp);
+}
+
+/*
+ * A 16-bit field in host order that the verifier knows is < 65536: the 6.12
+ * verifier loses all bounds on a byte swap, and pointer arithmetic then
+ * fails. The barrier keeps clang from dropping the mask as redundant.
+ */
+static __always_inline __u32 ntohs_bounded(__be16 v)
+{
+	__u32 x = bpf_ntohs(v);
+
+	barrier_var(x);
+	return x & 0xffff;
 }
 
 static __always_inline __u16 csum_fold(__u64 s)
@@ -281,11 +295,12 @@ static __always_inline int lpm_match(void *map4, void *map6, const struct reques
 /*
  * The protocol step, common to both families: decide, and if answering, write
  * the whole NTP header except the transmit timestamp (left zero). *tx_offset
- * gets the TAI offset for the transmit timestamp.
+ * gets the TAI offset for the transmit timestamp. With nts set (NTS variant)
+ * a kiss returns V_KISS, and a time answer is left for the caller to count.
  */
 static __always_inline enum verdict ntp_respond(const struct request *rq,
 						const struct xnts_config *cfg, __u64 rx_tai,
-						__s32 *tx_offset)
+						__s32 *tx_offset, int nts)
 {
 	struct ntp_hdr *n = rq->ntp;
 	__u8 vn = (n->li_vn_mode >> 3) & 7;
@@ -344,8 +359,9 @@ static __always_inline enum verdict ntp_respond(const struct request *rq,
 		if (stale) {
 			leap = XNTS_LEAP_UNSYNC;
 			stratum = STRATUM_UNSYNC;
-			count(XNTS_CNT_STALE_UNSYNC, 0);
-		} else {
+			if (!nts)
+				count(XNTS_CNT_STALE_UNSYNC, 0);
+		} else if (!nts) {
 			count(XNTS_CNT_ANSWERED, 0);
 		}
 		n->refid = ts.refid;
@@ -356,7 +372,7 @@ static __always_inline enum verdict ntp_respond(const struct request *rq,
 	n->li_vn_mode = (leap << 6) | (vn << 3) | NTP_MODE_SERVER;
 	n->stratum = stratum;
 	*tx_offset = ts.tai_offset;
-	return V_ANSWER;
+	return nts && kiss ? V_KISS : V_ANSWER;
 }
 
 /*
@@ -397,8 +413,15 @@ static __always_inline int v4_unicast(__be32 a)
 	return h != 0 && h != 0xffffffff && (h >> 28) != 0xe;
 }
 
+#ifdef XNTS_NTS
+#include "xnts_nts.h"
+#define NTS_PARAM , struct nts_args *na
+#else
+#define NTS_PARAM
+#endif
+
 static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, struct iphdr *ip,
-				       void *end, const struct xnts_config *cfg)
+				       void *end, const struct xnts_config *cfg NTS_PARAM)
 {
 	struct ntp_hdr *ntp;
 	struct udphdr *udp;
@@ -426,13 +449,35 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 
 	rx = rx_timestamp(ctx);
 
-	tot = bpf_ntohs(ip->tot_len);
-	ulen = bpf_ntohs(udp->len);
+	tot = ntohs_bounded(ip->tot_len);
+	ulen = ntohs_bounded(udp->len);
 	/* Exact lengths only: no truncation, no trailing bytes, UDP length = IP payload. */
 	if ((void *)ip + tot != end || ulen != tot - sizeof(*ip) || ulen < sizeof(*udp))
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
-	if (ulen > sizeof(*udp) + NTP_LEN)
+	if (ulen > sizeof(*udp) + NTP_LEN) {
+#ifdef XNTS_NTS
+		if (!udp_common_ok(udp) || !v4_unicast(ip->saddr) || !v4_unicast(ip->daddr) ||
+		    (eth->h_dest[0] & 1) || csum_fold(csum_add_mem(ip, sizeof(*ip), 0)))
+			return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+		__builtin_memset(&rq.client, 0, sizeof(rq.client));
+		rq.client.addr[10] = 0xff;
+		rq.client.addr[11] = 0xff;
+		__builtin_memcpy(rq.client.addr + 12, &ip->saddr, 4);
+		rq.v6 = 0;
+		rq.ntp = (void *)(udp + 1);
+		if ((void *)(rq.ntp + 1) > end)
+			return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+		na->rq = rq;
+		na->rx = rx;
+		na->l3off = (void *)ip - (void *)eth;
+		na->poff = (void *)(udp + 1) - (void *)eth;
+		na->len = ulen - sizeof(*udp);
+		na->asum = csum_add_mem(&ip->saddr, 8, 0);
+		return NTS_GO;
+#else
 		return count(XNTS_CNT_PASSED_NTS, XDP_PASS);
+#endif
+	}
 	ntp = (void *)(udp + 1);
 	if (ulen != sizeof(*udp) + NTP_LEN || (void *)(ntp + 1) > end)
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
@@ -457,7 +502,7 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 	__builtin_memcpy(rq.client.addr + 12, &ip->saddr, 4);
 	rq.v6 = 0;
 	rq.ntp = ntp;
-	v = ntp_respond(&rq, cfg, rx, &tai_offset);
+	v = ntp_respond(&rq, cfg, rx, &tai_offset, 0);
 	if (v == V_PASS)
 		return XDP_PASS;
 	if (v == V_DROP)
@@ -494,7 +539,7 @@ static __always_inline int ipv6_ext_header(__u8 next)
 }
 
 static __always_inline int handle_ipv6(struct xdp_md *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
-				       void *end, const struct xnts_config *cfg)
+				       void *end, const struct xnts_config *cfg NTS_PARAM)
 {
 	struct in6_addr tmp;
 	struct ntp_hdr *ntp;
@@ -520,12 +565,33 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct ethhdr *eth, s
 
 	rx = rx_timestamp(ctx);
 
-	plen = bpf_ntohs(ip6->payload_len);
+	plen = ntohs_bounded(ip6->payload_len);
 	if ((void *)(ip6 + 1) + plen != end || bpf_ntohs(udp->len) != plen ||
 	    plen < sizeof(*udp))
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
-	if (plen > sizeof(*udp) + NTP_LEN)
+	if (plen > sizeof(*udp) + NTP_LEN) {
+#ifdef XNTS_NTS
+		if (!udp_common_ok(udp) || ip6->saddr.in6_u.u6_addr8[0] == 0xff ||
+		    ip6->daddr.in6_u.u6_addr8[0] == 0xff || (eth->h_dest[0] & 1) ||
+		    !(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
+		      ip6->saddr.in6_u.u6_addr32[2] | ip6->saddr.in6_u.u6_addr32[3]))
+			return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+		__builtin_memcpy(rq.client.addr, &ip6->saddr, 16);
+		rq.v6 = 1;
+		rq.ntp = (void *)(udp + 1);
+		if ((void *)(rq.ntp + 1) > end)
+			return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+		na->rq = rq;
+		na->rx = rx;
+		na->l3off = (void *)ip6 - (void *)eth;
+		na->poff = (void *)(udp + 1) - (void *)eth;
+		na->len = plen - sizeof(*udp);
+		na->asum = csum_add_mem(&ip6->saddr, 32, 0);
+		return NTS_GO;
+#else
 		return count(XNTS_CNT_PASSED_NTS, XDP_PASS);
+#endif
+	}
 	ntp = (void *)(udp + 1);
 	if (plen != sizeof(*udp) + NTP_LEN || (void *)(ntp + 1) > end)
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
@@ -550,7 +616,7 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct ethhdr *eth, s
 	__builtin_memcpy(rq.client.addr, &ip6->saddr, 16);
 	rq.v6 = 1;
 	rq.ntp = ntp;
-	v = ntp_respond(&rq, cfg, rx, &tai_offset);
+	v = ntp_respond(&rq, cfg, rx, &tai_offset, 0);
 	if (v == V_PASS)
 		return XDP_PASS;
 	if (v == V_DROP)
@@ -601,7 +667,23 @@ int xnts_xdp(struct xdp_md *ctx)
 	cfg = bpf_map_lookup_elem(&xnts_config, &zero);
 	if (!cfg)
 		return count(XNTS_CNT_PASSED_OTHER, XDP_PASS);
+#ifdef XNTS_NTS
+	{
+		/* One call site for the NTS path, so the verifier walks it once. */
+		struct nts_args na;
+		int ret;
+
+		if (proto == bpf_htons(ETH_P_IP))
+			ret = handle_ipv4(ctx, eth, l3, end, cfg, &na);
+		else
+			ret = handle_ipv6(ctx, eth, l3, end, cfg, &na);
+		if (ret != NTS_GO)
+			return ret;
+		return nts_serve(ctx, &na.rq, cfg, na.rx, na.l3off, na.poff, na.len, na.asum);
+	}
+#else
 	if (proto == bpf_htons(ETH_P_IP))
 		return handle_ipv4(ctx, eth, l3, end, cfg);
 	return handle_ipv6(ctx, eth, l3, end, cfg);
+#endif
 }

@@ -144,7 +144,26 @@ enum xnts_counter {
 					 * port 0, version, mode */
 	XNTS_CNT_STALE_PASS,		/* passed: heartbeat stale, stale action "pass" */
 	XNTS_CNT_PASSED_BUSY,		/* passed: time state missing or being rewritten */
+	/* The NTS variant (xnts_nts.bpf.c) only: */
+	XNTS_CNT_NTS_ANSWERED,		/* NTS response sent (XDP_TX) */
+	XNTS_CNT_NTS_NAK_KEY,		/* NTSN NAK: cookie key id not in xnts_nts_keys */
+	XNTS_CNT_NTS_NAK_COOKIE,	/* NTSN NAK: cookie does not open */
+	XNTS_CNT_NTS_NAK_AUTH,		/* NTSN NAK: authenticator does not verify */
+	XNTS_CNT_NTS_ERROR,		/* passed: no current key, or a kfunc failed */
 	XNTS_CNT_MAX
+};
+
+/*
+ * NTS variant: master keys by cookie key id. The map key is the id's 4 bytes
+ * as they stand in the cookie (big endian), the value a struct xnts_siv_key
+ * (kmod/xnts_siv.h) with aead 15 and the 32-byte master key.
+ * xnts_nts_current[0] names the key that seals fresh cookies.
+ */
+#define XNTS_NTS_KEYS_MAX		64
+
+struct xnts_nts_current {
+	__u32 key_id;			/* as in the cookie: big-endian bytes */
+	__u32 valid;			/* 0: no current key, NTS goes to userspace */
 };
 
 #define XNTS_RATE_ENTRIES_DEFAULT	65536

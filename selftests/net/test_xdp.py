@@ -29,7 +29,8 @@ SRV_IF, CLI_IF = "xs0", "xc0"
 _libc = ctypes.CDLL(None, use_errno=True)
 COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
             "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
-            "passed_busy")
+            "passed_busy", "nts_answered", "nts_nak_key", "nts_nak_cookie", "nts_nak_auth",
+            "nts_error")
 
 
 class Net:
@@ -211,6 +212,10 @@ def t_native_answers(wd):
               % (c["answered"] - before, n))
         check(c["stale_unsync"] == 0 and c["passed_busy"] == 0, "counters %r" % c)
         check(sorted(c) == sorted(COUNTERS), "every counter shown: %r" % sorted(c))
+        # The host kernel cannot load modules: the plain variant, and why.
+        st = xdp(d)
+        check(st.get("variant") == "plain" and "not loaded" in st.get("variant_note", ""),
+              "variant %r: %r" % (st.get("variant"), st.get("variant_note")))
         udp1 = net.snmp_udp()
         # The server's stack never saw the requests: XDP answered them all.
         check(all(udp1[k] == udp0[k] for k in ("InDatagrams", "NoPorts", "InErrors")),

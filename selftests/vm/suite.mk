@@ -17,8 +17,12 @@ VM_SCRIPTS := $(wildcard selftests/vm/test_*.sh selftests/vm/test_*.py)
 VM_BPF := $(patsubst selftests/vm/%.bpf.c,$(VM_DIR)/%.bpf.o,$(wildcard selftests/vm/*.bpf.c))
 VM_KMOD := $(VM_DIR)/kmod/xnts_vmtest.ko
 VM_KMOD_SRCS := $(wildcard selftests/vm/kmod/*.c)
+# The NTS module itself (kmod/build.mk), built against the VM's headers.
+VM_SIV_KMOD := $(VM_DIR)/xnts_siv/kmod/xnts_siv.ko
 VM_RUNNER := $(VM_DIR)/run_vm_tests
 VM_LIBS := -luring -lbpf
+# test_xdp_nts runs build/bpf/xnts_nts.bpf.o
+$(VM_DIR)/test_xdp_nts: | $(BPF_OUT)/xnts_nts.bpf.o
 BPF_CLANG ?= clang-15
 
 ALL += $(VM_BINS) $(VM_BPF) $(VM_RUNNER)
@@ -28,7 +32,7 @@ $(VM_BINS): $(VM_DIR)/%: $(BUILD)/obj/selftests/vm/%.o $(TEST_HELPER_OBJS) $(LIB
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(VM_LIBS)
 
-$(VM_BPF): $(VM_DIR)/%.bpf.o: selftests/vm/%.bpf.c
+$(VM_BPF): $(VM_DIR)/%.bpf.o: selftests/vm/%.bpf.c $(wildcard selftests/vm/*.h) kmod/xnts_siv.h
 	@mkdir -p $(@D)
 	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu -c -o $@ $<
 
@@ -48,6 +52,9 @@ $(VM_KMOD): $(VM_KMOD_SRCS) selftests/vm/kmod/Kbuild $(VM_DIR)/kmod.kver
 	kdir=$$(tools/vmtest --kdir) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC \
 		-u CFLAGS -u LDFLAGS make -s -C "$$kdir" M=$(abspath $(@D)) modules
 
+$(VM_SIV_KMOD): $(KMOD_SRCS) $(VM_DIR)/kmod.kver
+	$(call kmod_build,$(VM_DIR)/xnts_siv,)
+
 # One program for run_tests.sh: boots the VM once for all the tests. It is
 # rewritten whenever the list of tests changes (checked on every make).
 $(VM_RUNNER): FORCE
@@ -60,8 +67,8 @@ $(VM_RUNNER): FORCE
 .PHONY: FORCE
 FORCE:
 
-check: $(VM_KMOD) $(KSFT_DIR)/kselftest_harness.h
+check: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
 
 .PHONY: vmcheck
-vmcheck: $(VM_BINS) $(VM_BPF) $(VM_KMOD) $(VM_RUNNER) $(KSFT_DIR)/kselftest_harness.h
+vmcheck: $(VM_BINS) $(VM_BPF) $(VM_KMOD) $(VM_SIV_KMOD) $(VM_RUNNER) $(KSFT_DIR)/kselftest_harness.h
 	selftests/run_tests.sh vm:$(VM_RUNNER)

@@ -86,9 +86,11 @@ static void rotation_done(struct loop_op *op, int res, unsigned int flags)
 	pthread_rwlock_wrlock(&d->keys_lock);
 	ret = keyset_rotate_if_due(d->ks, now_s());
 	pthread_rwlock_unlock(&d->keys_lock);
-	if (ret > 0)
+	if (ret > 0) {
 		log_info("keyset: rotated, current key id %08x",
 			 keyset_current(d->ks)->id);
+		xdp_ctl_sync_keys(d->xdp, d->ks);
+	}
 	else if (ret < 0)
 		log_error("keyset: %s", keyset_strerror(d->ks));
 	arm_rotation(d);
@@ -357,6 +359,7 @@ static int setup(struct daemon *d)
 	}
 	/* Never fatal: without XDP the userspace path serves. */
 	d->xdp = xdp_ctl_new(&d->loop, &d->cfg, &d->ts);
+	xdp_ctl_sync_keys(d->xdp, d->ks);
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
 			log_error("source %s: %s", d->cfg.sources[i].host, err);

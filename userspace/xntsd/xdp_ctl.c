@@ -37,7 +37,12 @@
  */
 #define xnts_config xnts_bpf_config
 #include "xnts_shared.h"
+#include <openssl/crypto.h>
+
 #include "xnts.skel.h"
+#include "xnts_nts.skel.h"
+#include "keyset.h"
+#include "../../kmod/xnts_siv.h"
 #undef xnts_config
 
 #include "log.h"
@@ -73,6 +78,11 @@ static const char *const counter_names[XNTS_CNT_MAX] = {
 	[XNTS_CNT_PASSED_INVALID] = "passed_invalid",
 	[XNTS_CNT_STALE_PASS] = "stale_pass",
 	[XNTS_CNT_PASSED_BUSY] = "passed_busy",
+	[XNTS_CNT_NTS_ANSWERED] = "nts_answered",
+	[XNTS_CNT_NTS_NAK_KEY] = "nts_nak_key",
+	[XNTS_CNT_NTS_NAK_COOKIE] = "nts_nak_cookie",
+	[XNTS_CNT_NTS_NAK_AUTH] = "nts_nak_auth",
+	[XNTS_CNT_NTS_ERROR] = "nts_error",
 };
 
 enum if_state { IF_ATTACHED, IF_FAILED };
@@ -93,7 +103,14 @@ struct xdp_ctl {
 	struct loop *loop;
 	const struct config_xdp *xcfg;
 	char pin[PIN_MAX];
-	struct xnts *skel;
+	struct xnts *skel;		/* the plain variant, or */
+	struct xnts_nts *skel_nts;	/* the NTS variant (xnts_siv.ko loaded) */
+	struct bpf_object *obj;		/* whichever is loaded */
+	struct bpf_program *prog;
+	int nts;			/* the NTS variant runs */
+	char variant_note[200];		/* why this variant */
+	uint64_t keys_gen;		/* keyset generation last synced + 1; 0: never */
+	char keys_error[160];
 	int prog_fd;		/* the program in the links: pinned or the skeleton's */
 	uint32_t prog_id;
 	int prog_reused, maps_reused, maps_replaced;
@@ -331,7 +348,7 @@ static void adopt_program(struct xdp_ctl *x)
 	uint32_t ids_new[MAX_MAP_IDS], ids_old[MAX_MAP_IDS];
 	struct bpf_prog_info new_info, old_info;
 	char p[PIN_MAX + 16];
-	int fd, own = bpf_program__fd(x->skel->progs.xnts_xdp);
+	int fd, own = bpf_program__fd(x->prog);
 
 	x->prog_fd = own;
 	if (prog_info(own, &new_info, ids_new))
@@ -354,6 +371,38 @@ static void adopt_program(struct xdp_ctl *x)
 	}
 	if (bpf_obj_pin(own, p))
 		log_warn("xdp: cannot pin the program at %s: %s", p, strerror(errno));
+}
+
+/*
+ * The NTS variant needs the kfuncs of kmod/xnts_siv.ko: open it when the
+ * module's BTF is there (x->nts), else the plain one. x->variant_note
+ * says why. A failed NTS load comes back through load() returning -2.
+ */
+static int open_variant(struct xdp_ctl *x)
+{
+	if (!x->variant_note[0] && !access("/sys/kernel/btf/xnts_siv", F_OK)) {
+		x->skel_nts = xnts_nts__open();
+		if (x->skel_nts) {
+			x->obj = x->skel_nts->obj;
+			x->prog = x->skel_nts->progs.xnts_xdp;
+			x->nts = 1;
+			fmt(x->variant_note, sizeof(x->variant_note),
+			    "kernel module xnts_siv loaded: NTS answered in XDP");
+			return 0;
+		}
+		fmt(x->variant_note, sizeof(x->variant_note),
+		    "cannot open the NTS variant: NTS requests go to userspace");
+	} else if (!x->variant_note[0]) {
+		fmt(x->variant_note, sizeof(x->variant_note),
+		    "kernel module xnts_siv not loaded: NTS requests go to userspace");
+	}
+	x->skel = xnts__open();
+	if (!x->skel)
+		return -1;
+	x->obj = x->skel->obj;
+	x->prog = x->skel->progs.xnts_xdp;
+	x->nts = 0;
+	return 0;
 }
 
 static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
@@ -386,8 +435,7 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 		return -1;
 	}
 
-	x->skel = xnts__open();
-	if (!x->skel) {
+	if (open_variant(x)) {
 		fmt(x->error, sizeof(x->error), "cannot open the BPF object: %s",
 		    strerror(errno));
 		return -1;
@@ -396,11 +444,11 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 	for (i = 0; i < cfg->n_servers; i++)
 		if (cfg->servers[i].rate_limiting_cache_size > cache)
 			cache = cfg->servers[i].rate_limiting_cache_size;
-	m = bpf_object__find_map_by_name(x->skel->obj, "xnts_rate");
+	m = bpf_object__find_map_by_name(x->obj, "xnts_rate");
 	if (m && cache)
 		bpf_map__set_max_entries(m, (__u32)cache);
 	for (i = 0; i < N_MAPS; i++) {
-		m = bpf_object__find_map_by_name(x->skel->obj, map_names[i]);
+		m = bpf_object__find_map_by_name(x->obj, map_names[i]);
 		if (!m) {
 			fmt(x->error, sizeof(x->error), "BPF object lacks map %s",
 			    map_names[i]);
@@ -430,14 +478,26 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 		existing = 0;
 	}
 	x->maps_reused = existing == (int)N_MAPS;
-	err = xnts__load(x->skel);
+	err = x->nts ? xnts_nts__load(x->skel_nts) : xnts__load(x->skel);
+	if (err && x->nts) {
+		/* The module went away, or its kfuncs do not match: plain NTP in XDP. */
+		fmt(x->variant_note, sizeof(x->variant_note),
+		    "NTS variant failed to load (%s): NTS requests go to userspace",
+		    strerror(-err));
+		log_warn("xdp: %s", x->variant_note);
+		xnts_nts__destroy(x->skel_nts);
+		x->skel_nts = NULL;
+		x->obj = NULL;
+		x->nts = 0;
+		return -2;
+	}
 	if (err) {
 		fmt(x->error, sizeof(x->error), "cannot load the XDP program: %s",
 		    strerror(-err));
 		return -1;
 	}
 	adopt_program(x);
-	m = bpf_object__find_map_by_name(x->skel->obj, "xnts_time");
+	m = bpf_object__find_map_by_name(x->obj, "xnts_time");
 	x->ts_len = (size_t)sysconf(_SC_PAGESIZE);
 	x->ts_map = mmap(NULL, x->ts_len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
 	if (x->ts_map == MAP_FAILED) {
@@ -486,8 +546,8 @@ static int lpm_clear(int fd)
 static int lpm_fill(struct xdp_ctl *x, const char *n4, const char *n6,
 		    const struct config_filter *f)
 {
-	int fd4 = bpf_map__fd(bpf_object__find_map_by_name(x->skel->obj, n4));
-	int fd6 = bpf_map__fd(bpf_object__find_map_by_name(x->skel->obj, n6));
+	int fd4 = bpf_map__fd(bpf_object__find_map_by_name(x->obj, n4));
+	int fd6 = bpf_map__fd(bpf_object__find_map_by_name(x->obj, n6));
 	__u8 one = 1;
 	size_t i;
 
@@ -523,7 +583,7 @@ static void configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 	const struct config_server *ref = NULL;
 	struct xnts_bpf_config bc;
 	size_t i, k, left = 0;
-	int fd = bpf_map__fd(bpf_object__find_map_by_name(x->skel->obj, "xnts_config"));
+	int fd = bpf_map__fd(bpf_object__find_map_by_name(x->obj, "xnts_config"));
 	__u32 zero = 0;
 
 	memset(&bc, 0, sizeof(bc));
@@ -877,12 +937,16 @@ struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
 	x->ts = ts;
 	x->hb_interval_ms = xc->heartbeat_timeout_ms / 4 ? xc->heartbeat_timeout_ms / 4 : 1;
 
-	if (load(x, cfg)) {
+	err = load(x, cfg);
+	if (err == -2)	/* the NTS variant did not load: the plain one */
+		err = load(x, cfg);
+	if (err) {
 		log_error("xdp: %s; XDP stays off, the userspace server handles NTP", x->error);
 		for (i = 0; i < x->n_ifs; i++)
 			fmt(x->ifs[i].reason, sizeof(x->ifs[i].reason), "%s", x->error);
 		return x;
 	}
+	log_info("xdp: %s variant: %s", x->nts ? "NTS" : "plain", x->variant_note);
 	log_info("xdp: program %u %s, maps %s, pinned in %s", x->prog_id,
 		 x->prog_reused ? "reused" : "loaded",
 		 x->maps_reused ? "reused" : x->maps_replaced ? "replaced" : "new", x->pin);
@@ -933,9 +997,10 @@ void xdp_ctl_free(struct xdp_ctl *x)
 		nl_socket_free(x->nl);
 	if (x->ts_map)
 		munmap(x->ts_map, x->ts_len);
-	if (x->skel && x->prog_fd >= 0 && x->prog_fd != bpf_program__fd(x->skel->progs.xnts_xdp))
+	if (x->obj && x->prog_fd >= 0 && x->prog_fd != bpf_program__fd(x->prog))
 		close(x->prog_fd);
 	xnts__destroy(x->skel);
+	xnts_nts__destroy(x->skel_nts);
 	if (!keep && !x->error[0])
 		unpin_all(x->pin);
 	free(x->ifs);
@@ -951,12 +1016,12 @@ static void read_counters(const struct xdp_ctl *x, uint64_t out[XNTS_CNT_MAX])
 	int fd, c;
 
 	memset(out, 0, sizeof(uint64_t) * XNTS_CNT_MAX);
-	if (!x->skel || x->error[0] || x->ncpus <= 0)
+	if (!x->obj || x->error[0] || x->ncpus <= 0)
 		return;
 	v = calloc((size_t)x->ncpus, sizeof(*v));
 	if (!v)
 		return;
-	fd = bpf_map__fd(bpf_object__find_map_by_name(x->skel->obj, "xnts_counters"));
+	fd = bpf_map__fd(bpf_object__find_map_by_name(x->obj, "xnts_counters"));
 	for (k = 0; k < XNTS_CNT_MAX; k++) {
 		if (bpf_map_lookup_elem(fd, &k, v))
 			continue;
@@ -991,6 +1056,72 @@ static const struct xnts_time_state *state(const struct xdp_ctl *x, struct xnts_
 	return s;
 }
 
+/*
+ * Master keys for the NTS variant, in an order that never NAKs a valid
+ * request: every key of the set in, then the current one named, then keys
+ * that left the set out. On failure the current key is marked invalid, so
+ * the program passes NTS to userspace instead of answering wrongly.
+ */
+int xdp_ctl_sync_keys(struct xdp_ctl *x, const struct keyset *ks)
+{
+	struct keyset_export ex[KEYSET_MAX_KEYS];
+	struct xnts_nts_current cur = { 0 };
+	uint32_t k, next, zero = 0;
+	unsigned int n, i, guard;
+	int keys_fd, cur_fd, more;
+
+	if (!x || !x->nts || x->error[0] || !ks)
+		return 0;
+	if (x->keys_gen == keyset_generation(ks) + 1)
+		return 0;
+	keys_fd = bpf_map__fd(bpf_object__find_map_by_name(x->obj, "xnts_nts_keys"));
+	cur_fd = bpf_map__fd(bpf_object__find_map_by_name(x->obj, "xnts_nts_current"));
+	n = keyset_export(ks, ex, KEYSET_MAX_KEYS);
+	if (keys_fd < 0 || cur_fd < 0 || !n) {
+		fmt(x->keys_error, sizeof(x->keys_error), "no key map or no keys");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		struct xnts_siv_key v = { .aead = XNTS_SIV_AEAD_CMAC_256 };
+
+		memcpy(v.key, ex[i].key, sizeof(ex[i].key));
+		k = htonl(ex[i].id);
+		if (bpf_map_update_elem(keys_fd, &k, &v, BPF_ANY)) {
+			fmt(x->keys_error, sizeof(x->keys_error), "key map update: %s",
+			    strerror(errno));
+			goto fail;
+		}
+	}
+	cur.key_id = htonl(ex[0].id);
+	cur.valid = 1;
+	if (bpf_map_update_elem(cur_fd, &zero, &cur, BPF_ANY)) {
+		fmt(x->keys_error, sizeof(x->keys_error), "current key: %s", strerror(errno));
+		goto fail;
+	}
+	more = !bpf_map_get_next_key(keys_fd, NULL, &k);
+	for (guard = 0; more && guard < XNTS_NTS_KEYS_MAX * 2; guard++) {
+		int keep = 0;
+
+		more = !bpf_map_get_next_key(keys_fd, &k, &next);
+		for (i = 0; i < n; i++)
+			keep |= htonl(ex[i].id) == k;
+		if (!keep)
+			bpf_map_delete_elem(keys_fd, &k);
+		k = next;
+	}
+	OPENSSL_cleanse(ex, sizeof(ex));
+	x->keys_gen = keyset_generation(ks) + 1;
+	x->keys_error[0] = '\0';
+	return 0;
+fail:
+	OPENSSL_cleanse(ex, sizeof(ex));
+	if (cur_fd >= 0)
+		bpf_map_update_elem(cur_fd, &zero, &(struct xnts_nts_current){ 0 }, BPF_ANY);
+	log_error("xdp: NTS keys: %s; NTS requests go to userspace", x->keys_error);
+	x->keys_gen = 0;
+	return -1;
+}
+
 void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 {
 	uint64_t cnt[XNTS_CNT_MAX];
@@ -1007,6 +1138,10 @@ void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 	sbuf_json_str(out, x->pin);
 	sbuf_printf(out, ",\"loaded\":%s,\"error\":", x->error[0] ? "false" : "true");
 	sbuf_json_str(out, x->error);
+	sbuf_printf(out, ",\"variant\":\"%s\",\"variant_note\":", x->nts ? "nts" : "plain");
+	sbuf_json_str(out, x->variant_note);
+	sbuf_printf(out, ",\"nts_keys_error\":");
+	sbuf_json_str(out, x->keys_error);
 	sbuf_printf(out, ",\"prog_id\":%u,\"prog_reused\":%s,\"maps_reused\":%s,\"ports\":[",
 		    x->prog_id, x->prog_reused ? "true" : "false",
 		    x->maps_reused ? "true" : "false");
@@ -1076,6 +1211,9 @@ void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out)
 		sbuf_printf(out, "  program %u (%s), maps %s\n", x->prog_id,
 			    x->prog_reused ? "reused from the pin" : "loaded now",
 			    x->maps_reused ? "reused from the pins" : "new");
+		sbuf_printf(out, "  variant: %s (%s)\n", x->nts ? "NTS" : "plain", x->variant_note);
+		if (x->keys_error[0])
+			sbuf_printf(out, "  NTS keys: %s\n", x->keys_error);
 		sbuf_printf(out, "  ports:");
 		for (i = 0; i < x->n_ports; i++)
 			sbuf_printf(out, " %u", x->ports[i]);

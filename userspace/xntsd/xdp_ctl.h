@@ -3,7 +3,9 @@
  * xdp_ctl: the daemon's side of the XDP fast path (the [xdp] table).
  *
  * Contract:
- * - xdp_ctl_new() loads bpf/xnts.bpf.c through its skeleton, pins the maps,
+ * - xdp_ctl_new() loads bpf/xnts_nts.bpf.c (NTS answered in XDP) when the
+ *   kernel module xnts_siv is loaded and the variant loads, else
+ *   bpf/xnts.bpf.c; the status says which and why. It pins the maps,
  *   the program and one bpf_link per interface under the pin directory
  *   ([xdp] pin-path, default /sys/fs/bpf/xnts), fills the config map from the
  *   [[server]] tables and publishes the time state. It never fails the
@@ -48,6 +50,16 @@ struct sbuf;
 struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
 			    struct timestate *ts);
 void xdp_ctl_free(struct xdp_ctl *x);
+/*
+ * NTS variant only (else a no-op): copy the keyset's master keys into the
+ * program's key map when keyset_generation() moved. Insert, then mark the
+ * current key, then delete keys that left the set, so no valid request is
+ * NAKed. Call after the keyset is loaded and after every rotation, from the
+ * thread that changes the keyset. -1 (logged, in the status): NTS then goes
+ * to userspace.
+ */
+struct keyset;
+int xdp_ctl_sync_keys(struct xdp_ctl *x, const struct keyset *ks);
 /* Status: plain text lines, or the value of the JSON key "xdp". */
 void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out);
 void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out);

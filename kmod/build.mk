@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0
+# The NTS kernel module (kmod/xnts_siv.c, top-level Kbuild). Included by the
+# top Makefile. Not part of plain make: it needs kernel headers with BTF.
+#
+#   make kmod KDIR=/lib/modules/$(uname -r)/build   -> build/kmod/kmod/xnts_siv.ko
+#   make kmod                                        -> the same against the VM's
+#                                                       6.12 headers (tools/vmtest --kdir)
+#
+# The VM suite builds its own copy against the 6.12 headers
+# (selftests/vm/suite.mk). The build runs on a copy of the sources under
+# $(BUILD), so kbuild's output never lands in the source tree.
+
+KMOD_SRCS := Kbuild kmod/xnts_siv.c kmod/xnts_siv.h
+
+# $(call kmod_build,OUTDIR,KDIR): copy the sources to OUTDIR and run kbuild
+# there, with none of this make's variables leaking into it.
+define kmod_build
+	rm -rf $(1) && mkdir -p $(1)/kmod
+	cp Kbuild $(1)/ && cp kmod/xnts_siv.c kmod/xnts_siv.h $(1)/kmod/
+	kdir="$(2)" && kdir=$${kdir:-$$(tools/vmtest --kdir)} && \
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC -u CFLAGS -u LDFLAGS \
+		make -s -C "$$kdir" M=$(abspath $(1)) modules
+endef
+
+.PHONY: kmod
+kmod: $(KMOD_SRCS)
+	$(call kmod_build,$(BUILD)/kmod,$(KDIR))
+	@echo "kmod: $(BUILD)/kmod/kmod/xnts_siv.ko"
+
+# tools/xdp_nts_bench: NTS in XDP against ntp_serve() and the kfunc cost, in
+# the VM (tools/vmtest -- build/tools/xdp_nts_bench). Not a test.
+XDP_NTS_BENCH := $(BUILD)/tools/xdp_nts_bench
+
+$(XDP_NTS_BENCH): $(BUILD)/obj/tools/xdp_nts_bench.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS)
+
+ALL += $(XDP_NTS_BENCH)
