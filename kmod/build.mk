@@ -28,11 +28,18 @@ kmod: $(KMOD_SRCS)
 	@echo "kmod: $(BUILD)/kmod/kmod/xnts_siv.ko"
 
 # tools/xdp_nts_bench: NTS in XDP against ntp_serve() and the kfunc cost, in
-# the VM (tools/vmtest -- build/tools/xdp_nts_bench). Not a test.
+# the VM (tools/vmtest -- build/tools/xdp_nts_bench). Not a test. On a host
+# without the module (-N) it times the NTS path with the crypto stubbed out.
 XDP_NTS_BENCH := $(BUILD)/tools/xdp_nts_bench
+NTS_NOCRYPTO_OBJ := $(BUILD)/tools/xnts_nts_nocrypto.bpf.o
+
+$(NTS_NOCRYPTO_OBJ): tools/xnts_nts_nocrypto.bpf.c bpf/xnts.bpf.c bpf/xnts_nts.h \
+		bpf/xnts_shared.h kmod/xnts_siv.h
+	@mkdir -p $(@D)
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 $(XDP_NTS_BENCH): $(BUILD)/obj/tools/xdp_nts_bench.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS)
 
-ALL += $(XDP_NTS_BENCH)
+ALL += $(XDP_NTS_BENCH) $(NTS_NOCRYPTO_OBJ)

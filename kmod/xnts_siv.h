@@ -48,7 +48,30 @@ struct xnts_siv_layout {
 	__u32 len[XNTS_SIV_MAX_COMP];
 };
 
-#ifdef __bpf__
+#if defined(__bpf__) && defined(XNTS_NTS_NO_CRYPTO)
+/*
+ * Benchmark builds only (tools/xnts_nts_nocrypto.bpf.c): every call does
+ * nothing and reports success, so the NTS path's parsing, copying, field
+ * building and checksums can be timed on a kernel without the module. Such
+ * an object answers with garbage and is never loaded by the daemon.
+ */
+static __always_inline int xnts_siv_seal(struct xnts_siv_key *key, __u8 *buf, __u32 buf__sz,
+					 __u32 ad_len, __u32 nonce_len)
+{
+	return 0;
+}
+
+static __always_inline int xnts_siv_open(struct xnts_siv_key *key, __u8 *buf, __u32 buf__sz,
+					 __u32 ad_len, __u32 nonce_len)
+{
+	return 0;
+}
+
+static __always_inline int xnts_siv_random(__u8 *buf, __u32 buf__sz)
+{
+	return 0;
+}
+#elif defined(__bpf__)
 extern int xnts_siv_seal(struct xnts_siv_key *key, __u8 *buf, __u32 buf__sz,
 			 __u32 ad_len, __u32 nonce_len) __ksym;
 extern int xnts_siv_open(struct xnts_siv_key *key, __u8 *buf, __u32 buf__sz,
