@@ -384,7 +384,7 @@ static int apply_field(struct ctx *c, const struct field *f, const struct toml_n
 		       const char *sect, void *base)
 {
 	char *p = (char *)base + f->off;
-	int64_t i;
+	int64_t i = 0;
 
 	switch (f->kind) {
 	case K_BOOL:
@@ -393,24 +393,20 @@ static int apply_field(struct ctx *c, const struct field *f, const struct toml_n
 		*(bool *)p = v->b;
 		return 0;
 	case K_UINT:
-		if (get_int(c, v, sect, (int64_t)f->min, (int64_t)f->max, &i))
-			return -1;
-		*(unsigned int *)p = (unsigned int)i;
-		return 0;
 	case K_U64:
-		if (get_int(c, v, sect, (int64_t)f->min, (int64_t)f->max, &i))
-			return -1;
-		*(uint64_t *)p = (uint64_t)i;
-		return 0;
 	case K_INTV:
-		if (get_int(c, v, sect, (int64_t)f->min, (int64_t)f->max, &i))
-			return -1;
-		*(int *)p = (int)i;
-		return 0;
 	case K_U16:
+		/* The field's range is checked here; the store only narrows. */
 		if (get_int(c, v, sect, (int64_t)f->min, (int64_t)f->max, &i))
 			return -1;
-		*(uint16_t *)p = (uint16_t)i;
+		if (f->kind == K_UINT)
+			*(unsigned int *)p = (unsigned int)i;
+		else if (f->kind == K_U64)
+			*(uint64_t *)p = (uint64_t)i;
+		else if (f->kind == K_INTV)
+			*(int *)p = (int)i;
+		else
+			*(uint16_t *)p = (uint16_t)i;
 		return 0;
 	case K_DOUBLE:
 		return get_num(c, v, sect, f->min, f->max, (double *)p);
