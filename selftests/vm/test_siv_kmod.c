@@ -29,29 +29,6 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-/* Loads the module unless it is loaded (earlier cases leave it in). */
-static int mod_load(void)
-{
-	char path[4096];
-	int fd, rc;
-
-	if (exists("/sys/module/" MOD))
-		return 0;
-	/* Where the CPU has AES-NI, the crypto API should pick it up; without
-	 * it this fails and the generic AES is used.
-	 */
-	rc = system("modprobe aesni_intel 2>/dev/null");
-	(void)rc;
-	if (vm_path_beside_exe("xnts_siv/kmod/" MOD ".ko", path, sizeof(path)))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return rc;
-}
-
 FIXTURE(siv) {
 	struct bpf_object *obj;
 	int map, sys_prog, xdp_prog;
@@ -64,7 +41,7 @@ FIXTURE_SETUP(siv)
 	char path[4096];
 
 	ASSERT_TRUE(vm_in_guest()) TH_LOG("modules are loaded only in the VM");
-	ASSERT_EQ(0, mod_load()) TH_LOG("loading " MOD ".ko: %s", strerror(errno));
+	ASSERT_EQ(0, vm_load_siv_module()) TH_LOG("loading " MOD ".ko: %s", strerror(errno));
 	ASSERT_EQ(0, vm_path_beside_exe("siv_kfunc.bpf.o", path, sizeof(path)));
 	self->obj = bpf_object__open_file(path, NULL);
 	ASSERT_NE(NULL, self->obj);
@@ -373,7 +350,7 @@ TEST_F(siv, uses_aesni_when_present)
 TEST(load_unload)
 {
 	ASSERT_TRUE(vm_in_guest());
-	ASSERT_EQ(0, mod_load());
+	ASSERT_EQ(0, vm_load_siv_module());
 	EXPECT_TRUE(exists("/sys/kernel/btf/" MOD));
 	for (int i = 0; i < 100; i++) {
 		if (!syscall(SYS_delete_module, MOD, O_NONBLOCK))

@@ -41,26 +41,6 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static int mod_load(void)
-{
-	char path[4096];
-	int fd, rc;
-
-	if (exists("/sys/module/" MOD))
-		return 0;
-	/* Without AES-NI this fails and the generic AES is used. */
-	rc = system("modprobe aesni_intel 2>/dev/null");
-	(void)rc;
-	if (vm_path_beside_exe("xnts_siv/kmod/" MOD ".ko", path, sizeof(path)))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	rc = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return rc;
-}
-
 struct pkt {
 	uint8_t b[2048];
 	size_t len, l3, l4;
@@ -188,7 +168,7 @@ __attribute__((constructor)) static void load_once(void)
 	char path[4096];
 
 	g_load_err = -1;
-	if (!vm_in_guest() || mod_load())
+	if (!vm_in_guest() || vm_load_siv_module())
 		return;
 	if (vm_path_beside_exe("../../bpf/xnts_nts.bpf.o", path, sizeof(path)))
 		return;
