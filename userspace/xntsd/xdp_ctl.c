@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/timex.h>
@@ -252,10 +253,40 @@ static void heartbeat_done(struct loop_op *op, int res, unsigned int flags)
 
 /* ---- pins ---- */
 
+#define BPF_FS_ROOT "/sys/fs/bpf"
+
 static int mkdir_pin(const char *p)
 {
 	if (mkdir(p, 0700) && errno != EEXIST)
 		return -1;
+	return 0;
+}
+
+static int on_bpffs(const char *p)
+{
+	struct statfs sfs;
+
+	return !statfs(p, &sfs) && (unsigned long)sfs.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * A fresh machine, and every `ip netns exec` (which mounts a new sysfs),
+ * has no bpf filesystem at /sys/fs/bpf. Mount it, as bpftool and libxdp
+ * do, when the pin directory lies below it; a pin path elsewhere is the
+ * operator's to provide.
+ */
+static int ensure_bpffs(const char *pin)
+{
+	size_t n = strlen(BPF_FS_ROOT);
+
+	if (strncmp(pin, BPF_FS_ROOT, n) || (pin[n] != '/' && pin[n]) || on_bpffs(BPF_FS_ROOT))
+		return 0;
+	if (mount("bpf", BPF_FS_ROOT, "bpf", 0, "mode=0700")) {
+		log_warn("xdp: no bpf filesystem at %s, and mounting one failed: %s",
+			 BPF_FS_ROOT, strerror(errno));
+		return -1;
+	}
+	log_info("xdp: mounted a bpf filesystem at %s", BPF_FS_ROOT);
 	return 0;
 }
 
@@ -409,17 +440,17 @@ static int load(struct xdp_ctl *x, const struct xnts_config *cfg)
 {
 	uint64_t cache = 0;
 	char p[PIN_MAX + 64];
-	struct statfs sfs;
 	struct bpf_map *m;
 	size_t i;
 	int err, existing = 0, mismatch = 0;
 
-	if (mkdir_pin(x->pin) || statfs(x->pin, &sfs)) {
+	ensure_bpffs(x->pin);
+	if (mkdir_pin(x->pin)) {
 		fmt(x->error, sizeof(x->error), "pin directory %s: %s", x->pin,
 		    strerror(errno));
 		return -1;
 	}
-	if ((unsigned long)sfs.f_type != BPF_FS_MAGIC) {
+	if (!on_bpffs(x->pin)) {
 		fmt(x->error, sizeof(x->error), "pin directory %s is not on a bpf filesystem",
 		    x->pin);
 		return -1;
