@@ -166,6 +166,20 @@ struct xnts_nts_current {
 	__u32 valid;			/* 0: no current key, NTS goes to userspace */
 };
 
+/*
+ * AF_XDP: xnts_xsk is an XSKMAP by RX queue index. A frame the program
+ * redirects there carries this in its metadata area, right in front of the
+ * frame: the receive time the program read, so the worker need not guess it.
+ */
+#define XNTS_XSK_QUEUES_MAX		64
+#define XNTS_XSK_META_MAGIC		0x78736b31	/* "xsk1" */
+
+struct xnts_xsk_meta {
+	__u64 rx_ns;			/* CLOCK_REALTIME ns */
+	__u32 magic;			/* XNTS_XSK_META_MAGIC */
+	__u32 pad;
+};
+
 #define XNTS_RATE_ENTRIES_DEFAULT	65536
 #define XNTS_LPM_ENTRIES_DEFAULT	1024
 

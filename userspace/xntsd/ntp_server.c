@@ -206,15 +206,61 @@ static void set_source(struct send_slot *s, const struct cmsghdr *pkt)
 	}
 }
 
+size_t ntp_server_answer(struct ntp_server *srv, struct ntp_serve_ctx *ctx, const uint8_t *req,
+			 size_t len, const struct sockaddr *from, uint64_t rx_ts, uint8_t *out,
+			 size_t cap, struct ntp_server_stats *stats)
+{
+	enum ntp_serve_kiss kiss = NTP_KISS_NONE;
+	enum ntp_serve_outcome o;
+	struct ntp_serve_state st;
+	size_t rlen;
+
+	switch (ntp_policy_check(srv->policy, from, loop_now_ms())) {
+	case NTP_POLICY_ANSWER:
+		break;
+	case NTP_POLICY_RATE:
+		stats->rate_limited++;
+		kiss = NTP_KISS_RATE;
+		break;
+	case NTP_POLICY_DENY:
+		stats->denied++;
+		kiss = NTP_KISS_DENY;
+		break;
+	case NTP_POLICY_IGNORE:
+		stats->ignored++;
+		return 0;
+	}
+	timestate_read(srv->ts, &st);
+	if (srv->ks)
+		pthread_rwlock_rdlock(srv->keys_lock);
+	o = ntp_serve(ctx, req, len, rx_ts, &st, kiss, out, cap, &rlen);
+	if (srv->ks)
+		pthread_rwlock_unlock(srv->keys_lock);
+	stats->outcome[o]++;
+	return rlen;
+}
+
+int ntp_server_serve_ctx_init(const struct ntp_server *s, struct ntp_serve_ctx *ctx)
+{
+	if (ntp_serve_ctx_init(ctx, s->ks))
+		return -1;
+	ctx->versions = s->cfg->accept_ntp_versions;
+	ctx->require_nts = s->cfg->require_nts;
+	ctx->require_nts_deny = s->cfg->require_nts_action == CONFIG_ACTION_DENY;
+	return 0;
+}
+
+const struct netaddr *ntp_server_addr(const struct ntp_server *s)
+{
+	return &s->addr;
+}
+
 static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned int len)
 {
 	struct ntp_server *srv = w->srv;
 	const struct sockaddr *from = io_uring_recvmsg_name(o);
 	struct cmsghdr *c, *pktinfo = NULL;
-	enum ntp_serve_kiss kiss = NTP_KISS_NONE;
 	struct timespec rx = { 0 };
-	struct ntp_serve_state st;
-	enum ntp_serve_outcome out;
 	struct send_slot *slot;
 	const uint8_t *payload;
 	size_t plen, rlen;
@@ -244,34 +290,13 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	}
 	if (!rx.tv_sec)
 		clock_gettime(CLOCK_REALTIME, &rx);
-	switch (ntp_policy_check(srv->policy, from, loop_now_ms())) {
-	case NTP_POLICY_ANSWER:
-		break;
-	case NTP_POLICY_RATE:
-		w->st.rate_limited++;
-		kiss = NTP_KISS_RATE;
-		break;
-	case NTP_POLICY_DENY:
-		w->st.denied++;
-		kiss = NTP_KISS_DENY;
-		break;
-	case NTP_POLICY_IGNORE:
-		w->st.ignored++;
-		return;
-	}
 	slot = take_slot(w);
 	if (!slot) {
 		w->st.send_errors++;
 		return;
 	}
-	timestate_read(srv->ts, &st);
-	if (srv->ks)
-		pthread_rwlock_rdlock(srv->keys_lock);
-	out = ntp_serve(&w->ctx, payload, plen, ntp_ts_from_timespec(&rx), &st, kiss,
-			slot->buf, sizeof(slot->buf), &rlen);
-	if (srv->ks)
-		pthread_rwlock_unlock(srv->keys_lock);
-	w->st.outcome[out]++;
+	rlen = ntp_server_answer(srv, &w->ctx, payload, plen, from, ntp_ts_from_timespec(&rx),
+				 slot->buf, sizeof(slot->buf), &w->st);
 	if (!rlen) {
 		w->free_slots[w->n_free++] = slot;
 		return;
@@ -411,13 +436,10 @@ static int worker_init(struct worker *w, char *err, size_t errlen)
 	}
 	w->recv_msg.msg_namelen = sizeof(struct sockaddr_storage);
 	w->recv_msg.msg_controllen = CTRL_LEN;
-	if (ntp_serve_ctx_init(&w->ctx, w->srv->ks)) {
+	if (ntp_server_serve_ctx_init(w->srv, &w->ctx)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	w->ctx.versions = w->srv->cfg->accept_ntp_versions;
-	w->ctx.require_nts = w->srv->cfg->require_nts;
-	w->ctx.require_nts_deny = w->srv->cfg->require_nts_action == CONFIG_ACTION_DENY;
 	return 0;
 }
 
