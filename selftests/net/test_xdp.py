@@ -30,7 +30,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
             "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
             "passed_busy", "nts_answered", "nts_nak_key", "nts_nak_cookie", "nts_nak_auth",
-            "nts_error")
+            "nts_error", "redirected_xsk")
 
 
 class Net:

@@ -1241,6 +1241,18 @@ static int fn_xdp_stale(struct ctx *c, const struct toml_node *v, const char *se
 	return 0;
 }
 
+static int fn_xdp_userspace(struct ctx *c, const struct toml_node *v, const char *sect,
+			    void *base)
+{
+	static const char *const paths[] = { "auto", "af-xdp", "socket" };
+	int m;
+
+	if (get_enum(c, v, sect, paths, 3, &m))
+		return -1;
+	((struct config_xdp *)base)->userspace_path = (enum config_xdp_userspace)m;
+	return 0;
+}
+
 static const struct field xdp_fields[] = {
 	FN("interfaces", fn_xdp_ifaces),
 	FN("mode", fn_xdp_mode),
@@ -1248,6 +1260,7 @@ static const struct field xdp_fields[] = {
 	FN("stale-action", fn_xdp_stale),
 	F("keep-serving-on-exit", K_BOOL, struct config_xdp, keep_serving_on_exit, 0, 0),
 	F("pin-path", K_STR, struct config_xdp, pin_path, 0, 0),
+	FN("userspace-path", fn_xdp_userspace),
 };
 
 /* ---- top level ---- */

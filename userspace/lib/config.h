@@ -204,6 +204,13 @@ enum config_xdp_stale {
 	CONFIG_XDP_STALE_PASS,		/* hand requests to the daemon */
 };
 
+/* How requests the XDP program does not answer reach the daemon. */
+enum config_xdp_userspace {
+	CONFIG_XDP_US_AUTO,	/* AF_XDP unless the NTS variant answers NTS in XDP */
+	CONFIG_XDP_US_AF_XDP,	/* AF_XDP sockets, whichever variant runs */
+	CONFIG_XDP_US_SOCKET,	/* the kernel stack and the UDP sockets */
+};
+
 /* xnts extension: the XDP fast path. */
 struct config_xdp {
 	char (*interfaces)[CONFIG_IFNAME_MAX];
@@ -213,6 +220,7 @@ struct config_xdp {
 	enum config_xdp_stale stale_action;
 	bool keep_serving_on_exit;
 	char *pin_path;		/* bpffs directory for the pins; NULL: the default */
+	enum config_xdp_userspace userspace_path;
 };
 
 struct xnts_config {

@@ -29,6 +29,7 @@
 #include "sync.h"
 #include "timestate.h"
 #include "xdp_ctl.h"
+#include "xsk_server.h"
 
 #define XNTS_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
@@ -51,6 +52,7 @@ struct daemon {
 	struct sync *sync;
 	struct ctl *ctl;
 	struct xdp_ctl *xdp;
+	struct xsk_path *xsk;
 	int sfd;
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
@@ -250,6 +252,8 @@ static void render(void *arg, const char *req, struct sbuf *out)
 		}
 		sbuf_printf(out, "],\"xdp\":");
 		xdp_ctl_status_json(d->xdp, out);
+		sbuf_printf(out, ",\"af_xdp\":");
+		xsk_path_status_json(d->xsk, out);
 		sbuf_printf(out, ",\"sources\":[");
 		for (i = 0; i < d->n_src; i++) {
 			sbuf_printf(out, "%s", i ? "," : "");
@@ -360,6 +364,7 @@ static int setup(struct daemon *d)
 	/* Never fatal: without XDP the userspace path serves. */
 	d->xdp = xdp_ctl_new(&d->loop, &d->cfg, &d->ts);
 	xdp_ctl_sync_keys(d->xdp, d->ks);
+	d->xsk = xsk_path_new(&d->loop, &d->cfg.xdp, d->xdp, d->ntp, (unsigned int)d->n_ntp);
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
 			log_error("source %s: %s", d->cfg.sources[i].host, err);
@@ -387,6 +392,8 @@ static void teardown(struct daemon *d)
 	size_t i;
 
 	ctl_free(d->ctl);
+	/* The AF_XDP workers answer through the servers: stop them first. */
+	xsk_path_free(d->xsk);
 	for (i = 0; i < d->n_ntp; i++)
 		ntp_server_free(d->ntp[i]);
 	free(d->ntp);

@@ -50,6 +50,7 @@
 #include "phc_source.h"
 #include "sbuf.h"
 #include "xdp_ctl.h"
+#include "xsk_server.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -63,7 +64,7 @@
 
 static const char *const map_names[] = {
 	"xnts_time", "xnts_config", "xnts_allow4", "xnts_deny4",
-	"xnts_allow6", "xnts_deny6", "xnts_rate", "xnts_counters",
+	"xnts_allow6", "xnts_deny6", "xnts_rate", "xnts_counters", "xnts_xsk",
 };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
@@ -84,6 +85,7 @@ static const char *const counter_names[XNTS_CNT_MAX] = {
 	[XNTS_CNT_NTS_NAK_COOKIE] = "nts_nak_cookie",
 	[XNTS_CNT_NTS_NAK_AUTH] = "nts_nak_auth",
 	[XNTS_CNT_NTS_ERROR] = "nts_error",
+	[XNTS_CNT_REDIRECTED_XSK] = "redirected_xsk",
 };
 
 enum if_state { IF_ATTACHED, IF_FAILED };
@@ -135,6 +137,7 @@ struct xdp_ctl {
 	struct loop_op nl_op;
 	uint64_t link_events;
 	uint64_t reattaches;
+	uint64_t if_gen;	/* moves when an interface's attachment changes */
 };
 
 /* snprintf that may cut the text short, for messages and bounded paths. */
@@ -719,8 +722,19 @@ static int link_in_mode(const struct xdp_ctl *x, int ifindex, uint32_t prog_id)
 						    q.skb_prog_id == prog_id;
 }
 
+static void iface_reconcile_once(struct xdp_ctl *x, struct xdp_iface *f);
+
 /* Bring one interface to "attached in the configured mode", or say why not. */
 static void iface_reconcile(struct xdp_ctl *x, struct xdp_iface *f)
+{
+	int before = f->state == IF_ATTACHED ? f->ifindex : 0;
+
+	iface_reconcile_once(x, f);
+	if ((f->state == IF_ATTACHED ? f->ifindex : 0) != before)
+		x->if_gen++;
+}
+
+static void iface_reconcile_once(struct xdp_ctl *x, struct xdp_iface *f)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = mode_flag(x));
 	struct bpf_link_info li;
@@ -1281,4 +1295,35 @@ void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out)
 		sbuf_printf(out, "%s %s %llu", i ? "," : "", counter_names[i],
 			    (unsigned long long)cnt[i]);
 	sbuf_printf(out, "\n");
+}
+
+int xdp_ctl_xsk_map_fd(const struct xdp_ctl *x)
+{
+	struct bpf_map *m;
+
+	if (!x || !x->obj || x->error[0])
+		return -1;
+	m = bpf_object__find_map_by_name(x->obj, "xnts_xsk");
+	return m ? bpf_map__fd(m) : -1;
+}
+
+int xdp_ctl_nts_variant(const struct xdp_ctl *x)
+{
+	return x && x->nts;
+}
+
+unsigned int xdp_ctl_attached(const struct xdp_ctl *x, struct xsk_server_ifc *out,
+			      unsigned int max, uint64_t *gen)
+{
+	unsigned int n = 0;
+
+	*gen = x ? x->if_gen : 0;
+	for (size_t i = 0; x && i < x->n_ifs && n < max; i++) {
+		if (x->ifs[i].state != IF_ATTACHED)
+			continue;
+		out[n].name = x->ifs[i].name;
+		out[n].ifindex = x->ifs[i].ifindex;
+		n++;
+	}
+	return n;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* xsk_server: the AF_XDP answer path. See xsk_server.h for the contract. */
 #include <errno.h>
+#include <math.h>
 #include <linux/ethtool.h>
 #include <linux/if_xdp.h>
 #include <linux/sockios.h>
@@ -21,7 +22,10 @@
 #include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
+#include "config.h"
 #include "log.h"
+#include "loop.h"
+#include "xdp_ctl.h"
 #include "netaddr.h"
 #include "ntp.h"
 #include "ntp_server.h"
@@ -144,11 +148,11 @@ static int server_for(const struct xsk_server *x, const struct udp_frame *uf)
 }
 
 /*
- * The program's receive time, if it left one in front of the frame. The mark
- * is wiped after reading: the UMEM is reused, and a later frame without
- * metadata must not inherit this one's.
+ * The program's receive time (CLOCK_TAI ns), if it left one in front of the
+ * frame. The mark is wiped after reading: the UMEM is reused, and a later
+ * frame without metadata must not inherit this one's.
  */
-static uint64_t meta_rx_ns(uint8_t *data, uint64_t addr)
+static uint64_t meta_rx_tai_ns(uint8_t *data, uint64_t addr)
 {
 	struct xnts_xsk_meta m;
 
@@ -158,12 +162,23 @@ static uint64_t meta_rx_ns(uint8_t *data, uint64_t addr)
 	if (m.magic != XNTS_XSK_META_MAGIC)
 		return 0;
 	memset(data - sizeof(m), 0, sizeof(m));
-	return m.rx_ns;
+	return m.rx_tai_ns;
+}
+
+/* TAI - UTC in whole seconds, as ns: the kernel's offset, read without changing it. */
+static int64_t tai_offset_ns(const struct timespec *utc)
+{
+	struct timespec tai;
+	int64_t d;
+
+	clock_gettime(CLOCK_TAI, &tai);
+	d = (int64_t)(tai.tv_sec - utc->tv_sec) * 1000000000LL + (tai.tv_nsec - utc->tv_nsec);
+	return llround((double)d / 1e9) * 1000000000LL;
 }
 
 /* Frame length of the reply written in place, or 0 to drop the frame. */
 static size_t answer_frame(struct xsk_worker *w, uint8_t *f, uint32_t len, uint64_t addr,
-			   const struct timespec *batch_ts)
+			   const struct timespec *batch_ts, int64_t tai_offset_ns)
 {
 	struct xsk_server *x = w->x;
 	struct udp_frame uf;
@@ -182,8 +197,9 @@ static size_t answer_frame(struct xsk_worker *w, uint8_t *f, uint32_t len, uint6
 		w->st.no_server++;
 		return 0;
 	}
-	ns = meta_rx_ns(f, addr);
+	ns = meta_rx_tai_ns(f, addr);
 	if (ns) {
+		ns -= (uint64_t)tai_offset_ns;
 		rx.tv_sec = (time_t)(ns / 1000000000ULL);
 		rx.tv_nsec = (long)(ns % 1000000000ULL);
 		w->st.meta_ts++;
@@ -246,6 +262,7 @@ static void process_batch(struct xsk_worker *w)
 {
 	struct xdp_desc out[BATCH];
 	struct timespec now;
+	int64_t tai_off;
 	unsigned int n, n_out = 0;
 	uint32_t idx_rx, idx_tx;
 
@@ -253,13 +270,14 @@ static void process_batch(struct xsk_worker *w)
 	if (!n)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
+	tai_off = tai_offset_ns(&now);
 	for (unsigned int i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&w->rx, idx_rx + i);
 		uint8_t *f = xsk_umem__get_data(w->area, d->addr);
 		size_t rlen;
 
 		w->st.frames++;
-		rlen = answer_frame(w, f, d->len, d->addr, &now);
+		rlen = answer_frame(w, f, d->len, d->addr, &now, tai_off);
 		if (rlen) {
 			out[n_out].addr = d->addr;
 			out[n_out].len = (uint32_t)rlen;
@@ -522,5 +540,123 @@ void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out)
 	for (int i = 0; i < NTP_SERVE_N_OUTCOMES; i++)
 		sbuf_printf(out, ",\"%s\":%llu", ntp_serve_outcome_name(i),
 			    (unsigned long long)st.srv.outcome[i]);
+	sbuf_printf(out, "}");
+}
+
+/* ---- the path: whether AF_XDP serves, and keeping its sockets bound ---- */
+
+#define PATH_CHECK_MS 1000
+
+struct xsk_path {
+	struct loop *loop;
+	const struct config_xdp *xc;
+	struct xdp_ctl *xdp;
+	struct ntp_server **servers;
+	unsigned int n_servers;
+	struct xsk_server *srv;
+	uint64_t gen;			/* xdp_ctl_attached() generation srv was made for */
+	int started;
+	uint64_t rebuilds;
+	char reason[240];		/* why the socket path serves instead */
+	struct loop_op tick;
+};
+
+static void path_build(struct xsk_path *p)
+{
+	struct xsk_server_ifc ifcs[32];
+	unsigned int n;
+	uint64_t gen;
+	char err[200];
+	int fd;
+
+	n = xdp_ctl_attached(p->xdp, ifcs, 32, &gen);
+	if (p->started && gen == p->gen)
+		return;
+	if (p->started)
+		p->rebuilds++;
+	p->started = 1;
+	p->gen = gen;
+	xsk_server_free(p->srv);
+	p->srv = NULL;
+	fd = xdp_ctl_xsk_map_fd(p->xdp);
+	if (fd < 0) {
+		snprintf(p->reason, sizeof(p->reason), "the XDP program is not loaded");
+		return;
+	}
+	if (!n) {
+		snprintf(p->reason, sizeof(p->reason), "the XDP program is attached nowhere");
+		return;
+	}
+	p->srv = xsk_server_new(ifcs, n, fd, p->servers, p->n_servers, err, sizeof(err));
+	if (!p->srv) {
+		snprintf(p->reason, sizeof(p->reason), "AF_XDP: %s", err);
+		log_warn("af_xdp: %s; requests XDP does not answer go to the UDP sockets", err);
+		return;
+	}
+	p->reason[0] = '\0';
+}
+
+static void path_tick(struct loop_op *op, int res, unsigned int flags)
+{
+	struct xsk_path *p = (struct xsk_path *)((char *)op - offsetof(struct xsk_path, tick));
+
+	(void)flags;
+	if (res != -ETIME)
+		return;
+	path_build(p);
+	loop_timeout_ms(p->loop, &p->tick, PATH_CHECK_MS);
+}
+
+struct xsk_path *xsk_path_new(struct loop *l, const struct config_xdp *xc, struct xdp_ctl *xdp,
+			      struct ntp_server **servers, unsigned int n_servers)
+{
+	struct xsk_path *p;
+
+	if (!xdp)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->loop = l;
+	p->xc = xc;
+	p->xdp = xdp;
+	p->servers = servers;
+	p->n_servers = n_servers;
+	p->tick.cb = path_tick;
+	if (xc->userspace_path == CONFIG_XDP_US_SOCKET) {
+		snprintf(p->reason, sizeof(p->reason), "userspace-path = \"socket\"");
+		return p;
+	}
+	if (xc->userspace_path == CONFIG_XDP_US_AUTO && xdp_ctl_nts_variant(xdp)) {
+		snprintf(p->reason, sizeof(p->reason),
+			 "NTS is answered in XDP (xnts_siv); userspace-path = \"af-xdp\" "
+			 "adds AF_XDP for the rest");
+		return p;
+	}
+	path_build(p);
+	loop_timeout_ms(l, &p->tick, PATH_CHECK_MS);
+	return p;
+}
+
+void xsk_path_free(struct xsk_path *p)
+{
+	if (!p)
+		return;
+	if (p->started)
+		loop_timeout_cancel(p->loop, &p->tick);
+	xsk_server_free(p->srv);
+	free(p);
+}
+
+void xsk_path_status_json(const struct xsk_path *p, struct sbuf *out)
+{
+	if (!p) {
+		sbuf_printf(out, "{\"active\":false,\"reason\":\"XDP is off\"}");
+		return;
+	}
+	sbuf_printf(out, "{\"active\":%s,\"reason\":", p->srv ? "true" : "false");
+	sbuf_json_str(out, p->reason);
+	sbuf_printf(out, ",\"rebuilds\":%llu,\"server\":", (unsigned long long)p->rebuilds);
+	xsk_server_status_json(p->srv, out);
 	sbuf_printf(out, "}");
 }

@@ -45,4 +45,21 @@ void xsk_server_free(struct xsk_server *x);
 /* The JSON object of the "af_xdp" status key. */
 void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out);
 
+/*
+ * The path as the daemon runs it ([xdp] userspace-path): built after the
+ * XDP program is attached, when AF_XDP is wanted (auto: the plain variant
+ * runs; af-xdp: always), and rebuilt when an interface's attachment
+ * changes (a new ifindex needs new sockets). Without sockets the status
+ * says why, and requests keep going to the UDP sockets. NULL without XDP.
+ * Free before the XDP control, so the sockets leave the map first.
+ */
+struct loop;
+struct config_xdp;
+struct xdp_ctl;
+struct xsk_path;
+struct xsk_path *xsk_path_new(struct loop *l, const struct config_xdp *xc, struct xdp_ctl *xdp,
+			      struct ntp_server **servers, unsigned int n_servers);
+void xsk_path_free(struct xsk_path *p);
+void xsk_path_status_json(const struct xsk_path *p, struct sbuf *out);
+
 #endif
