@@ -258,7 +258,8 @@ static void kick_tx(struct xsk_worker *w)
 	}
 }
 
-static void process_batch(struct xsk_worker *w)
+/* Frames taken from the RX ring (0: it was empty). */
+static unsigned int process_batch(struct xsk_worker *w)
 {
 	struct xdp_desc out[BATCH];
 	struct timespec now;
@@ -268,7 +269,7 @@ static void process_batch(struct xsk_worker *w)
 
 	n = xsk_ring_cons__peek(&w->rx, BATCH, &idx_rx);
 	if (!n)
-		return;
+		return 0;
 	clock_gettime(CLOCK_REALTIME, &now);
 	tai_off = tai_offset_ns(&now);
 	for (unsigned int i = 0; i < n; i++) {
@@ -306,6 +307,7 @@ static void process_batch(struct xsk_worker *w)
 	}
 	reap_completions(w);
 	refill(w);
+	return n;
 }
 
 static void *worker_main(void *arg)
@@ -317,16 +319,15 @@ static void *worker_main(void *arg)
 	};
 
 	for (;;) {
-		/* Drain before sleeping: poll() only reports an empty-to-full change. */
-		if (xsk_ring_cons__peek(&w->rx, 1, &(uint32_t){ 0 }) == 0) {
-			if (w->tx_outstanding)
-				kick_tx(w);
-			if (poll(pfd, 2, w->tx_outstanding ? 1 : 1000) < 0 && errno != EINTR)
-				break;
-			if (pfd[1].revents)
-				break;
-		}
-		process_batch(w);
+		/* Sleep only once the RX ring is drained. */
+		if (process_batch(w))
+			continue;
+		if (w->tx_outstanding)
+			kick_tx(w);
+		if (poll(pfd, 2, w->tx_outstanding ? 1 : 1000) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			break;
 	}
 	return NULL;
 }
@@ -510,6 +511,31 @@ static void stats_sum(const struct xsk_server *x, struct xsk_stats *out)
 	}
 }
 
+/* The kernel's own drop counters of every socket, summed (XDP_STATISTICS). */
+static void kernel_stats_json(const struct xsk_server *x, struct sbuf *out)
+{
+	struct xdp_statistics sum = { 0 };
+
+	for (unsigned int i = 0; i < x->n_workers; i++) {
+		struct xdp_statistics st;
+		socklen_t len = sizeof(st);
+
+		if (getsockopt(xsk_socket__fd(x->w[i]->xsk), SOL_XDP, XDP_STATISTICS, &st, &len))
+			continue;
+		sum.rx_dropped += st.rx_dropped;
+		sum.rx_invalid_descs += st.rx_invalid_descs;
+		sum.tx_invalid_descs += st.tx_invalid_descs;
+		sum.rx_ring_full += st.rx_ring_full;
+		sum.rx_fill_ring_empty_descs += st.rx_fill_ring_empty_descs;
+		sum.tx_ring_empty_descs += st.tx_ring_empty_descs;
+	}
+	sbuf_printf(out, ",\"kernel_rx_dropped\":%llu,\"kernel_rx_ring_full\":%llu,"
+		    "\"kernel_fill_ring_empty\":%llu,\"kernel_invalid_descs\":%llu",
+		    (unsigned long long)sum.rx_dropped, (unsigned long long)sum.rx_ring_full,
+		    (unsigned long long)sum.rx_fill_ring_empty_descs,
+		    (unsigned long long)(sum.rx_invalid_descs + sum.tx_invalid_descs));
+}
+
 void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out)
 {
 	struct xsk_stats st;
@@ -526,7 +552,9 @@ void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out)
 		sbuf_printf(out, ",\"queue\":%u,\"mode\":\"%s\"}", x->w[i]->queue,
 			    x->w[i]->zerocopy ? "zero-copy" : "copy");
 	}
-	sbuf_printf(out, "],\"frames\":%llu,\"received\":%llu,\"sent\":%llu,"
+	sbuf_printf(out, "]");
+	kernel_stats_json(x, out);
+	sbuf_printf(out, ",\"frames\":%llu,\"received\":%llu,\"sent\":%llu,"
 		    "\"meta_timestamps\":%llu,\"no_server\":%llu,\"tx_full\":%llu,"
 		    "\"rate_limited\":%llu,\"denied\":%llu,\"ignored\":%llu",
 		    (unsigned long long)st.frames, (unsigned long long)st.srv.received,
