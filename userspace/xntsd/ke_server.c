@@ -36,6 +36,8 @@
 /* Accept errors that mean "out of something": wait, doubling, up to 1 s. */
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 1000
+/* At most one line about refused connections per worker this often. */
+#define REFUSAL_LOG_MS 10000
 /* Descriptors beyond the connections: rings, sockets, files, the rest. */
 #define NOFILE_BASE 1024
 
@@ -78,6 +80,8 @@ struct ke_worker {
 	socklen_t peer_len;
 	struct loop_op backoff_op;
 	unsigned int backoff_ms;
+	uint64_t refusal_log_ms;
+	uint64_t refused_logged;
 	struct ke_conn *conns;
 	/* Written by this worker only; read racily for status. */
 	struct ke_server_stats st;
@@ -360,31 +364,57 @@ static SSL *new_ssl(struct ke_server *s)
 	return ssl;
 }
 
+/* One line per REFUSAL_LOG_MS at most, whatever the flood. */
+static void log_refusal(struct ke_worker *w, const char *why, uint64_t now)
+{
+	uint64_t total = w->st.refused_limit + w->st.refused_client + w->st.refused_rate;
+	char addr[80];
+
+	if (w->refusal_log_ms && now - w->refusal_log_ms < REFUSAL_LOG_MS)
+		return;
+	netaddr_format((struct sockaddr *)&w->peer, addr, sizeof(addr));
+	log_warn("nts-ke %s: refused %llu connection(s) since the last report, the "
+		 "latest from %s (%s)", w->srv->name,
+		 (unsigned long long)(total - w->refused_logged), addr, why);
+	w->refusal_log_ms = now;
+	w->refused_logged = total;
+}
+
 static void accept_one(struct ke_worker *w, int fd)
 {
 	struct ke_server *s = w->srv;
 	struct ke_limit_ticket t;
 	struct ke_conn *c;
+	uint64_t now = loop_now_ms();
+	const char *why;
 	int one = 1;
 
 	w->st.accepted++;
 	/* Refused at once, so a flood from one place cannot starve the others. */
-	switch (ke_limit_admit(s->limit, (struct sockaddr *)&w->peer, loop_now_ms(), &t)) {
+	switch (ke_limit_admit(s->limit, (struct sockaddr *)&w->peer, now, &t)) {
 	case KE_LIMIT_OK:
-		break;
+		goto admitted;
 	case KE_LIMIT_TOTAL:
 		w->st.refused_limit++;
-		close(fd);
-		return;
+		why = "concurrent-connections";
+		break;
 	case KE_LIMIT_RATE:
 		w->st.refused_rate++;
-		close(fd);
-		return;
+		why = "per-client-accept-rate";
+		break;
+	case KE_LIMIT_CLIENT:
+		w->st.refused_client++;
+		why = "per-client-connections";
+		break;
 	default:
 		w->st.refused_client++;
-		close(fd);
-		return;
+		why = "client table full";
+		break;
 	}
+	close(fd);
+	log_refusal(w, why, now);
+	return;
+admitted:
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		goto fail;
