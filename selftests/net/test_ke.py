@@ -230,6 +230,61 @@ def t_our_client(wd, pki):
         srv.stop()
 
 
+def t_client_address_fallback(wd, pki):
+    """A name with two addresses, the first (::1, sorted first by RFC 6724)
+    refusing: the client moves on
+    to the second. Under SANITIZE=1, LeakSanitizer fails the exit code if
+    the first attempt's TLS object was not freed."""
+    port = free_port()
+    srv = Daemon(wd, "srv", server_conf(pki, port))
+    hosts = os.path.join(wd, "hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 localhost\n::1 localhost\n")
+    # Our hosts file in a private mount namespace; the host's is untouched.
+    prefix = ("unshare", "-m", "sh", "-c", 'mount --bind "%s" /etc/hosts && exec "$0" "$@"'
+              % hosts)
+    try:
+        cli = Daemon(wd, "fb", client_conf("localhost:%d" % port,
+                                           'certificate-authority = "%s"\n' % pki.ca),
+                     prefix=prefix)
+        try:
+            st = cli.wait_for(lambda s: s["sources"][0]["nts_ke"]["state"] in
+                              ("done", "failed"), "key exchange")
+            ke = st["sources"][0]["nts_ke"]
+            check(ke["state"] == "done" and ke["cookies"] >= 7, "fallback: %r" % ke)
+        finally:
+            rc = cli.stop()
+            with open(cli.log) as f:
+                check(rc == 0, "client exit %d:\n%s" % (rc, f.read()[-3000:]))
+    finally:
+        srv.stop()
+
+
+def t_client_dns_hang(wd, pki):
+    """A name server that never answers: the exchange times out (5 s) while
+    the lookup still blocks, and the next attempt starts after its backoff
+    instead of waiting for the stuck lookup; the daemon exits cleanly with
+    lookups in flight."""
+    resolv = os.path.join(wd, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver 192.0.2.53\noptions timeout:30 attempts:2\n")
+    # A private network namespace where queries to 192.0.2.53 vanish, and a
+    # private mount namespace for resolv.conf; the host's are untouched.
+    prefix = ("unshare", "-m", "-n", "sh", "-c",
+              'ip link set lo up && ip route add 192.0.2.0/24 dev lo && '
+              'mount --bind "%s" /etc/resolv.conf && exec "$0" "$@"' % resolv)
+    cli = Daemon(wd, "dns", client_conf("ke.example.net:4460"), prefix=prefix)
+    try:
+        st = cli.wait_for(lambda s: s["sources"][0]["nts_ke"]["consecutive_failures"] >= 2,
+                          "a second attempt while the first lookup hangs", timeout=25)
+        ke = st["sources"][0]["nts_ke"]
+        check("timed out" in ke["error"], "error %r" % ke["error"])
+    finally:
+        rc = cli.stop()
+        with open(cli.log) as f:
+            check(rc == 0, "client exit %d:\n%s" % (rc, f.read()[-3000:]))
+
+
 def t_pinning(wd, pki):
     port = free_port()
     conf = ('[[nts-ke-server]]\nlisten = "127.0.0.1:%d"\n'
@@ -362,7 +417,7 @@ def t_config_errors(wd, pki):
 
 def main():
     tests = [t_seed_snippets, t_negotiation, t_bad_input, t_connection_limit,
-             t_our_client, t_pinning, t_cert_reload, t_key_storage, t_config_errors]
+             t_our_client, t_client_address_fallback, t_client_dns_hang, t_pinning, t_cert_reload, t_key_storage, t_config_errors]
     run_with_pki(tests)
 
 

@@ -266,10 +266,11 @@ def tls_context(ca=None, alpn=("ntske/1",), tls12=False):
     return ctx
 
 
-def ke_exchange(port, payload, ca=None, host="localhost", timeout=5, **kw):
+def ke_exchange(port, payload, ca=None, host="localhost", timeout=5, addr="127.0.0.1",
+                **kw):
     """One exchange; returns (records, peer certificate DER)."""
     ctx = tls_context(ca, **kw)
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    raw = socket.create_connection((addr, port), timeout=timeout)
     with ctx.wrap_socket(raw, server_hostname=host) as s:
         check(s.selected_alpn_protocol() == "ntske/1", "ALPN not ntske/1")
         cert = s.getpeercert(binary_form=True)

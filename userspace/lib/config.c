@@ -1041,6 +1041,13 @@ static const struct field nts_ke_fields[] = {
 	  concurrent_connections, 1, 1000000),
 	F("longlived-connections", K_UINT, struct config_nts_ke_server, longlived_connections,
 	  0, 1000000),
+	F("per-client-connections", K_UINT, struct config_nts_ke_server,
+	  per_client_connections, 0, 1000000),
+	F("per-client-accept-rate", K_UINT, struct config_nts_ke_server,
+	  per_client_accept_rate, 0, 1000000),
+	F("per-client-accept-burst", K_UINT, struct config_nts_ke_server,
+	  per_client_accept_burst, 1, 1000000),
+	F("workers", K_UINT, struct config_nts_ke_server, workers, 0, 256),
 	F("ntp-port", K_U16, struct config_nts_ke_server, ntp_port, 1, 65535),
 	FN("ntp-server", fn_ke_server),
 	FN("accept-ntp-versions", fn_ke_versions),
@@ -1056,6 +1063,9 @@ static int parse_nts_ke(struct ctx *c, const struct toml_node *t, struct config_
 
 	k->key_exchange_timeout_ms = 1000;
 	k->concurrent_connections = 512;
+	k->per_client_connections = 8;
+	k->per_client_accept_rate = 20;
+	k->per_client_accept_burst = 100;
 	k->accept_ntp_versions = 1u << 4;
 	if (APPLY(c, t, "[[nts-ke-server]]", nts_ke_fields, k))
 		return -1;

@@ -146,6 +146,11 @@ struct config_nts_ke_server {
 	uint64_t key_exchange_timeout_ms;
 	unsigned int concurrent_connections;
 	unsigned int longlived_connections;
+	/* xnts extensions: per client address (IPv6: per /64), 0 = no limit */
+	unsigned int per_client_connections;
+	unsigned int per_client_accept_rate;	/* connections per second */
+	unsigned int per_client_accept_burst;
+	unsigned int workers;	/* 0: one per online CPU */
 	uint16_t ntp_port;	/* 0: not sent to clients */
 	char *ntp_server;	/* NULL: not sent to clients */
 	unsigned int accept_ntp_versions;	/* bit mask as in config_server */

@@ -158,10 +158,18 @@ static void render_keys(struct daemon *d, struct sbuf *out, int json)
 
 static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 {
-	const struct ke_server_stats *st = ke_server_stats(k);
+	struct ke_server_stats s;
+	const struct ke_server_stats *st = &s;
 
+	ke_server_stats(k, &s);
 	sbuf_printf(out, "{\"listen\":");
 	sbuf_json_str(out, ke_server_listen_name(k));
+	sbuf_printf(out, ",\"workers\":%u,\"clients\":%u,\"refused_client\":%llu,"
+		    "\"refused_rate\":%llu,\"accept_errors\":%llu,\"accept_backoffs\":%llu",
+		    st->workers, st->clients, (unsigned long long)st->refused_client,
+		    (unsigned long long)st->refused_rate,
+		    (unsigned long long)st->accept_errors,
+		    (unsigned long long)st->accept_backoffs);
 	sbuf_printf(out, ",\"accepted\":%llu,\"refused_limit\":%llu,\"active\":%u,"
 		    "\"handshakes_ok\":%llu,\"handshakes_failed\":%llu,"
 		    "\"failed\":{\"tls\":%llu,\"alpn\":%llu,\"timeout\":%llu,"
@@ -186,8 +194,10 @@ static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 
 static void render_ke_plain(const struct ke_server *k, struct sbuf *out)
 {
-	const struct ke_server_stats *st = ke_server_stats(k);
+	struct ke_server_stats s;
+	const struct ke_server_stats *st = &s;
 
+	ke_server_stats(k, &s);
 	sbuf_printf(out, "  %s: %u active, %llu accepted, %llu refused (limit)\n",
 		    ke_server_listen_name(k), st->active, (unsigned long long)st->accepted,
 		    (unsigned long long)st->refused_limit);
@@ -336,8 +346,8 @@ static int setup(struct daemon *d)
 	if (!d->ke || !d->src)
 		return -1;
 	for (i = 0; i < d->cfg.n_nts_ke_servers; i++) {
-		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks, err,
-					 sizeof(err));
+		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks,
+					 &d->keys_lock, err, sizeof(err));
 		if (!d->ke[i]) {
 			log_error("%s", err);
 			return -1;

@@ -493,6 +493,7 @@ void source_fini(struct source *s)
 {
 	phc_source_fini(s);
 	s->stopping = 1;
+	resolve_cancel(&s->res);
 	ke_client_free(s->ke);
 	s->ke = NULL;
 	siv_free(s->siv);
