@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "nts_ke.h"
-#include "siv.h"
+#include "aead.h"
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -434,10 +434,10 @@ int nts_ke_parse_request(const uint8_t *msg, size_t len, struct nts_ke_request *
 
 int nts_ke_select_aead(const struct nts_ke_request *req)
 {
-	if (ids_contain(req->aeads, req->n_aeads, SIV_AEAD_CMAC_256))
-		return SIV_AEAD_CMAC_256;
-	if (ids_contain(req->aeads, req->n_aeads, SIV_AEAD_CMAC_512))
-		return SIV_AEAD_CMAC_512;
+	if (ids_contain(req->aeads, req->n_aeads, AEAD_AES_SIV_CMAC_256))
+		return AEAD_AES_SIV_CMAC_256;
+	if (ids_contain(req->aeads, req->n_aeads, AEAD_AES_SIV_CMAC_512))
+		return AEAD_AES_SIV_CMAC_512;
 	return -1;
 }
 
@@ -520,7 +520,7 @@ ssize_t nts_ke_build_response(uint8_t *out, size_t cap, const struct nts_ke_repl
 		add_u16s(&b, NTS_KE_REC_AEAD, true, NULL, 0);
 		return finish(&b);
 	}
-	if (!siv_key_len(r->aead) || r->n_cookies == 0 || !r->cookies)
+	if (!aead_key_len(r->aead) || r->n_cookies == 0 || !r->cookies)
 		return NTS_KE_E_INVALID;
 	aead = (uint16_t)r->aead;
 	add_u16(&b, NTS_KE_REC_AEAD, true, aead);
@@ -547,8 +547,8 @@ ssize_t nts_ke_build_error(uint8_t *out, size_t cap, uint16_t code)
 void nts_ke_offer_default(struct nts_ke_offer *offer)
 {
 	memset(offer, 0, sizeof(*offer));
-	offer->aeads[0] = SIV_AEAD_CMAC_256;
-	offer->aeads[1] = SIV_AEAD_CMAC_512;
+	offer->aeads[0] = AEAD_AES_SIV_CMAC_256;
+	offer->aeads[1] = AEAD_AES_SIV_CMAC_512;
 	offer->n_aeads = 2;
 	offer->port = -1;
 }
@@ -560,7 +560,7 @@ static bool offer_valid(const struct nts_ke_offer *o)
 	if (!o || o->n_aeads == 0 || o->n_aeads > NTS_KE_MAX_IDS)
 		return false;
 	for (i = 0; i < o->n_aeads; i++)
-		if (!siv_key_len(o->aeads[i]))
+		if (!aead_key_len(o->aeads[i]))
 			return false;
 	return o->port >= -1 && o->port != 0 && o->port <= 0xffff && server_arg_valid(o->server);
 }

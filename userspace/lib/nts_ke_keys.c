@@ -19,7 +19,7 @@ static int export_one(SSL *ssl, uint16_t aead, uint8_t dir, uint8_t *key, size_t
 
 int nts_ke_export_keys(SSL *ssl, uint16_t aead, struct nts_keys *keys)
 {
-	size_t len = siv_key_len(aead);
+	size_t len = aead_key_len(aead);
 
 	if (!keys)
 		return -1;

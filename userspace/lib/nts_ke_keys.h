@@ -9,7 +9,7 @@
  * - Keys come from the TLS exporter (RFC 5705/8446) with the label
  *   "EXPORTER-network-time-security" and the 5-byte context
  *   protocol id (u16, NTPv4 = 0) | AEAD id (u16) | 0x00 for C2S, 0x01 for S2C.
- *   Each key is siv_key_len(aead) bytes.
+ *   Each key is aead_key_len(aead) bytes.
  * - Returns 0, or -1 for an unsupported AEAD or an exporter failure; on
  *   failure keys is wiped.
  */

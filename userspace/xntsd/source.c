@@ -143,7 +143,7 @@ static void process(struct assoc *a, size_t len)
 		return;
 	}
 	if (s->cfg->mode == CONFIG_SOURCE_NTS) {
-		ret = nts_ntp_client_response(a->rbuf, len, a->uid, sizeof(a->uid), s->siv,
+		ret = nts_ntp_client_response(a->rbuf, len, a->uid, sizeof(a->uid), s->aead,
 					      &s->keys, plain, sizeof(plain), &resp);
 		if (ret == NTS_NTP_NAK) {
 			a->waiting = 0;
@@ -258,7 +258,7 @@ static void send_request(struct assoc *a)
 
 		/* Ask for as many cookies as bring the jar back to full. */
 		ph = SOURCE_JAR_MAX - 1 - s->jar_n;
-		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->siv, &s->keys,
+		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->aead, &s->keys,
 					     s->jar[i], s->jar_len[i], ph, a->uid);
 		OPENSSL_cleanse(s->jar[i], s->jar_len[i]);
 		if (ret != NTS_NTP_OK) {
@@ -434,10 +434,8 @@ static void ke_done(struct ke_client *c, void *arg)
 		return;
 	}
 	s->ke_ok++;
-	if (!s->siv || siv_aead(s->siv) != r->ke.keys.aead) {
-		siv_free(s->siv);
-		s->siv = siv_new(r->ke.keys.aead);
-	}
+	if (!s->aead)
+		s->aead = aead_new();
 	OPENSSL_cleanse(&s->keys, sizeof(s->keys));
 	s->keys = r->ke.keys;
 	s->jar_n = r->ke.n_cookies < SOURCE_JAR_MAX ? r->ke.n_cookies : SOURCE_JAR_MAX;
@@ -447,7 +445,7 @@ static void ke_done(struct ke_client *c, void *arg)
 	}
 	snprintf(s->ntp_server, sizeof(s->ntp_server), "%s", r->ke.ntp_server);
 	s->ntp_port = r->ke.ntp_port ? r->ke.ntp_port : CONFIG_NTP_PORT;
-	s->have_session = s->siv != NULL;
+	s->have_session = s->aead != NULL;
 	log_info("source %s: NTS-KE done: AEAD %u, %u cookies, NTP at %s port %u%s",
 		 s->name, s->keys.aead, s->jar_n, s->ntp_server, s->ntp_port,
 		 ke_client_ktls(c) ? ", kTLS" : "");
@@ -495,8 +493,8 @@ void source_fini(struct source *s)
 	s->stopping = 1;
 	ke_client_free(s->ke);
 	s->ke = NULL;
-	siv_free(s->siv);
-	s->siv = NULL;
+	aead_free(s->aead);
+	s->aead = NULL;
 	for (unsigned int i = 0; i < SOURCE_MAX_ASSOC; i++)
 		if (s->assoc[i].fd >= 0)
 			close(s->assoc[i].fd);

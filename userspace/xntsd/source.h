@@ -92,7 +92,7 @@ struct source {
 	struct ke_client *ke;
 	int have_session;
 	struct nts_keys keys;
-	struct siv *siv;
+	struct aead *aead;
 	char ntp_server[NTS_KE_MAX_SERVER_LEN + 1];
 	uint16_t ntp_port;
 	unsigned int jar_n;
