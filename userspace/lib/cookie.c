@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "cookie.h"
+#include "nonce.h"
 
 _Static_assert(KEYSET_KEY_LEN == 32, "master key must be an AES-SIV-CMAC-256 key");
 _Static_assert(COOKIE_LEN_CMAC_256 == 100 && COOKIE_LEN_CMAC_512 == 164 &&
@@ -106,7 +106,7 @@ int cookie_seal_siv(struct aead *aead, const struct keyset_key *k,
 	out[1] = (uint8_t)(k->id >> 16);
 	out[2] = (uint8_t)(k->id >> 8);
 	out[3] = (uint8_t)k->id;
-	if (RAND_bytes(out + COOKIE_ID_LEN, COOKIE_NONCE_LEN) != 1)
+	if (nonce_fill(out + COOKIE_ID_LEN, COOKIE_NONCE_LEN))
 		return -1;
 	memcpy(pt, keys->c2s, kl);
 	memcpy(pt + kl, keys->s2c, kl);

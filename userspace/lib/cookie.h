@@ -17,7 +17,8 @@
  * - The length identifies the session AEAD: 100 bytes for AEAD 15 (64-byte
  *   plaintext), 164 for AEAD 17 (128-byte plaintext), 68 for AEAD 30
  *   (32-byte plaintext). No other length is a cookie.
- * - Nonces come from OpenSSL RAND_bytes, fresh for every cookie.
+ * - Nonces come from OpenSSL RAND_bytes (through nonce.h), fresh for every
+ *   cookie.
  * - cookie_open() checks length, then key id, then the tag, and says which
  *   failed. On any failure *out is zeroed.
  * - Threads: struct aead is not thread safe and the keyset holds none.

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "nonce.h"
 #include "nts_ntp.h"
 
 /* Fixed part of an authenticator we build: lengths, nonce, AEAD tag. */
@@ -148,7 +148,7 @@ int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
 	h.mode = NTP_MODE_CLIENT;
 	ntp_header_encode(&h, out);
 	len = NTP_HEADER_LEN;
-	if (RAND_bytes(uid, NTS_NTP_UID_LEN) != 1)
+	if (nonce_fill(uid, NTS_NTP_UID_LEN))
 		return NTS_NTP_ERR_CRYPTO;
 	if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_UID, uid, NTS_NTP_UID_LEN,
 			NTP_EF_MIN_LEN))
@@ -170,7 +170,7 @@ int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
 		return NTS_NTP_ERR_SPACE;
 	ntp_put16(body, (uint16_t)nl);
 	ntp_put16(body + 2, AEAD_TAG_LEN);
-	if (RAND_bytes(body + 4, (int)nl) != 1)
+	if (nonce_fill(body + 4, nl))
 		return NTS_NTP_ERR_CRYPTO;
 	if (aead_seal_nts(aead, keys->aead, keys->c2s, body + 4, nl, out, auth_off, NULL, 0,
 			  body + 4 + nl))
@@ -381,7 +381,7 @@ int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 	ntp_put16(body + 2, (uint16_t)(AEAD_TAG_LEN + pl));
 	if (nonce)
 		memcpy(body + 4, nonce, nl);
-	else if (RAND_bytes(body + 4, (int)nl) != 1)
+	else if (nonce_fill(body + 4, nl))
 		return NTS_NTP_ERR_CRYPTO;
 	if (aead_seal_nts(aead, keys->aead, keys->s2c, body + 4, nl, out, auth_off, pt, pl,
 			  body + 4 + nl))

@@ -174,7 +174,7 @@ unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t 
  * cookies of cookie_len bytes back to back; only the first
  * nts_ntp_response_cookies() are used (count in *n_sent, may be NULL).
  * hdr is encoded with version 4 and mode 4 forced. nonce: NULL for a
- * random one (RAND_bytes), else aead_nonce_len(keys->aead) bytes (tests
+ * random one (nonce.h), else aead_nonce_len(keys->aead) bytes (tests
  * only). keys must be those the request was verified with.
  */
 int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
