@@ -27,7 +27,7 @@ override CPPFLAGS += -Iuserspace/lib -Iselftests/lib
 # The kselftest harness is written for the kernel's -Wall, not -Wextra.
 TEST_CFLAGS = $(filter-out -Wextra -Wshadow -Wmissing-prototypes,$(CFLAGS))
 LDFLAGS += $(SAN)
-LIBS := -lssl -lcrypto -lm
+LIBS := -lssl -lcrypto -lgcrypt -lm
 
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

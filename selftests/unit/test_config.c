@@ -163,6 +163,10 @@ static void check_ke(struct __test_metadata *_metadata, const char *doc, const c
 	EXPECT_EQ(NULL, k->ntp_server);
 	EXPECT_EQ(1u << 4, k->accept_ntp_versions);
 	EXPECT_EQ(0, k->n_pool_tokens);
+	ASSERT_EQ(3, k->n_aeads);
+	EXPECT_EQ(30, k->aeads[0]);
+	EXPECT_EQ(15, k->aeads[1]);
+	EXPECT_EQ(17, k->aeads[2]);
 	EXPECT_EQ(0, c.n_sources);
 	check_defaults_except_sources(_metadata, &c);
 	config_free(&c);
@@ -489,6 +493,24 @@ TEST(every_key)
 	EXPECT_EQ(CONFIG_XDP_STALE_PASS, c.xdp.stale_action);
 	EXPECT_TRUE(c.xdp.keep_serving_on_exit);
 	EXPECT_STREQ("/sys/fs/bpf/xnts-a", c.xdp.pin_path);
+	config_free(&c);
+}
+
+/* Our extension: the server's AEAD preference, in the order written. */
+TEST(nts_ke_aead_algorithms)
+{
+	static const char doc[] =
+		"[[nts-ke-server]]\n"
+		"listen = \"127.0.0.1:4460\"\n"
+		"certificate-chain-path = \"c\"\n"
+		"private-key-path = \"k\"\n"
+		"aead-algorithms = [17, 15]\n";
+	struct xnts_config c;
+
+	ASSERT_EQ(0, parse(doc, &c)) TH_LOG("%s", err);
+	ASSERT_EQ(2, c.nts_ke_servers[0].n_aeads);
+	EXPECT_EQ(17, c.nts_ke_servers[0].aeads[0]);
+	EXPECT_EQ(15, c.nts_ke_servers[0].aeads[1]);
 	config_free(&c);
 }
 
@@ -825,6 +847,16 @@ static const struct {
 	  "private-key-path = \"k\"\naccept-ntp-versions = [3]\n",
 	  "ntp.toml:5:24: 'accept-ntp-versions' in [[nts-ke-server]]: version 3 is not allowed "
 	  "here" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naead-algorithms = [15, 16]\n",
+	  "ntp.toml:5:24: 'aead-algorithms' in [[nts-ke-server]]: AEAD 16 is not supported (15, "
+	  "17 and 30 are)" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naead-algorithms = [30, 30]\n",
+	  "ntp.toml:5:24: 'aead-algorithms' in [[nts-ke-server]]: AEAD 30 is listed twice" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naead-algorithms = []\n",
+	  "ntp.toml:5:19: 'aead-algorithms' in [[nts-ke-server]]: must list at least one AEAD" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\nntp-port = 70000\n",
 	  "ntp.toml:5:12: 'ntp-port' in [[nts-ke-server]]: 70000 is out of range 1..65535" },

@@ -156,6 +156,8 @@ struct config_nts_ke_server {
 	unsigned int accept_ntp_versions;	/* bit mask as in config_server */
 	char **pool_tokens;	/* accepted-pool-authentication-tokens */
 	size_t n_pool_tokens;
+	uint16_t aeads[3];	/* aead-algorithms: preference order */
+	unsigned int n_aeads;
 };
 
 struct config_algorithm {

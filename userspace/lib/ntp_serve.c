@@ -41,10 +41,9 @@ int ntp_serve_ctx_init(struct ntp_serve_ctx *c, const struct keyset *ks)
 	c->ks = ks;
 	c->versions = (1U << 3) | (1U << 4);
 	c->tx_now = ntp_serve_now;
-	c->siv[0] = siv_new(SIV_AEAD_CMAC_256);
-	c->siv[1] = siv_new(SIV_AEAD_CMAC_512);
-	c->cookie_siv = siv_new(SIV_AEAD_CMAC_256);
-	if (!c->siv[0] || !c->siv[1] || !c->cookie_siv) {
+	c->session = aead_new();
+	c->cookie = aead_new();
+	if (!c->session || !c->cookie) {
 		ntp_serve_ctx_fini(c);
 		return -1;
 	}
@@ -53,9 +52,8 @@ int ntp_serve_ctx_init(struct ntp_serve_ctx *c, const struct keyset *ks)
 
 void ntp_serve_ctx_fini(struct ntp_serve_ctx *c)
 {
-	siv_free(c->siv[0]);
-	siv_free(c->siv[1]);
-	siv_free(c->cookie_siv);
+	aead_free(c->session);
+	aead_free(c->cookie);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -96,30 +94,28 @@ static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_
 	struct nts_keys keys;
 	enum cookie_result cr;
 	unsigned int n, sent;
-	struct siv *siv;
 	size_t clen;
 	int ret;
 
-	cr = cookie_open_siv(c->cookie_siv, c->ks, r->cookie, r->cookie_len, &keys);
+	cr = cookie_open_siv(c->cookie, c->ks, r->cookie, r->cookie_len, &keys);
 	if (cr == COOKIE_ERROR)
 		return NTP_SERVE_DROP_ERROR;
 	fill_header(&h, &r->hdr, rx_ts, st, NTP_KISS_NONE);
 	if (cr != COOKIE_OK)
 		goto nak;
-	siv = c->siv[keys.aead == SIV_AEAD_CMAC_512];
-	if (nts_ntp_server_verify(r, siv, &keys, plain, sizeof(plain)) != NTS_NTP_OK)
+	if (nts_ntp_server_verify(r, c->session, &keys, plain, sizeof(plain)) != NTS_NTP_OK)
 		goto nak;
 	clen = cookie_len(keys.aead);
 	cur = keyset_current(c->ks);
 	n = nts_ntp_response_cookies(r, clen);
 	for (unsigned int i = 0; i < n; i++) {
-		if (cookie_seal_siv(c->cookie_siv, cur, &keys, cookies + i * clen, clen) < 0) {
+		if (cookie_seal_siv(c->cookie, cur, &keys, cookies + i * clen, clen) < 0) {
 			OPENSSL_cleanse(&keys, sizeof(keys));
 			return NTP_SERVE_DROP_ERROR;
 		}
 	}
 	h.tx_ts = c->tx_now();
-	ret = nts_ntp_server_response(out, cap, out_len, &h, r, siv, &keys, cookies, clen, n,
+	ret = nts_ntp_server_response(out, cap, out_len, &h, r, c->session, &keys, cookies, clen, n,
 				      NULL, &sent);
 	OPENSSL_cleanse(&keys, sizeof(keys));
 	return ret == NTS_NTP_OK ? NTP_SERVE_NTS : NTP_SERVE_DROP_ERROR;

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "siv.h"
+#include "aead.h"
 
 struct keyset;
 
@@ -69,8 +69,8 @@ enum ntp_serve_outcome {
 };
 
 struct ntp_serve_ctx {
-	struct siv *siv[2];		/* AEAD 15 and 17 session contexts */
-	struct siv *cookie_siv;		/* AEAD 15 for master keys */
+	struct aead *session;		/* session keys: C2S, S2C */
+	struct aead *cookie;		/* master keys, so their key schedule stays */
 	const struct keyset *ks;	/* NULL: no NTS */
 	unsigned int versions;		/* bit v: NTPv<v> accepted */
 	bool require_nts;

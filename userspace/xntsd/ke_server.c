@@ -775,6 +775,8 @@ struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_serve
 	s->settle_op.cb = settle_done;
 	s->params.ntp_server = cfg->ntp_server;
 	s->params.ntp_port = cfg->ntp_port;
+	s->params.aeads = cfg->aeads;
+	s->params.n_aeads = cfg->n_aeads;
 	netaddr_from_config(&cfg->listen, &s->listen);
 	netaddr_format((struct sockaddr *)&s->listen.ss, s->name, sizeof(s->name));
 	s->limit = ke_limit_new(&lc);

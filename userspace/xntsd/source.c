@@ -143,8 +143,26 @@ static void process(struct assoc *a, size_t len)
 		return;
 	}
 	if (s->cfg->mode == CONFIG_SOURCE_NTS) {
-		ret = nts_ntp_client_response(a->rbuf, len, a->uid, sizeof(a->uid), s->siv,
+		ret = nts_ntp_client_response(a->rbuf, len, a->uid, sizeof(a->uid), s->aead,
 					      &s->keys, plain, sizeof(plain), &resp);
+		if (ret == NTS_NTP_NAK && s->have_alt_keys) {
+			/*
+			 * The server named AEAD 30 without record 1024 and then
+			 * NAKs the first request: it derives keys as RFC 8915
+			 * says, not as chrony 4.4-4.6 do. Keep the cookies and
+			 * switch keys once (Documentation/nts-ke.md).
+			 */
+			a->waiting = 0;
+			a->naks++;
+			s->keys = s->alt_keys;
+			s->have_alt_keys = 0;
+			OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
+			snprintf(a->last_error, sizeof(a->last_error),
+				 "NTS NAK: switched to RFC 8915 AES-128-GCM-SIV keys");
+			log_info("source %s: NTS NAK with chrony 4.4-4.6 AES-128-GCM-SIV keys, "
+				 "switching to RFC 8915 keys", s->name);
+			return;
+		}
 		if (ret == NTS_NTP_NAK) {
 			a->waiting = 0;
 			a->naks++;
@@ -160,6 +178,11 @@ static void process(struct assoc *a, size_t len)
 			return;
 		}
 		take_cookies(s, &resp);
+		/* These keys work: the other derivation is never needed. */
+		if (s->have_alt_keys) {
+			s->have_alt_keys = 0;
+			OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
+		}
 	}
 	a->waiting = 0;
 	if (h.stratum == 0) {
@@ -258,7 +281,7 @@ static void send_request(struct assoc *a)
 
 		/* Ask for as many cookies as bring the jar back to full. */
 		ph = SOURCE_JAR_MAX - 1 - s->jar_n;
-		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->siv, &s->keys,
+		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->aead, &s->keys,
 					     s->jar[i], s->jar_len[i], ph, a->uid);
 		OPENSSL_cleanse(s->jar[i], s->jar_len[i]);
 		if (ret != NTS_NTP_OK) {
@@ -434,12 +457,14 @@ static void ke_done(struct ke_client *c, void *arg)
 		return;
 	}
 	s->ke_ok++;
-	if (!s->siv || siv_aead(s->siv) != r->ke.keys.aead) {
-		siv_free(s->siv);
-		s->siv = siv_new(r->ke.keys.aead);
-	}
+	if (!s->aead)
+		s->aead = aead_new();
 	OPENSSL_cleanse(&s->keys, sizeof(s->keys));
 	s->keys = r->ke.keys;
+	OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
+	s->have_alt_keys = r->ke.has_alt_keys;
+	if (s->have_alt_keys)
+		s->alt_keys = r->ke.alt_keys;
 	s->jar_n = r->ke.n_cookies < SOURCE_JAR_MAX ? r->ke.n_cookies : SOURCE_JAR_MAX;
 	for (unsigned int i = 0; i < s->jar_n; i++) {
 		s->jar_len[i] = r->ke.cookie_len[i];
@@ -447,7 +472,7 @@ static void ke_done(struct ke_client *c, void *arg)
 	}
 	snprintf(s->ntp_server, sizeof(s->ntp_server), "%s", r->ke.ntp_server);
 	s->ntp_port = r->ke.ntp_port ? r->ke.ntp_port : CONFIG_NTP_PORT;
-	s->have_session = s->siv != NULL;
+	s->have_session = s->aead != NULL;
 	log_info("source %s: NTS-KE done: AEAD %u, %u cookies, NTP at %s port %u%s",
 		 s->name, s->keys.aead, s->jar_n, s->ntp_server, s->ntp_port,
 		 ke_client_ktls(c) ? ", kTLS" : "");
@@ -496,12 +521,13 @@ void source_fini(struct source *s)
 	resolve_cancel(&s->res);
 	ke_client_free(s->ke);
 	s->ke = NULL;
-	siv_free(s->siv);
-	s->siv = NULL;
+	aead_free(s->aead);
+	s->aead = NULL;
 	for (unsigned int i = 0; i < SOURCE_MAX_ASSOC; i++)
 		if (s->assoc[i].fd >= 0)
 			close(s->assoc[i].fd);
 	OPENSSL_cleanse(&s->keys, sizeof(s->keys));
+	OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
 	OPENSSL_cleanse(s->jar, sizeof(s->jar));
 }
 

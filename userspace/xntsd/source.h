@@ -92,7 +92,10 @@ struct source {
 	struct ke_client *ke;
 	int have_session;
 	struct nts_keys keys;
-	struct siv *siv;
+	/* AEAD 30 without record 1024: RFC 8915 keys to try after a NAK. */
+	int have_alt_keys;
+	struct nts_keys alt_keys;
+	struct aead *aead;
 	char ntp_server[NTS_KE_MAX_SERVER_LEN + 1];
 	uint16_t ntp_port;
 	unsigned int jar_n;
