@@ -293,12 +293,28 @@ CHRONYD = os.path.join(PEERS, "chrony", "usr", "sbin", "chronyd")
 CHRONYC = os.path.join(PEERS, "chrony", "usr", "bin", "chronyc")
 NTPD = os.path.join(PEERS, "ntpsec", "usr", "sbin", "ntpd")
 
+# Debian unstable's peers (tools/fetch-peers). chrony 4.9 and ntp-ctl need a
+# newer glibc than the host's: they run through unstable's own loader and
+# libraries, unpacked beside them. ntp-daemon runs as it is.
+UNSTABLE = os.path.join(PEERS, "unstable", "root")
+UNSTABLE_LIB = os.path.join(UNSTABLE, "usr", "lib", "x86_64-linux-gnu")
+UNSTABLE_LD = [os.path.join(UNSTABLE_LIB, "ld-linux-x86-64.so.2"),
+               "--library-path", UNSTABLE_LIB]
+CHRONYD49 = UNSTABLE_LD + [os.path.join(UNSTABLE, "usr", "sbin", "chronyd")]
+# chronyc 4.9 started as root switches to the _chrony user, which the host
+# lacks; -u root keeps it as it is.
+CHRONYC49 = UNSTABLE_LD + [os.path.join(UNSTABLE, "usr", "bin", "chronyc"), "-u", "root"]
+NTP_DAEMON = os.path.join(UNSTABLE, "usr", "bin", "ntp-daemon")
+NTP_CTL = UNSTABLE_LD + [os.path.join(UNSTABLE, "usr", "bin", "ntp-ctl")]
+
 
 class Chronyd:
     """chronyd -x (it never touches the clock) with a config in dir; prefix
-    as for Daemon."""
+    as for Daemon. chronyd/chronyc are command prefixes: bookworm's 4.3 by
+    default, CHRONYD49/CHRONYC49 for unstable's."""
 
-    def __init__(self, d, name, config, prefix=()):
+    def __init__(self, d, name, config, prefix=(), chronyd=(CHRONYD,),
+                 chronyc=(CHRONYC,)):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".chronyc.sock")
@@ -309,8 +325,10 @@ class Chronyd:
             f.write("\npidfile %s/%s.pid\nbindcmdaddress %s\ncmdport 0\n"
                     "ntsdumpdir %s\n" % (d, name, self.sock, d))
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(list(prefix) + [CHRONYD, "-x", "-d", "-u", "root",
-                                                     "-f", self.conf], stdout=self.logf,
+        self.chronyc_cmd = list(chronyc)
+        self.proc = subprocess.Popen(list(prefix) + list(chronyd) +
+                                     ["-x", "-d", "-u", "root", "-f", self.conf],
+                                     stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         end = time.time() + 10
         while not os.path.exists(self.sock):
@@ -324,7 +342,7 @@ class Chronyd:
             return f.read()
 
     def chronyc(self, *argv):
-        return run(CHRONYC, "-h", self.sock, "-n", *argv).stdout
+        return run(*self.chronyc_cmd, "-h", self.sock, "-n", *argv).stdout
 
     def stop(self):
         if self.proc.poll() is None:
