@@ -115,9 +115,12 @@ def free_port(kind=socket.SOCK_STREAM):
 
 class Daemon:
     """An xntsd with its own config file and control socket in dir; prefix
-    runs it through another command (e.g. nsenter into a network namespace)."""
+    runs it through another command (e.g. nsenter into a network namespace).
+    level=None leaves the log level to the config; observability holds more
+    [observability] keys (the table that carries the control socket)."""
 
-    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=()):
+    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=(),
+                 observability=""):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".sock")
@@ -125,9 +128,11 @@ class Daemon:
         self.log = os.path.join(d, name + ".log")
         with open(self.conf, "w") as f:
             f.write(config)
-            f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
+            f.write('\n[observability]\nobservation-path = "%s"\n%s' % (self.sock,
+                                                                     observability))
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf, "-l", level] +
+        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf] +
+                                     (["-l", level] if level else []) +
                                      list(args), stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         self.wait_ready()
