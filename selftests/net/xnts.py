@@ -115,9 +115,12 @@ def free_port(kind=socket.SOCK_STREAM):
 
 class Daemon:
     """An xntsd with its own config file and control socket in dir; prefix
-    runs it through another command (e.g. nsenter into a network namespace)."""
+    runs it through another command (e.g. nsenter into a network namespace).
+    level=None leaves the log level to the config; observability holds more
+    [observability] keys (the table that carries the control socket)."""
 
-    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=()):
+    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=(),
+                 observability=""):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".sock")
@@ -125,9 +128,11 @@ class Daemon:
         self.log = os.path.join(d, name + ".log")
         with open(self.conf, "w") as f:
             f.write(config)
-            f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
+            f.write('\n[observability]\nobservation-path = "%s"\n%s' % (self.sock,
+                                                                     observability))
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf, "-l", level] +
+        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf] +
+                                     (["-l", level] if level else []) +
                                      list(args), stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -344,6 +349,95 @@ class Chronyd:
 
     def chronyc(self, *argv):
         return run(*self.chronyc_cmd, "-h", self.sock, "-n", *argv).stdout
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+
+CAP_SYS_TIME = 25
+
+
+def capabilities(pid):
+    """The CapEff and CapBnd masks of a process, from /proc."""
+    caps = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("CapEff", "CapBnd"):
+                caps[k] = int(v, 16)
+    return caps
+
+
+class NtpdRs:
+    """ntpd-rs's ntp-daemon with a config in dir and its observation socket
+    there (for ntp-ctl). It has no option that keeps it off the clock: with
+    clock=False (the default) it runs under capsh without CAP_SYS_TIME in
+    its bounding set, which the constructor checks in /proc; clock=True is
+    for the VM guest only. prefix as for Daemon."""
+
+    def __init__(self, d, name, config, clock=False, prefix=(), level="debug"):
+        self.dir = d
+        self.name = name
+        self.conf = os.path.join(d, name + ".ntpd-rs.toml")
+        self.log = os.path.join(d, name + ".ntpd-rs.log")
+        self.sock = os.path.join(d, name + ".ntpd-rs.observe")
+        with open(self.conf, "w") as f:
+            f.write('[observability]\nlog-level = "%s"\nansi-colors = false\n'
+                    'observation-path = "%s"\n\n' % (level, self.sock))
+            f.write(config)
+        argv = [NTP_DAEMON, "-c", self.conf]
+        if not clock:
+            argv = ["capsh", "--drop=cap_sys_time", "--", "-c", 'exec "$0" "$@"'] + argv
+        if os.path.exists(self.sock):   # a previous run's: wait for ours
+            os.unlink(self.sock)
+        self.logf = open(self.log, "a")
+        self.proc = subprocess.Popen(list(prefix) + argv, stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        end = time.time() + 15
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError("ntpd-rs did not start:\n" + self.logtext())
+            time.sleep(0.05)
+        if not clock and not prefix:
+            # capsh and then bash exec ntp-daemon in the same process
+            check(os.readlink("/proc/%d/exe" % self.proc.pid) ==
+                  os.path.realpath(NTP_DAEMON),
+                  "ntp-daemon is the process started")
+            caps = capabilities(self.proc.pid)
+            check(not caps["CapEff"] & (1 << CAP_SYS_TIME) and
+                  not caps["CapBnd"] & (1 << CAP_SYS_TIME),
+                  "ntpd-rs runs with CAP_SYS_TIME: %r" % caps)
+
+    def logtext(self):
+        self.logf.flush()
+        with open(self.log) as f:
+            return f.read()
+
+    def ctl(self, *argv):
+        return run(*NTP_CTL, "-c", self.conf, *argv).stdout
+
+    def metrics(self):
+        """ntp-ctl status -f prometheus as {(name, labels): value}."""
+        out = {}
+        for line in self.ctl("status", "-f", "prometheus").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, val = line.rpartition(" ")
+            name, _, labels = key.partition("{")
+            out[(name, labels.rstrip("}"))] = float(val)
+        return out
+
+    def metric(self, name, label=""):
+        """The sum of a metric over the series whose labels contain label."""
+        return sum(v for (n, lab), v in self.metrics().items()
+                   if n == name and label in lab)
 
     def stop(self):
         if self.proc.poll() is None:

@@ -115,6 +115,10 @@ static void signal_done(struct loop_op *op, int res, unsigned int flags)
 	}
 	switch (d->si.ssi_signo) {
 	case SIGHUP:
+		/* First, so that what follows lands in the new file. */
+		if (log_reopen())
+			log_warn("SIGHUP: cannot reopen the log file %s: %s",
+				 d->cfg.observability.log_path, strerror(errno));
 		log_info("SIGHUP: reloading certificates");
 		for (size_t i = 0; i < d->n_ke; i++)
 			ke_server_reload(d->ke[i]);
@@ -471,6 +475,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_threshold = level_arg ? level : (enum log_level)d.cfg.observability.log_level;
+	if (log_setup(d.cfg.observability.log_path, d.cfg.observability.ansi_colors)) {
+		fprintf(stderr, "xntsd: log-path %s: %s\n", d.cfg.observability.log_path,
+			strerror(errno));
+		config_free(&d.cfg);
+		return 1;
+	}
 	d.started = time(NULL);
 	log_info("xntsd %s starting, config %s%s", XNTS_VERSION, d.config_path,
 		 d.no_clock ? ", clock control off (-x)" : "");

@@ -186,9 +186,12 @@ static void process(struct assoc *a, size_t len)
 	}
 	a->waiting = 0;
 	if (h.stratum == 0) {
+		char code[NTP_REFID_TEXT];
+
 		a->kisses++;
-		snprintf(a->last_error, sizeof(a->last_error), "kiss-o'-death %.4s",
-			 (const char *)h.refid);
+		/* The code is the server's bytes: escaped before anyone reads it. */
+		ntp_refid_text(h.refid, code);
+		snprintf(a->last_error, sizeof(a->last_error), "kiss-o'-death %s", code);
 		if (!memcmp(h.refid, "RATE", 4) &&
 		    a->poll < s->cfg->poll_limits.max)
 			a->poll++;

@@ -47,6 +47,7 @@
 #undef xnts_config
 
 #include "log.h"
+#include "ntp.h"
 #include "phc_source.h"
 #include "sbuf.h"
 #include "xdp_ctl.h"
@@ -1083,14 +1084,9 @@ static const char *iface_mode(const struct xdp_ctl *x, const struct xdp_iface *f
 	return x->xcfg->mode == CONFIG_XDP_NATIVE ? "native" : "generic";
 }
 
-static void refid_text(uint32_t refid, char out[5])
+static void refid_text(uint32_t refid, char out[NTP_REFID_TEXT])
 {
-	const uint8_t *b = (const uint8_t *)&refid;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		out[i] = b[i] >= 0x20 && b[i] < 0x7f ? (char)b[i] : '.';
-	out[4] = '\0';
+	ntp_refid_text((const uint8_t *)&refid, out);
 }
 
 static const struct xnts_time_state *state(const struct xdp_ctl *x, struct xnts_time_state *s)
@@ -1171,7 +1167,7 @@ void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 {
 	uint64_t cnt[XNTS_CNT_MAX];
 	struct xnts_time_state s;
-	char refid[5];
+	char refid[NTP_REFID_TEXT];
 	size_t i;
 
 	if (!x) {
@@ -1241,7 +1237,7 @@ void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out)
 {
 	uint64_t cnt[XNTS_CNT_MAX];
 	struct xnts_time_state s;
-	char refid[5];
+	char refid[NTP_REFID_TEXT];
 	size_t i;
 
 	if (!x) {
