@@ -59,10 +59,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ctx.tx_now = fixed_now;
 	}
-	o = ntp_serve(&ctx, data, size, fixed_now(), &st, NTP_KISS_NONE, out, sizeof(out), &olen);
+	o = ntp_serve(&ctx, data, size, NULL, fixed_now(), &st, out, sizeof(out), &olen);
 	if (olen > size || (olen && olen < NTP_HEADER_LEN))
 		abort();
-	if ((o == NTP_SERVE_PLAIN || o == NTP_SERVE_KISS) && olen != NTP_HEADER_LEN)
+	if ((o == NTP_SERVE_PLAIN || o == NTP_SERVE_RATE || o == NTP_SERVE_DENY) &&
+	    olen != NTP_HEADER_LEN)
 		abort();
 	if (o == NTP_SERVE_NTS)
 		check_nts(data, size, out, olen);

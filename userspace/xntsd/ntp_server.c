@@ -140,6 +140,44 @@ static void enable_hw_timestamps(struct ntp_server *s)
 	close(fd);
 }
 
+void ntp_server_subnet(const struct config_subnet *c, struct ntp_policy_subnet *out)
+{
+	out->family = c->family;
+	memcpy(out->addr, c->addr, sizeof(out->addr));
+	out->prefix = c->prefix;
+}
+
+/* The [[server]] table's access settings in ntp_policy's own terms. */
+static void policy_list(const struct config_filter *f, struct ntp_policy_list *l,
+			struct ntp_policy_subnet *out)
+{
+	l->set = f->set;
+	l->deny = f->action == CONFIG_ACTION_DENY;
+	l->subnets = out;
+	l->n_subnets = f->set ? f->n_subnets : 0;
+	for (size_t i = 0; i < l->n_subnets; i++)
+		ntp_server_subnet(&f->subnets[i], &out[i]);
+}
+
+static struct ntp_policy *policy_from_config(const struct config_server *cfg)
+{
+	size_t na = cfg->allowlist.n_subnets, nd = cfg->denylist.n_subnets;
+	struct ntp_policy_config pc = {
+		.rate_limiting_cache_size = cfg->rate_limiting_cache_size,
+		.rate_limiting_cutoff_ms = cfg->rate_limiting_cutoff_ms,
+	};
+	struct ntp_policy_subnet *subnets = calloc(na + nd + 1, sizeof(*subnets));
+	struct ntp_policy *p;
+
+	if (!subnets)
+		return NULL;
+	policy_list(&cfg->allowlist, &pc.allowlist, subnets);
+	policy_list(&cfg->denylist, &pc.denylist, subnets + na);
+	p = ntp_policy_new(&pc);
+	free(subnets);
+	return p;
+}
+
 static void arm_recv(struct worker *w)
 {
 	struct io_uring_sqe *sqe = loop_sqe(&w->loop, &w->recv_op);
@@ -211,7 +249,6 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	struct ntp_server *srv = w->srv;
 	const struct sockaddr *from = io_uring_recvmsg_name(o);
 	struct cmsghdr *c, *pktinfo = NULL;
-	enum ntp_serve_kiss kiss = NTP_KISS_NONE;
 	struct timespec rx = { 0 };
 	struct ntp_serve_state st;
 	enum ntp_serve_outcome out;
@@ -244,21 +281,6 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	}
 	if (!rx.tv_sec)
 		clock_gettime(CLOCK_REALTIME, &rx);
-	switch (ntp_policy_check(srv->policy, from, loop_now_ms())) {
-	case NTP_POLICY_ANSWER:
-		break;
-	case NTP_POLICY_RATE:
-		w->st.rate_limited++;
-		kiss = NTP_KISS_RATE;
-		break;
-	case NTP_POLICY_DENY:
-		w->st.denied++;
-		kiss = NTP_KISS_DENY;
-		break;
-	case NTP_POLICY_IGNORE:
-		w->st.ignored++;
-		return;
-	}
 	slot = take_slot(w);
 	if (!slot) {
 		w->st.send_errors++;
@@ -267,7 +289,8 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	timestate_read(srv->ts, &st);
 	if (srv->ks)
 		pthread_rwlock_rdlock(srv->keys_lock);
-	out = ntp_serve(&w->ctx, payload, plen, ntp_ts_from_timespec(&rx), &st, kiss,
+	/* The whole decision, access policy included. */
+	out = ntp_serve(&w->ctx, payload, plen, from, ntp_ts_from_timespec(&rx), &st,
 			slot->buf, sizeof(slot->buf), &rlen);
 	if (srv->ks)
 		pthread_rwlock_unlock(srv->keys_lock);
@@ -415,6 +438,7 @@ static int worker_init(struct worker *w, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	w->ctx.policy = w->srv->policy;
 	w->ctx.versions = w->srv->cfg->accept_ntp_versions;
 	w->ctx.require_nts = w->srv->cfg->require_nts;
 	w->ctx.require_nts_deny = w->srv->cfg->require_nts_action == CONFIG_ACTION_DENY;
@@ -464,7 +488,7 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 	if (s->n_workers > 64)
 		s->n_workers = 64;
 	enable_hw_timestamps(s);
-	s->policy = ntp_policy_new(cfg);
+	s->policy = policy_from_config(cfg);
 	s->w = calloc(s->n_workers, sizeof(*s->w));
 	if (!s->policy || !s->w) {
 		snprintf(err, errlen, "out of memory");
@@ -522,12 +546,12 @@ void ntp_server_status_json(struct ntp_server *s, struct sbuf *out)
 	ntp_server_stats(s, &st);
 	sbuf_printf(out, "{\"listen\":");
 	sbuf_json_str(out, s->name);
-	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,\"rate_limited\":%llu,"
-		    "\"denied\":%llu,\"ignored\":%llu,\"truncated\":%llu,\"send_errors\":%llu,"
+	/* rate_limited, denied and ignored are outcomes of ntp_serve(), below. */
+	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,"
+		    "\"truncated\":%llu,\"send_errors\":%llu,"
 		    "\"hw_phc\":%d,\"hw_timestamps\":%llu",
 		    s->n_workers, (unsigned long long)st.received,
-		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied,
-		    (unsigned long long)st.ignored, (unsigned long long)st.truncated,
+		    (unsigned long long)st.truncated,
 		    (unsigned long long)st.send_errors, s->hw_phc,
 		    (unsigned long long)st.hw_timestamps);
 	for (int i = 0; i < NTP_SERVE_N_OUTCOMES; i++)
@@ -548,13 +572,14 @@ void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out)
 		    (unsigned long long)st.outcome[NTP_SERVE_PLAIN],
 		    (unsigned long long)st.outcome[NTP_SERVE_NTS],
 		    (unsigned long long)st.outcome[NTP_SERVE_NAK],
-		    (unsigned long long)st.outcome[NTP_SERVE_KISS],
-		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied);
+		    (unsigned long long)(st.outcome[NTP_SERVE_RATE] + st.outcome[NTP_SERVE_DENY]),
+		    (unsigned long long)st.outcome[NTP_SERVE_RATE],
+		    (unsigned long long)st.outcome[NTP_SERVE_DENY]);
 	sbuf_printf(out, "    dropped: %llu invalid, %llu malformed NTS, %llu ignored, "
 		    "%llu policy, %llu errors\n",
 		    (unsigned long long)st.outcome[NTP_SERVE_DROP_INVALID],
 		    (unsigned long long)st.outcome[NTP_SERVE_DROP_NTS],
-		    (unsigned long long)st.ignored,
+		    (unsigned long long)st.outcome[NTP_SERVE_DROP_IGNORED],
 		    (unsigned long long)st.outcome[NTP_SERVE_DROP_POLICY],
 		    (unsigned long long)(st.outcome[NTP_SERVE_DROP_ERROR] + st.send_errors));
 }

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "ntp_policy.h"
 #include "ntp_serve.h"
 #include "sbuf.h"
 #include "timestate.h"
@@ -28,12 +29,12 @@
 struct ntp_server;
 struct keyset;
 
+/* A configured subnet as ntp_policy matches it. */
+void ntp_server_subnet(const struct config_subnet *c, struct ntp_policy_subnet *out);
+
 struct ntp_server_stats {
 	uint64_t received;
 	uint64_t outcome[NTP_SERVE_N_OUTCOMES];
-	uint64_t rate_limited;
-	uint64_t denied;
-	uint64_t ignored;
 	uint64_t truncated;
 	uint64_t send_errors;
 	uint64_t hw_timestamps;
