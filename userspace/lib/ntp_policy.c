@@ -130,7 +130,15 @@ static uint64_t hash(const struct ntp_policy *p, const uint8_t a[16])
 	memcpy(&y, a + 8, 8);
 	h = (x ^ p->key[0]) * 0x9e3779b97f4a7c15ULL;
 	h ^= (y ^ p->key[1]) + (h << 6) + (h >> 2);
+	/*
+	 * The last address byte lands in the top bits of y, and a multiply only
+	 * carries upward: without shifts down before and between the multiplies,
+	 * every address of an IPv4 /24 took the same slot (h % n_slots).
+	 */
+	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	return h | 1;
 }
