@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
+#include "config.h"
+#include "config_map.h"
 #include "ntp_policy.h"
 
 static struct sockaddr_storage ss(const char *ip)
@@ -278,6 +280,36 @@ TEST(lists_before_rate)
 	/* A denied client always gets DENY, never RATE. */
 	for (int i = 0; i < 5; i++)
 		EXPECT_EQ(NTP_POLICY_DENY, check(p, "192.0.2.1", 100 + i));
+	ntp_policy_free(p);
+}
+
+/* A [[server]] table as the daemon hands it over (config_map). */
+TEST(from_configuration)
+{
+	static const char toml[] =
+		"[[server]]\n"
+		"listen = \"[::]:123\"\n"
+		"rate-limiting-cache-size = 100\n"
+		"rate-limiting-cutoff-ms = 2000\n"
+		"allowlist = { filter = [\"192.0.2.0/24\", \"2001:db8::/32\"], action = \"deny\" }\n"
+		"denylist = { filter = [\"192.0.2.128/25\"] }\n";
+	struct xnts_config cfg;
+	struct ntp_policy *p;
+	char err[256];
+
+	ASSERT_EQ(0, config_parse("t.toml", toml, sizeof(toml) - 1, &cfg, err, sizeof(err))) {
+		TH_LOG("%s", err);
+	}
+	ASSERT_EQ(1, cfg.n_servers);
+	p = config_map_ntp_policy(&cfg.servers[0]);
+	config_free(&cfg);	/* the policy keeps its own copy */
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(NTP_POLICY_IGNORE, check(p, "192.0.2.200", 0));
+	EXPECT_EQ(NTP_POLICY_DENY, check(p, "198.51.100.1", 0));
+	EXPECT_EQ(NTP_POLICY_ANSWER, check(p, "2001:db8::1", 0));
+	EXPECT_EQ(NTP_POLICY_RATE, check(p, "2001:db8::1", 1999));
+	EXPECT_EQ(NTP_POLICY_ANSWER, check(p, "2001:db8::1", 2000));
+	EXPECT_EQ(NTP_POLICY_ANSWER, check(p, "192.0.2.1", 0));
 	ntp_policy_free(p);
 }
 

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config_map.h"
 #include "log.h"
 #include "loop.h"
 #include "netaddr.h"
@@ -138,44 +139,6 @@ static void enable_hw_timestamps(struct ntp_server *s)
 			 "filter %d", s->name, ifname, idx, hc.rx_filter);
 	}
 	close(fd);
-}
-
-void ntp_server_subnet(const struct config_subnet *c, struct ntp_policy_subnet *out)
-{
-	out->family = c->family;
-	memcpy(out->addr, c->addr, sizeof(out->addr));
-	out->prefix = c->prefix;
-}
-
-/* The [[server]] table's access settings in ntp_policy's own terms. */
-static void policy_list(const struct config_filter *f, struct ntp_policy_list *l,
-			struct ntp_policy_subnet *out)
-{
-	l->set = f->set;
-	l->deny = f->action == CONFIG_ACTION_DENY;
-	l->subnets = out;
-	l->n_subnets = f->set ? f->n_subnets : 0;
-	for (size_t i = 0; i < l->n_subnets; i++)
-		ntp_server_subnet(&f->subnets[i], &out[i]);
-}
-
-static struct ntp_policy *policy_from_config(const struct config_server *cfg)
-{
-	size_t na = cfg->allowlist.n_subnets, nd = cfg->denylist.n_subnets;
-	struct ntp_policy_config pc = {
-		.rate_limiting_cache_size = cfg->rate_limiting_cache_size,
-		.rate_limiting_cutoff_ms = cfg->rate_limiting_cutoff_ms,
-	};
-	struct ntp_policy_subnet *subnets = calloc(na + nd + 1, sizeof(*subnets));
-	struct ntp_policy *p;
-
-	if (!subnets)
-		return NULL;
-	policy_list(&cfg->allowlist, &pc.allowlist, subnets);
-	policy_list(&cfg->denylist, &pc.denylist, subnets + na);
-	p = ntp_policy_new(&pc);
-	free(subnets);
-	return p;
 }
 
 static void arm_recv(struct worker *w)
@@ -488,7 +451,7 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 	if (s->n_workers > 64)
 		s->n_workers = 64;
 	enable_hw_timestamps(s);
-	s->policy = policy_from_config(cfg);
+	s->policy = config_map_ntp_policy(cfg);
 	s->w = calloc(s->n_workers, sizeof(*s->w));
 	if (!s->policy || !s->w) {
 		snprintf(err, errlen, "out of memory");

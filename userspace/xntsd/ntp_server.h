@@ -21,16 +21,12 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "ntp_policy.h"
 #include "ntp_serve.h"
 #include "sbuf.h"
 #include "timestate.h"
 
 struct ntp_server;
 struct keyset;
-
-/* A configured subnet as ntp_policy matches it. */
-void ntp_server_subnet(const struct config_subnet *c, struct ntp_policy_subnet *out);
 
 struct ntp_server_stats {
 	uint64_t received;

@@ -12,11 +12,11 @@
 
 #include <openssl/crypto.h>
 
+#include "config_map.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ntp.h"
 #include "ntp_policy.h"
-#include "ntp_server.h"
 #include "phc_source.h"
 #include "source.h"
 
@@ -358,7 +358,7 @@ static bool pool_ignores(const struct config_source *c, const struct sockaddr *s
 	struct ntp_policy_subnet sn;
 
 	for (size_t i = 0; i < c->n_ignore; i++) {
-		ntp_server_subnet(&c->ignore[i], &sn);
+		config_map_subnet(&c->ignore[i], &sn);
 		if (ntp_policy_subnet_match(&sn, sa))
 			return true;
 	}
