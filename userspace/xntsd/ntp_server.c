@@ -30,6 +30,7 @@
 #define N_SEND 128
 #define BGID 1
 #define CTRL_LEN 256
+#define DROP_LOG_MS 10000
 
 struct send_slot {
 	struct loop_op op;
@@ -59,6 +60,9 @@ struct worker {
 	/* Free send slots as a stack: O(1) per request on the hot path. */
 	struct send_slot *free_slots[N_SEND];
 	unsigned int n_free;
+	/* Malformed requests: one log line per DROP_LOG_MS at most. */
+	uint64_t drop_log_ms;
+	uint64_t drops_unlogged;
 	/* Written by this worker only; read racily for status. */
 	struct ntp_server_stats st;
 };
@@ -207,6 +211,22 @@ static void set_source(struct send_slot *s, const struct cmsghdr *pkt)
 	}
 }
 
+/* Bad input: counted in outcome[] always, logged at most every DROP_LOG_MS. */
+static void log_drop(struct worker *w, const struct sockaddr *from, enum ntp_serve_outcome o)
+{
+	uint64_t now = loop_now_ms();
+	char addr[80];
+
+	w->drops_unlogged++;
+	if (w->drop_log_ms && now - w->drop_log_ms < DROP_LOG_MS)
+		return;
+	log_info("ntp server %s: no answer to a request from %s: %s (%llu such since the "
+		 "last line)", w->srv->name, netaddr_format(from, addr, sizeof(addr)),
+		 ntp_serve_outcome_name(o), (unsigned long long)w->drops_unlogged);
+	w->drop_log_ms = now;
+	w->drops_unlogged = 0;
+}
+
 static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned int len)
 {
 	struct ntp_server *srv = w->srv;
@@ -258,6 +278,8 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	if (srv->ks)
 		pthread_rwlock_unlock(srv->keys_lock);
 	w->st.outcome[out]++;
+	if (out == NTP_SERVE_DROP_INVALID || out == NTP_SERVE_DROP_NTS)
+		log_drop(w, from, out);
 	if (!rlen) {
 		w->free_slots[w->n_free++] = slot;
 		return;
