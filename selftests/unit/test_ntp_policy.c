@@ -291,7 +291,8 @@ TEST(from_configuration)
 		"listen = \"[::]:123\"\n"
 		"rate-limiting-cache-size = 100\n"
 		"rate-limiting-cutoff-ms = 2000\n"
-		"allowlist = { filter = [\"192.0.2.0/24\", \"2001:db8::/32\"], action = \"deny\" }\n"
+		"allowlist = { filter = [\"192.0.2.0/24\", \"2001:db8::/32\"],"
+		" action = \"deny\" }\n"
 		"denylist = { filter = [\"192.0.2.128/25\"] }\n";
 	struct xnts_config cfg;
 	struct ntp_policy *p;

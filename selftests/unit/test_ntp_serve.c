@@ -572,7 +572,8 @@ TEST_F(serve, drop_nts_fields_never_plain)
 		/* A real request with a second UID before the authenticator... */
 		ASSERT_EQ(NTS_NTP_OK, nts_req(self, SIV_AEAD_CMAC_256, 0));
 		ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_parse(self->req, self->req_len, &q));
-		memcpy(self->req + q.auth_off + 4, self->req + q.auth_off, self->req_len - q.auth_off);
+		memmove(self->req + q.auth_off + 4, self->req + q.auth_off,
+			self->req_len - q.auth_off);
 		self->req_len += 4;
 		memcpy(self->req + q.auth_off, "\x01\x04\x00\x04", 4);
 		check_dropped(_metadata, self, NTP_SERVE_DROP_NTS, serve(self));
