@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		       xdp_ns(prog, pkt, len, n, XDP_TX), plen);
 		t0 = now_ns();
 		for (int i = 0; i < n; i++)
-			if (ntp_serve(&sctx, payload, plen, 1, &us, NTP_KISS_NONE, out, sizeof(out),
+			if (ntp_serve(&sctx, payload, plen, NULL, 1, &us, out, sizeof(out),
 				      &olen) != NTP_SERVE_NTS)
 				return 1;
 		t1 = now_ns();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "load.h"
 
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
 #define REPLY_TIMEOUT_MS 5000

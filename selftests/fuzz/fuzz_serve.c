@@ -3,7 +3,8 @@
  * libFuzzer harness for the server core, ntp_serve(), with a keyset: any
  * datagram in; the answer must never be longer than the request, and an NTS
  * answer must verify with the client side of the library under the keys its
- * cookie carried, and every cookie it returns must open.
+ * cookie carried, and every cookie it returns must open. A plain answer
+ * goes only to a request without any NTS extension field.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,19 @@ static void check_nts(const uint8_t *req, size_t len, const uint8_t *resp, size_
 			abort();
 }
 
+/* Issue 13 item 7: nothing carrying an NTS field is answered as plain NTP. */
+static void check_plain(const uint8_t *req, size_t len)
+{
+	struct ntp_ef_iter it;
+	struct ntp_ef ef;
+
+	ntp_ef_iter_init(&it, req, len, NTP_HEADER_LEN, 0);
+	while (ntp_ef_next(&it, &ef) == NTP_EF_FIELD)
+		if (ef.type == NTS_NTP_EF_UID || ef.type == NTS_NTP_EF_COOKIE ||
+		    ef.type == NTS_NTP_EF_PLACEHOLDER || ef.type == NTS_NTP_EF_AUTH)
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,12 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		ctx.tx_now = fixed_now;
 	}
-	o = ntp_serve(&ctx, data, size, fixed_now(), &st, NTP_KISS_NONE, out, sizeof(out), &olen);
+	o = ntp_serve(&ctx, data, size, NULL, fixed_now(), &st, out, sizeof(out), &olen);
 	if (olen > size || (olen && olen < NTP_HEADER_LEN))
 		abort();
-	if ((o == NTP_SERVE_PLAIN || o == NTP_SERVE_KISS) && olen != NTP_HEADER_LEN)
+	if ((o == NTP_SERVE_PLAIN || o == NTP_SERVE_RATE || o == NTP_SERVE_DENY) &&
+	    olen != NTP_HEADER_LEN)
 		abort();
 	if (o == NTP_SERVE_NTS)
 		check_nts(data, size, out, olen);
+	if (o == NTP_SERVE_PLAIN)
+		check_plain(data, size);
 	return 0;
 }

@@ -120,7 +120,7 @@ def server_conf(net, pki, extra=""):
     return ('[[server]]\nlisten = "0.0.0.0:123"\n'
             '[[nts-ke-server]]\nlisten = "0.0.0.0:%d"\n'
             'certificate-chain-path = "%s"\nprivate-key-path = "%s"\n'
-            'per-client-connections = %d\n%s'
+            'per-client-connections = %d\nper-client-accept-burst = 100\nworkers = 2\n%s'
             '[synchronization]\nlocal-stratum = 2\nreference-id = "XTST"\n'
             '[xdp]\ninterfaces = ["%s"]\nmode = "native"\npin-path = "%s"\n'
             'heartbeat-timeout-ms = 1000\nstale-action = "unsync"\n'

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "load.h"
 #include "kselftest_harness.h"
 
 static char err[512];

@@ -101,6 +101,11 @@ static const struct rule rules[] = {
 	HONOURED(KE, "ntp-server", T_KEYS),
 	HONOURED(KE, "accept-ntp-versions", T_KEYS),	/* [4]; 5 is refused */
 	REFUSED(KE, "accepted-pool-authentication-tokens"),
+	HONOURED(KE, "per-client-connections", "selftests/net/test_ke_flood.py"),
+	HONOURED(KE, "per-client-accept-rate", "selftests/net/test_ke_flood.py"),
+	HONOURED(KE, "per-client-accept-burst", "selftests/net/test_ke_flood.py"),
+	HONOURED(KE, "workers", "selftests/net/test_ke_flood.py"),
+	HONOURED(KE, "aead-algorithms", T_KE),
 
 	HONOURED(SYNC, "minimum-agreeing-sources", T_DISC),
 	HONOURED(SYNC, "single-step-panic-threshold", T_DISC),
@@ -142,6 +147,7 @@ static const struct rule rules[] = {
 	HONOURED(XDP, "stale-action", T_XDP),
 	HONOURED(XDP, "keep-serving-on-exit", T_XDP),
 	HONOURED(XDP, "pin-path", T_XDP),
+	HONOURED(XDP, "userspace-path", "selftests/net/test_af_xdp.py"),
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))

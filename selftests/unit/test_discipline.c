@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "clock.h"
 #include "config.h"
+#include "config_map.h"
 #include "discipline.h"
 #include "leapsec.h"
 #include "ntp.h"
@@ -225,6 +226,15 @@ struct result {
 	struct sim_clock clk;
 };
 
+/* The documented defaults, as the daemon hands them over (discipline_new copies). */
+static const struct discipline_config *dcfg(const struct xnts_config *c)
+{
+	static struct discipline_config d;
+
+	config_map_discipline(&c->synchronization, &d);
+	return &d;
+}
+
 static void default_sources(struct scenario *sc)
 {
 	static const struct sim_source good[4] = {
@@ -269,7 +279,7 @@ static void run(struct __test_metadata *_metadata, const struct scenario *sc,
 	res->clk.epoch = sc->epoch ? sc->epoch : 1780000000;
 	res->clk.rng = sc->seed;
 	res->first_step_at = -1;
-	d = discipline_new(&cfg.synchronization, &sim_ops, &res->clk, sc->n_src);
+	d = discipline_new(dcfg(&cfg), &sim_ops, &res->clk, sc->n_src);
 	ASSERT_NE(NULL, d);
 	if (sc->leapsec)
 		discipline_set_leapsec(d, sc->leapsec);
@@ -739,10 +749,10 @@ TEST(api_refuses)
 	struct discipline_status st;
 
 	config_defaults(&cfg);
-	EXPECT_EQ(NULL, discipline_new(&cfg.synchronization, &sim_ops, &clk, 0));
-	EXPECT_EQ(NULL, discipline_new(&cfg.synchronization, &sim_ops, &clk,
+	EXPECT_EQ(NULL, discipline_new(dcfg(&cfg), &sim_ops, &clk, 0));
+	EXPECT_EQ(NULL, discipline_new(dcfg(&cfg), &sim_ops, &clk,
 				       DISCIPLINE_MAX_SOURCES + 1));
-	d = discipline_new(&cfg.synchronization, &sim_ops, &clk, 2);
+	d = discipline_new(dcfg(&cfg), &sim_ops, &clk, 2);
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(-EINVAL, discipline_add_sample(d, 2, &s, 0));
 	s.delay = -1;
@@ -796,7 +806,7 @@ TEST(api_step_failure)
 	double t = 0;
 
 	config_defaults(&cfg);
-	d = discipline_new(&cfg.synchronization, &sim_ops, &clk, 3);
+	d = discipline_new(dcfg(&cfg), &sim_ops, &clk, 3);
 	ASSERT_NE(NULL, d);
 	for (unsigned int i = 0; i < 3; i++)
 		EXPECT_EQ(1, discipline_add_sample(d, i, &s, t += 1));

@@ -16,6 +16,7 @@
 #include "nts_ke.h"
 #include "nts_ke_keys.h"
 #include "testutil.h"
+#include "tls_pair.h"
 
 #define HEX(s, buf) hex_decode(s, buf, sizeof(buf))
 
@@ -873,91 +874,6 @@ TEST(stream_bad_eom)
 
 /* ---- key export over an in-memory TLS 1.3 connection ---- */
 
-static EVP_PKEY *pkey;
-static X509 *cert;
-
-static int make_cert(void)
-{
-	X509_NAME *name;
-
-	pkey = EVP_EC_gen("P-256");
-	cert = X509_new();
-	if (!pkey || !cert)
-		return -1;
-	name = X509_get_subject_name(cert);
-	if (X509_set_version(cert, 2) != 1 ||
-	    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) != 1 ||
-	    !X509_gmtime_adj(X509_getm_notBefore(cert), -60) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(cert), 3600) ||
-	    X509_set_pubkey(cert, pkey) != 1 ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				       (const unsigned char *)"nts.test", -1, -1, 0) != 1 ||
-	    X509_set_issuer_name(cert, name) != 1 || X509_sign(cert, pkey, EVP_sha256()) <= 0)
-		return -1;
-	return 0;
-}
-
-static const unsigned char alpn[] = "\x07ntske/1";
-
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-		       const unsigned char *in, unsigned int inlen, void *arg)
-{
-	(void)ssl;
-	(void)arg;
-	if (SSL_select_next_proto((unsigned char **)out, outlen, alpn, sizeof(alpn) - 1, in,
-				  inlen) != OPENSSL_NPN_NEGOTIATED)
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
-	return SSL_TLSEXT_ERR_OK;
-}
-
-/* Handshake a client and a server SSL joined by a BIO pair; 0 on success. */
-static int tls_pair(SSL_CTX **cctx, SSL_CTX **sctx, SSL **c, SSL **s)
-{
-	BIO *bc, *bs;
-	int i, rc = 0, rs = 0;
-
-	if (make_cert())
-		return -1;
-	*sctx = SSL_CTX_new(TLS_server_method());
-	*cctx = SSL_CTX_new(TLS_client_method());
-	if (!*sctx || !*cctx)
-		return -1;
-	SSL_CTX_set_min_proto_version(*sctx, TLS1_3_VERSION);
-	SSL_CTX_set_min_proto_version(*cctx, TLS1_3_VERSION);
-	if (SSL_CTX_use_certificate(*sctx, cert) != 1 || SSL_CTX_use_PrivateKey(*sctx, pkey) != 1)
-		return -1;
-	SSL_CTX_set_alpn_select_cb(*sctx, alpn_select, NULL);
-	/* The client really verifies the server against the generated cert. */
-	if (X509_STORE_add_cert(SSL_CTX_get_cert_store(*cctx), cert) != 1)
-		return -1;
-	SSL_CTX_set_verify(*cctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_alpn_protos(*cctx, alpn, sizeof(alpn) - 1) != 0)
-		return -1;
-	*c = SSL_new(*cctx);
-	*s = SSL_new(*sctx);
-	if (!*c || !*s || SSL_set1_host(*c, "nts.test") != 1)
-		return -1;
-	if (BIO_new_bio_pair(&bc, 0, &bs, 0) != 1)
-		return -1;
-	SSL_set_bio(*c, bc, bc);
-	SSL_set_bio(*s, bs, bs);
-	SSL_set_connect_state(*c);
-	SSL_set_accept_state(*s);
-	for (i = 0; i < 50 && (rc != 1 || rs != 1); i++) {
-		if (rc != 1) {
-			rc = SSL_do_handshake(*c);
-			if (rc != 1 && SSL_get_error(*c, rc) != SSL_ERROR_WANT_READ)
-				return -1;
-		}
-		if (rs != 1) {
-			rs = SSL_do_handshake(*s);
-			if (rs != 1 && SSL_get_error(*s, rs) != SSL_ERROR_WANT_READ)
-				return -1;
-		}
-	}
-	return rc == 1 && rs == 1 ? 0 : -1;
-}
-
 /*
  * AEAD 30 both ways: our offer carries record 1024, the server echoes it
  * when it picks 30 for a client that asked, and the client sees it. A
@@ -1098,8 +1014,6 @@ TEST(export_keys_tls13)
 	SSL_free(s);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(pkey);
 }
 
 TEST(export_keys_needs_handshake)

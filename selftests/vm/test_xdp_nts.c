@@ -436,8 +436,9 @@ TEST_F(nts, differential_ntp_serve)
 		ASSERT_EQ(0, make_request(self, &c, aead, (unsigned int)it % 8));
 		frame(&in, it & 2, c.payload, c.len);
 		ASSERT_EQ(XDP_TX, run(self, &in, &out));
-		ASSERT_EQ(NTP_SERVE_NTS, ntp_serve(&self->us, c.payload, c.len, ntp_serve_now(),
-						   &us, NTP_KISS_NONE, uout, sizeof(uout), &ulen));
+		ASSERT_EQ(NTP_SERVE_NTS, ntp_serve(&self->us, c.payload, c.len, NULL,
+						   ntp_serve_now(), &us, uout, sizeof(uout),
+						   &ulen));
 		ASSERT_EQ(NTS_NTP_OK, client_check(_metadata, self, &c, &in, &out, &rx, plain_x,
 						   sizeof(plain_x)));
 		ASSERT_EQ(NTS_NTP_OK, nts_ntp_client_response(uout, ulen, c.uid, sizeof(c.uid),

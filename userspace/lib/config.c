@@ -1506,21 +1506,3 @@ int config_parse(const char *name, const char *buf, size_t len, struct xnts_conf
 	toml_free(root);
 	return 0;
 }
-
-int config_load(const char *path, struct xnts_config *cfg, char *err, size_t errlen)
-{
-	struct ctx c = { .name = path, .err = err, .errlen = errlen };
-	struct toml_node *root;
-
-	config_defaults(cfg);
-	root = toml_load(path, err, errlen);
-	if (!root)
-		return -1;
-	if (parse_root(&c, root, cfg)) {
-		config_free(cfg);
-		toml_free(root);
-		return -1;
-	}
-	toml_free(root);
-	return 0;
-}

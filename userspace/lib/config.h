@@ -4,7 +4,8 @@
  * extensions) mapped from a TOML tree onto struct xnts_config.
  *
  * Contract:
- * - config_parse()/config_load() fill cfg completely: every key not written
+ * - config_parse() (and the system layer's config_load(), which reads the
+ *   file first: userspace/sys/load.h) fill cfg completely: every key not written
  *   in the file gets its documented default (Documentation/configuration.md).
  *   On failure they return -1, cfg holds nothing that needs freeing, and err
  *   holds "FILE:LINE:COL: message" naming the offending key or value.
@@ -225,7 +226,6 @@ struct xnts_config {
 
 int config_parse(const char *name, const char *buf, size_t len, struct xnts_config *cfg,
 		 char *err, size_t errlen);
-int config_load(const char *path, struct xnts_config *cfg, char *err, size_t errlen);
 void config_free(struct xnts_config *cfg);
 /* cfg with every default, nothing allocated. */
 void config_defaults(struct xnts_config *cfg);

@@ -8,7 +8,7 @@ DAEMON_LIBS := -luring -lpthread -lm -lxdp $(BPF_LIBS) -lnl-route-3 -lnl-genl-3 
 $(BUILD)/obj/userspace/xntsd/xdp_ctl.o: CPPFLAGS += -I$(BPF_OUT) -Ibpf $(NL_CFLAGS)
 $(BUILD)/obj/userspace/xntsd/xdp_ctl.o: $(BPF_OUT)/xnts.skel.h $(BPF_OUT)/xnts_nts.skel.h
 
-$(BUILD)/xntsd: $(XNTSD_OBJS) $(LIB)
+$(BUILD)/xntsd: $(XNTSD_OBJS) $(SYS_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
 
 ALL += $(BUILD)/xntsd

@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "ke_server.h"
 #include "keyset.h"
+#include "load.h"
 #include "log.h"
 #include "loop.h"
 #include "ntp.h"

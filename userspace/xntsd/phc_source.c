@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "ntp.h"
+#include "phc_read.h"
 #include "phc_source.h"
 #include "source.h"
 

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "config_map.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ntp.h"
@@ -377,6 +378,19 @@ static int assoc_open(struct source *s, struct assoc *a, const struct sockaddr *
 	return 0;
 }
 
+/* A pool's `ignore` list: addresses never to be used. */
+static bool pool_ignores(const struct config_source *c, const struct sockaddr *sa)
+{
+	struct ntp_policy_subnet sn;
+
+	for (size_t i = 0; i < c->n_ignore; i++) {
+		config_map_subnet(&c->ignore[i], &sn);
+		if (ntp_policy_subnet_match(&sn, sa))
+			return true;
+	}
+	return false;
+}
+
 static void resolved(struct resolve_req *r)
 {
 	struct source *s = (struct source *)((char *)r - offsetof(struct source, res));
@@ -410,14 +424,10 @@ static void resolved(struct resolve_req *r)
 		want = s->cfg->mode == CONFIG_SOURCE_POOL ? s->cfg->count : 1;
 		if (want > SOURCE_MAX_ASSOC)
 			want = SOURCE_MAX_ASSOC;
-		struct config_filter ignore = { .set = true, .subnets = s->cfg->ignore,
-						.n_subnets = s->cfg->n_ignore };
-
 		for (int i = 0; i < r->count && s->n_assoc < want; i++) {
 			struct assoc *a = &s->assoc[s->n_assoc];
 
-			/* A pool's `ignore` list: addresses never to be used. */
-			if (ntp_policy_match(&ignore, (struct sockaddr *)&r->addr[i]))
+			if (pool_ignores(s->cfg, (struct sockaddr *)&r->addr[i]))
 				continue;
 			if (assoc_open(s, a, (struct sockaddr *)&r->addr[i], r->addr_len[i])) {
 				log_warn("source %s: %s: %s", s->name, r->host, strerror(errno));

@@ -11,8 +11,11 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "clock_adjtimex.h"
+#include "config_map.h"
 #include "discipline.h"
 #include "leapsec.h"
+#include "load.h"
 #include "log.h"
 #include "ntp.h"
 #include "sync.h"
@@ -262,6 +265,7 @@ struct sync *sync_new(struct loop *l, const struct xnts_config *cfg, int no_cloc
 		      struct timestate *ts, char *err, size_t errlen)
 {
 	struct sync *y = calloc(1, sizeof(*y));
+	struct discipline_config dc;
 	struct leapsec_table *lt;
 	char lerr[256];
 
@@ -276,12 +280,11 @@ struct sync *sync_new(struct loop *l, const struct xnts_config *cfg, int no_cloc
 	y->timer.cb = timer_done;
 	y->real.writable = !no_clock;
 	y->v.t_ref = mono_s();
+	config_map_discipline(&cfg->synchronization, &dc);
 	if (no_clock)
-		y->d = discipline_new(&cfg->synchronization, &vclock_ops, &y->v,
-				      DISCIPLINE_MAX_SOURCES);
+		y->d = discipline_new(&dc, &vclock_ops, &y->v, DISCIPLINE_MAX_SOURCES);
 	else
-		y->d = discipline_new(&cfg->synchronization, &clock_adjtimex_ops, &y->real,
-				      DISCIPLINE_MAX_SOURCES);
+		y->d = discipline_new(&dc, &clock_adjtimex_ops, &y->real, DISCIPLINE_MAX_SOURCES);
 	if (!y->d) {
 		snprintf(err, errlen, "clock discipline: cannot set up");
 		free(y);

@@ -76,6 +76,7 @@ struct xsk_worker {
 	unsigned int tx_outstanding;
 	struct ntp_serve_ctx *ctx;	/* one per server */
 	uint8_t answer[ANSWER_MAX];
+	struct ntp_drop_log drops;
 	struct xsk_stats st;		/* this worker's only; read racily for status */
 };
 
@@ -207,7 +208,7 @@ static size_t answer_frame(struct xsk_worker *w, uint8_t *f, uint32_t len, uint6
 	w->st.srv.received++;
 	rlen = ntp_server_answer(x->servers[s], &w->ctx[s], f + uf.payload_off, uf.payload_len,
 				 (const struct sockaddr *)&uf.src, ntp_ts_from_timespec(&rx),
-				 w->answer, sizeof(w->answer), &w->st.srv);
+				 w->answer, sizeof(w->answer), &w->st.srv, &w->drops);
 	/* ntp_serve() never answers longer than asked; refuse to trust it blindly. */
 	if (!rlen || rlen > uf.payload_len)
 		return 0;
@@ -555,13 +556,10 @@ void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out)
 	sbuf_printf(out, "]");
 	kernel_stats_json(x, out);
 	sbuf_printf(out, ",\"frames\":%llu,\"received\":%llu,\"sent\":%llu,"
-		    "\"meta_timestamps\":%llu,\"no_server\":%llu,\"tx_full\":%llu,"
-		    "\"rate_limited\":%llu,\"denied\":%llu,\"ignored\":%llu",
+		    "\"meta_timestamps\":%llu,\"no_server\":%llu,\"tx_full\":%llu",
 		    (unsigned long long)st.frames, (unsigned long long)st.srv.received,
 		    (unsigned long long)st.sent, (unsigned long long)st.meta_ts,
-		    (unsigned long long)st.no_server, (unsigned long long)st.tx_full,
-		    (unsigned long long)st.srv.rate_limited, (unsigned long long)st.srv.denied,
-		    (unsigned long long)st.srv.ignored);
+		    (unsigned long long)st.no_server, (unsigned long long)st.tx_full);
 	for (int e = 1; e < 6; e++)
 		sbuf_printf(out, ",\"frame_%s\":%llu", udp_frame_err_name(-e),
 			    (unsigned long long)st.frame_err[e]);
