@@ -51,6 +51,5 @@ void ntp_server_stats(struct ntp_server *s, struct ntp_server_stats *out);
 const char *ntp_server_name(const struct ntp_server *s);
 unsigned int ntp_server_workers(const struct ntp_server *s);
 void ntp_server_status_json(struct ntp_server *s, struct sbuf *out);
-void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out);
 
 #endif
