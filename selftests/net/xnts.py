@@ -115,9 +115,10 @@ def free_port(kind=socket.SOCK_STREAM):
 
 class Daemon:
     """An xntsd with its own config file and control socket in dir; prefix
-    runs it through another command (e.g. nsenter into a network namespace)."""
+    runs it through another command (e.g. nsenter into a network namespace);
+    obs adds lines to its [observability] table."""
 
-    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=()):
+    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=(), obs=""):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".sock")
@@ -125,7 +126,7 @@ class Daemon:
         self.log = os.path.join(d, name + ".log")
         with open(self.conf, "w") as f:
             f.write(config)
-            f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
+            f.write('\n[observability]\nobservation-path = "%s"\n%s' % (self.sock, obs))
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf, "-l", level] +
                                      list(args), stdout=self.logf,
@@ -363,6 +364,7 @@ def ntp_query(port, payload, host="127.0.0.1", timeout=1.0):
 def ntp_fields(d):
     return {"leap": d[0] >> 6, "version": (d[0] >> 3) & 7, "mode": d[0] & 7,
             "stratum": d[1], "poll": d[2], "refid": d[12:16],
+            "reference": struct.unpack(">Q", d[16:24])[0],
             "origin": struct.unpack(">Q", d[24:32])[0],
             "rx": struct.unpack(">Q", d[32:40])[0],
             "tx": struct.unpack(">Q", d[40:48])[0]}

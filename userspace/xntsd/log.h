@@ -6,6 +6,8 @@
 #ifndef XNTS_LOG_H
 #define XNTS_LOG_H
 
+#include <stdio.h>
+
 enum log_level { LOGL_TRACE, LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
 
 extern enum log_level log_threshold;
@@ -14,6 +16,9 @@ extern enum log_level log_threshold;
 int log_parse_level(const char *name, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same line format to another stream (a component's own log file). */
+void log_msg_file(FILE *f, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define log_at(lvl, ...)                                    \
 	do {                                                \

@@ -22,6 +22,7 @@
 #include "keyset.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "ntp.h"
 #include "ntp_server.h"
 #include "sbuf.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct timestate ts;
 	struct sync *sync;
 	struct ctl *ctl;
+	struct metrics *metrics;
 	struct xdp_ctl *xdp;
 	int sfd;
 	struct signalfd_siginfo si;
@@ -321,6 +323,14 @@ static int setup(struct daemon *d)
 			return -1;
 		}
 	}
+	if (d->cfg.observability.metrics_exporter) {
+		d->metrics = metrics_new(&d->loop, &d->cfg.observability, render, d, err,
+					 sizeof(err));
+		if (!d->metrics) {
+			log_error("%s", err);
+			return -1;
+		}
+	}
 	for (i = 0; i < d->n_src; i++)
 		source_start(&d->src[i]);
 	return 0;
@@ -330,6 +340,7 @@ static void teardown(struct daemon *d)
 {
 	size_t i;
 
+	metrics_free(d->metrics);
 	ctl_free(d->ctl);
 	for (i = 0; i < d->n_ntp; i++)
 		ntp_server_free(d->ntp[i]);
