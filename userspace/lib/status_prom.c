@@ -270,8 +270,10 @@ static void sample(struct sbuf *out, struct family *f, const struct metric *m,
 	case JSON_NUMBER:
 		if (m->conv == C_MS)
 			snprintf(num, sizeof(num), "%.17g", v->num / 1000.0);
-		else if (m->conv == C_LOG2)
+		else if (m->conv == C_LOG2 && fabs(v->num) < 1024)
 			snprintf(num, sizeof(num), "%.17g", ldexp(1.0, (int)v->num));
+		else if (m->conv == C_LOG2)
+			return;	/* no poll exponent is that large: not a number to show */
 		else
 			snprintf(num, sizeof(num), "%s", v->str);
 		break;
