@@ -476,6 +476,7 @@ def ntp_query(port, payload, host="127.0.0.1", timeout=1.0):
 def ntp_fields(d):
     return {"leap": d[0] >> 6, "version": (d[0] >> 3) & 7, "mode": d[0] & 7,
             "stratum": d[1], "poll": d[2], "refid": d[12:16],
+            "reference": struct.unpack(">Q", d[16:24])[0],
             "origin": struct.unpack(">Q", d[24:32])[0],
             "rx": struct.unpack(">Q", d[32:40])[0],
             "tx": struct.unpack(">Q", d[40:48])[0]}

@@ -40,6 +40,7 @@ static void check_defaults_except_sources(struct __test_metadata *_metadata,
 	EXPECT_EQ(AF_INET, c->observability.metrics_exporter_listen.family);
 	EXPECT_EQ(0, memcmp(c->observability.metrics_exporter_listen.addr, "\x7f\0\0\x01", 4));
 	EXPECT_EQ(9975, c->observability.metrics_exporter_listen.port);
+	EXPECT_EQ(0, c->observability.metrics_exporter);
 	EXPECT_EQ(7, c->keyset.stale_key_count);
 	EXPECT_EQ(86400, c->keyset.key_rotation_interval);
 	EXPECT_EQ(3, c->synchronization.minimum_agreeing_sources);
@@ -383,6 +384,7 @@ TEST(every_key)
 	EXPECT_EQ(0660, c.observability.observation_permissions);
 	EXPECT_EQ(AF_INET6, c.observability.metrics_exporter_listen.family);
 	EXPECT_EQ(9976, c.observability.metrics_exporter_listen.port);
+	EXPECT_EQ(1, c.observability.metrics_exporter);
 
 	EXPECT_EQ(3, c.keyset.stale_key_count);
 	EXPECT_EQ(3600, c.keyset.key_rotation_interval);

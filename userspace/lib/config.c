@@ -961,6 +961,7 @@ static int fn_obs_listen(struct ctx *c, const struct toml_node *v, const char *s
 {
 	struct config_observability *o = base;
 
+	o->metrics_exporter = 1;
 	return fn_listen(c, v, sect, &o->metrics_exporter_listen);
 }
 

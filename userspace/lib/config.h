@@ -129,6 +129,7 @@ struct config_observability {
 	char *observation_path;
 	unsigned int observation_permissions;
 	struct config_addr metrics_exporter_listen;
+	int metrics_exporter;	/* metrics-exporter-listen given: xntsd serves it */
 };
 
 struct config_keyset {

@@ -19,7 +19,7 @@ static int log_colors;
 
 /* SGR colours per level: trace and debug dim, info green, warn yellow,
  * error red. */
-static const char *const colors[] = { "2", "2", "32", "33", "31" };
+static const char *const colors_of[] = { "2", "2", "32", "33", "31" };
 
 static const char *const names[] = { "trace", "debug", "info", "warn", "error" };
 
@@ -80,31 +80,53 @@ int log_reopen(void)
 	return 0;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* One line, newline included, into line; its length. */
+static size_t format_line(char *line, size_t cap, int colors, enum log_level level,
+			  const char *fmt, va_list ap)
 {
-	char line[1024];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	if (log_colors)
-		n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld \033[%sm%-5s\033[0m ",
+	if (colors)
+		n = snprintf(line, cap, "%02d:%02d:%02d.%03ld \033[%sm%-5s\033[0m ",
 			     tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-			     colors[level], names[level]);
+			     colors_of[level], names[level]);
 	else
-		n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld %-5s ", tm.tm_hour,
+		n = snprintf(line, cap, "%02d:%02d:%02d.%03ld %-5s ", tm.tm_hour,
 			     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[level]);
-	va_start(ap, fmt);
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
-	va_end(ap);
+	vsnprintf(line + n, cap - (size_t)n, fmt, ap);
 	n = (int)strlen(line);
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
+	if (n > (int)cap - 2)
+		n = (int)cap - 2;
 	line[n] = '\n';
+	line[n + 1] = '\0';
+	return (size_t)n + 1;
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = format_line(line, sizeof(line), log_colors, level, fmt, ap);
+	va_end(ap);
 	/* One write per line keeps lines whole across worker threads. */
-	if (write(log_fd, line, (size_t)n + 1) < 0)
+	if (write(log_fd, line, n) < 0)
 		return;	/* nowhere left to report it */
+}
+
+void log_msg_file(FILE *f, enum log_level level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	format_line(line, sizeof(line), 0, level, fmt, ap);
+	va_end(ap);
+	fputs(line, f);
 }

@@ -9,6 +9,8 @@
 #ifndef XNTS_LOG_H
 #define XNTS_LOG_H
 
+#include <stdio.h>
+
 enum log_level { LOGL_TRACE, LOGL_DEBUG, LOGL_INFO, LOGL_WARN, LOGL_ERROR };
 
 extern enum log_level log_threshold;
@@ -26,6 +28,9 @@ int log_setup(const char *path, int colors);
 int log_reopen(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The same line format (no colours) to another stream: a component's own log file. */
+void log_msg_file(FILE *f, enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define log_at(lvl, ...)                                    \
 	do {                                                \

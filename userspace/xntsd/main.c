@@ -23,6 +23,7 @@
 #include "load.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "ntp.h"
 #include "ntp_server.h"
 #include "sbuf.h"
@@ -52,6 +53,7 @@ struct daemon {
 	struct timestate ts;
 	struct sync *sync;
 	struct ctl *ctl;
+	struct metrics *metrics;
 	struct xdp_ctl *xdp;
 	struct xsk_path *xsk;
 	int sfd;
@@ -132,33 +134,23 @@ static void signal_done(struct loop_op *op, int res, unsigned int flags)
 	arm_signals(d);
 }
 
-static void render_keys(struct daemon *d, struct sbuf *out, int json)
+/* The keyset as a JSON member; ages are the daemon's, so a reader needs no clock. */
+static void render_keys(struct daemon *d, struct sbuf *out)
 {
 	unsigned int n = d->ks ? keyset_count(d->ks) : 0;
+	int64_t now = now_s();
 
-	if (json) {
-		sbuf_printf(out, "\"keyset\":{\"keys\":[");
-		for (unsigned int i = 0; i < n; i++) {
-			const struct keyset_key *k = keyset_key_at(d->ks, i);
-
-			sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"current\":%s}",
-				    i ? "," : "", k->id, (long long)k->created,
-				    i ? "false" : "true");
-		}
-		sbuf_printf(out, "],\"next_rotation\":%lld}",
-			    (long long)(d->ks ? keyset_next_rotation(d->ks) : -1));
-		return;
-	}
-	if (!d->ks)
-		return;	/* a client has none */
-	sbuf_printf(out, "keyset: %u keys, next rotation in %lld s\n", n,
-		    (long long)(keyset_next_rotation(d->ks) - now_s()));
+	sbuf_printf(out, "\"keyset\":{\"keys\":[");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct keyset_key *k = keyset_key_at(d->ks, i);
 
-		sbuf_printf(out, "  key %08x  age %lld s%s\n", k->id,
-			    (long long)(now_s() - k->created), i ? "" : "  (current)");
+		sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"age\":%lld,"
+			    "\"current\":%s}", i ? "," : "", k->id, (long long)k->created,
+			    (long long)(now - k->created), i ? "false" : "true");
 	}
+	sbuf_printf(out, "],\"next_rotation\":%lld,\"next_rotation_in\":%lld}",
+		    (long long)(d->ks ? keyset_next_rotation(d->ks) : -1),
+		    (long long)(d->ks ? keyset_next_rotation(d->ks) - now : -1));
 }
 
 static void render_ke_json(const struct ke_server *k, struct sbuf *out)
@@ -197,102 +189,54 @@ static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
 }
 
-static void render_ke_plain(const struct ke_server *k, struct sbuf *out)
-{
-	struct ke_server_stats s;
-	const struct ke_server_stats *st = &s;
-
-	ke_server_stats(k, &s);
-	sbuf_printf(out, "  %s: %u active, %llu accepted, %llu refused (limit)\n",
-		    ke_server_listen_name(k), st->active, (unsigned long long)st->accepted,
-		    (unsigned long long)st->refused_limit);
-	sbuf_printf(out, "    handshakes: %llu ok, %llu failed (tls %llu, alpn %llu, "
-		    "timeout %llu, bad request %llu, critical %llu, no match %llu, "
-		    "internal %llu)\n",
-		    (unsigned long long)st->handshakes_ok,
-		    (unsigned long long)st->handshakes_failed,
-		    (unsigned long long)st->fail_tls, (unsigned long long)st->fail_alpn,
-		    (unsigned long long)st->fail_timeout,
-		    (unsigned long long)st->fail_bad_request,
-		    (unsigned long long)st->fail_critical,
-		    (unsigned long long)st->fail_no_match,
-		    (unsigned long long)st->fail_internal);
-	sbuf_printf(out, "    cookies issued: %llu (last key %08x)\n",
-		    (unsigned long long)st->cookies_issued, st->last_key_id);
-	sbuf_printf(out, "    kTLS: %s (send offloaded on %llu exchanges, receive on %llu)\n",
-		    st->ktls_send ? "active" : "not active",
-		    (unsigned long long)st->ktls_send, (unsigned long long)st->ktls_recv);
-	sbuf_printf(out, "    certificate reloads: %llu ok, %llu failed\n",
-		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
-}
-
+/*
+ * The control socket's one answer: a JSON document ("status" or "keys"; a
+ * format word after the request is accepted and ignored). xntsctl renders
+ * text and Prometheus from it; the daemon renders nothing else.
+ */
 static void render(void *arg, const char *req, struct sbuf *out)
 {
 	struct daemon *d = arg;
-	int json = strstr(req, "json") != NULL;
 	size_t i;
 
-	if (!strncmp(req, "keys", 4)) {
-		if (json) {
-			sbuf_printf(out, "{");
-			render_keys(d, out, 1);
-			sbuf_printf(out, "}\n");
-		} else {
-			render_keys(d, out, 0);
-		}
+	if (!strncmp(req, "keys", 4) && (!req[4] || req[4] == ' ')) {
+		sbuf_printf(out, "{");
+		render_keys(d, out);
+		sbuf_printf(out, "}\n");
 		return;
 	}
-	if (strncmp(req, "status", 6)) {
-		sbuf_printf(out, "error: unknown request\n");
+	if (strncmp(req, "status", 6) || (req[6] && req[6] != ' ')) {
+		sbuf_printf(out, "{\"error\":\"unknown request\"}\n");
 		return;
 	}
-	if (json) {
-		sbuf_printf(out, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,"
-			    "\"clock_control\":%s,", XNTS_VERSION, (int)getpid(),
-			    (long long)(time(NULL) - d->started), d->no_clock ? "false" : "true");
-		render_keys(d, out, 1);
-		if (d->sync) {
-			sbuf_printf(out, ",");
-			sync_status_json(d->sync, out);
-		}
-		sbuf_printf(out, ",\"nts_ke_servers\":[");
-		for (i = 0; i < d->n_ke; i++) {
-			sbuf_printf(out, "%s", i ? "," : "");
-			render_ke_json(d->ke[i], out);
-		}
-		sbuf_printf(out, "],\"ntp_servers\":[");
-		for (i = 0; i < d->n_ntp; i++) {
-			sbuf_printf(out, "%s", i ? "," : "");
-			ntp_server_status_json(d->ntp[i], out);
-		}
-		sbuf_printf(out, "],\"xdp\":");
-		xdp_ctl_status_json(d->xdp, out);
-		sbuf_printf(out, ",\"af_xdp\":");
-		xsk_path_status_json(d->xsk, out);
-		sbuf_printf(out, ",\"sources\":[");
-		for (i = 0; i < d->n_src; i++) {
-			sbuf_printf(out, "%s", i ? "," : "");
-			source_status_json(&d->src[i], out);
-		}
-		sbuf_printf(out, "]}\n");
-		return;
+	sbuf_printf(out, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,"
+		    "\"clock_control\":%s,", XNTS_VERSION, (int)getpid(),
+		    (long long)(time(NULL) - d->started), d->no_clock ? "false" : "true");
+	render_keys(d, out);
+	if (d->sync) {
+		sbuf_printf(out, ",");
+		sync_status_json(d->sync, out);
 	}
-	sbuf_printf(out, "xntsd %s, pid %d, up %lld s, clock control %s\n", XNTS_VERSION,
-		    (int)getpid(), (long long)(time(NULL) - d->started),
-		    d->no_clock ? "off (-x)" : "on");
-	if (d->sync)
-		sync_status_plain(d->sync, out);
-	render_keys(d, out, 0);
-	sbuf_printf(out, "nts-ke servers: %zu\n", d->n_ke);
-	for (i = 0; i < d->n_ke; i++)
-		render_ke_plain(d->ke[i], out);
-	sbuf_printf(out, "ntp servers: %zu\n", d->n_ntp);
-	for (i = 0; i < d->n_ntp; i++)
-		ntp_server_status_plain(d->ntp[i], out);
-	xdp_ctl_status_plain(d->xdp, out);
-	sbuf_printf(out, "sources: %zu\n", d->n_src);
-	for (i = 0; i < d->n_src; i++)
-		source_status_plain(&d->src[i], out);
+	sbuf_printf(out, ",\"nts_ke_servers\":[");
+	for (i = 0; i < d->n_ke; i++) {
+		sbuf_printf(out, "%s", i ? "," : "");
+		render_ke_json(d->ke[i], out);
+	}
+	sbuf_printf(out, "],\"ntp_servers\":[");
+	for (i = 0; i < d->n_ntp; i++) {
+		sbuf_printf(out, "%s", i ? "," : "");
+		ntp_server_status_json(d->ntp[i], out);
+	}
+	sbuf_printf(out, "],\"xdp\":");
+	xdp_ctl_status_json(d->xdp, out);
+	sbuf_printf(out, ",\"af_xdp\":");
+	xsk_path_status_json(d->xsk, out);
+	sbuf_printf(out, ",\"sources\":[");
+	for (i = 0; i < d->n_src; i++) {
+		sbuf_printf(out, "%s", i ? "," : "");
+		source_status_json(&d->src[i], out);
+	}
+	sbuf_printf(out, "]}\n");
 }
 
 static int setup_keyset(struct daemon *d)
@@ -397,6 +341,14 @@ static int setup(struct daemon *d)
 			return -1;
 		}
 	}
+	if (d->cfg.observability.metrics_exporter) {
+		d->metrics = metrics_new(&d->loop, &d->cfg.observability, render, d, err,
+					 sizeof(err));
+		if (!d->metrics) {
+			log_error("%s", err);
+			return -1;
+		}
+	}
 	for (i = 0; i < d->n_src; i++)
 		source_start(&d->src[i]);
 	return 0;
@@ -406,6 +358,7 @@ static void teardown(struct daemon *d)
 {
 	size_t i;
 
+	metrics_free(d->metrics);
 	ctl_free(d->ctl);
 	/* The AF_XDP workers answer through the servers: stop them first. */
 	xsk_path_free(d->xsk);

@@ -565,27 +565,3 @@ void ntp_server_status_json(struct ntp_server *s, struct sbuf *out)
 			    (unsigned long long)st.outcome[i]);
 	sbuf_printf(out, "}");
 }
-
-void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out)
-{
-	struct ntp_server_stats st;
-
-	ntp_server_stats(s, &st);
-	sbuf_printf(out, "  %s: %u workers, %llu received\n", s->name, s->n_workers,
-		    (unsigned long long)st.received);
-	sbuf_printf(out, "    answered: %llu plain, %llu NTS, %llu NAK, %llu kiss "
-		    "(%llu rate, %llu deny)\n",
-		    (unsigned long long)st.outcome[NTP_SERVE_PLAIN],
-		    (unsigned long long)st.outcome[NTP_SERVE_NTS],
-		    (unsigned long long)st.outcome[NTP_SERVE_NAK],
-		    (unsigned long long)(st.outcome[NTP_SERVE_RATE] + st.outcome[NTP_SERVE_DENY]),
-		    (unsigned long long)st.outcome[NTP_SERVE_RATE],
-		    (unsigned long long)st.outcome[NTP_SERVE_DENY]);
-	sbuf_printf(out, "    dropped: %llu invalid, %llu malformed NTS, %llu ignored, "
-		    "%llu policy, %llu errors\n",
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_INVALID],
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_NTS],
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_IGNORED],
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_POLICY],
-		    (unsigned long long)(st.outcome[NTP_SERVE_DROP_ERROR] + st.send_errors));
-}

@@ -68,6 +68,5 @@ int ntp_server_serve_ctx_init(const struct ntp_server *s, struct ntp_serve_ctx *
 struct netaddr;
 const struct netaddr *ntp_server_addr(const struct ntp_server *s);
 void ntp_server_status_json(struct ntp_server *s, struct sbuf *out);
-void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out);
 
 #endif

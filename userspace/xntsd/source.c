@@ -593,39 +593,3 @@ void source_status_json(const struct source *s, struct sbuf *out)
 	}
 	sbuf_printf(out, "]}");
 }
-
-void source_status_plain(const struct source *s, struct sbuf *out)
-{
-	sbuf_printf(out, "  %s (%s)\n", s->name, source_mode_name(s->cfg->mode));
-	if (s->ke) {
-		sbuf_printf(out, "    nts-ke %s (ok %llu, failed %llu)",
-			    ke_client_state_name(ke_client_state(s->ke)),
-			    (unsigned long long)s->ke_ok, (unsigned long long)s->ke_failed);
-		if (s->have_session)
-			sbuf_printf(out, ", AEAD %u, %u cookies, NTP %s port %u%s", s->keys.aead,
-				    s->jar_n, s->ntp_server, s->ntp_port,
-				    ke_client_ktls(s->ke) ? ", kTLS" : "");
-		sbuf_printf(out, "\n");
-		if (ke_client_error(s->ke)[0])
-			sbuf_printf(out, "    nts-ke last error: %s\n", ke_client_error(s->ke));
-	}
-	if (s->phc)
-		phc_source_status_plain(s, out);
-	for (unsigned int i = 0; i < s->n_assoc; i++) {
-		const struct assoc *a = &s->assoc[i];
-
-		sbuf_printf(out, "    %-28s %s reach %03o poll %d", a->name,
-			    s->cfg->mode == CONFIG_SOURCE_NTS ? "NTS-authenticated" :
-			    s->phc ? "reference clock" : "unauthenticated", a->reach, a->poll);
-		if (a->have_sample)
-			sbuf_printf(out, " stratum %u offset %+.6f s delay %.6f s",
-				    a->last.stratum, a->last.offset, a->last.delay);
-		sbuf_printf(out, "\n      sent %llu, received %llu, invalid %llu, lost %llu, "
-			    "NAKs %llu, kisses %llu\n", (unsigned long long)a->sent,
-			    (unsigned long long)a->received, (unsigned long long)a->invalid,
-			    (unsigned long long)a->lost, (unsigned long long)a->naks,
-			    (unsigned long long)a->kisses);
-		if (a->last_error[0])
-			sbuf_printf(out, "      last error: %s\n", a->last_error);
-	}
-}

@@ -114,7 +114,6 @@ int source_init(struct source *s, struct loop *l, const struct config_source *cf
 void source_start(struct source *s);
 void source_fini(struct source *s);
 void source_status_json(const struct source *s, struct sbuf *out);
-void source_status_plain(const struct source *s, struct sbuf *out);
 const char *source_mode_name(enum config_source_mode m);
 
 #endif

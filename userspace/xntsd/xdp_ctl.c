@@ -1233,66 +1233,6 @@ void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 	sbuf_printf(out, "}}");
 }
 
-void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out)
-{
-	uint64_t cnt[XNTS_CNT_MAX];
-	struct xnts_time_state s;
-	char refid[NTP_REFID_TEXT];
-	size_t i;
-
-	if (!x) {
-		sbuf_printf(out, "xdp: off\n");
-		return;
-	}
-	sbuf_printf(out, "xdp: %s mode, pinned in %s\n",
-		    x->xcfg->mode == CONFIG_XDP_NATIVE ? "native" : "generic", x->pin);
-	if (x->error[0]) {
-		sbuf_printf(out, "  not loaded: %s\n", x->error);
-	} else {
-		sbuf_printf(out, "  program %u (%s), maps %s\n", x->prog_id,
-			    x->prog_reused ? "reused from the pin" : "loaded now",
-			    x->maps_reused ? "reused from the pins" : "new");
-		sbuf_printf(out, "  variant: %s (%s)\n", x->nts ? "NTS" : "plain", x->variant_note);
-		if (x->keys_error[0])
-			sbuf_printf(out, "  NTS keys: %s\n", x->keys_error);
-		sbuf_printf(out, "  ports:");
-		for (i = 0; i < x->n_ports; i++)
-			sbuf_printf(out, " %u", x->ports[i]);
-		sbuf_printf(out, "%s\n", x->n_ports ? "" : " none (program passes everything)");
-	}
-	if (x->cfg_note[0])
-		sbuf_printf(out, "  note: %s\n", x->cfg_note);
-	sbuf_printf(out, "  heartbeat every %llu ms, timeout %llu ms, then %s; %s on exit\n",
-		    (unsigned long long)x->hb_interval_ms,
-		    (unsigned long long)x->xcfg->heartbeat_timeout_ms,
-		    x->xcfg->stale_action == CONFIG_XDP_STALE_PASS ? "pass to userspace" :
-								     "answer with LI=3",
-		    x->xcfg->keep_serving_on_exit ? "keep serving" : "detach");
-	if (state(x, &s)) {
-		refid_text(s.refid, refid);
-		sbuf_printf(out, "  time state: leap %u, stratum %u, precision %d, refid %s, "
-			    "TAI offset %d s, heartbeat %lld ms ago\n", s.leap, s.stratum,
-			    s.precision, refid, s.tai_offset,
-			    (long long)((mono_ns() - s.heartbeat_ns) / 1000000));
-	}
-	for (i = 0; i < x->n_ifs; i++) {
-		const struct xdp_iface *f = &x->ifs[i];
-
-		if (f->state == IF_ATTACHED)
-			sbuf_printf(out, "  %s: %s, ifindex %d, program %u, link %u%s\n", f->name,
-				    iface_mode(x, f), f->ifindex, x->prog_id, f->link_id,
-				    f->reused ? " (pinned link kept)" : "");
-		else
-			sbuf_printf(out, "  %s: failed: %s\n", f->name, f->reason);
-	}
-	read_counters(x, cnt);
-	sbuf_printf(out, "  counters:");
-	for (i = 0; i < XNTS_CNT_MAX; i++)
-		sbuf_printf(out, "%s %s %llu", i ? "," : "", counter_names[i],
-			    (unsigned long long)cnt[i]);
-	sbuf_printf(out, "\n");
-}
-
 int xdp_ctl_xsk_map_fd(const struct xdp_ctl *x)
 {
 	struct bpf_map *m;

@@ -61,7 +61,6 @@ void xdp_ctl_free(struct xdp_ctl *x);
 struct keyset;
 int xdp_ctl_sync_keys(struct xdp_ctl *x, const struct keyset *ks);
 /* Status: plain text lines, or the value of the JSON key "xdp". */
-void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out);
 void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out);
 
 /* AF_XDP (xsk_server.h): the XSKMAP's fd, -1 when nothing is loaded. */
