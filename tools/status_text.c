@@ -89,11 +89,35 @@ static void ntp_server_text(const struct json *s, struct sbuf *out)
 		    U(s, "workers"), U(s, "received"));
 	sbuf_printf(out, "    answered: %llu plain, %llu NTS, %llu NAK, %llu kiss "
 		    "(%llu rate, %llu deny)\n", U(s, "plain"), U(s, "nts"), U(s, "nak"),
-		    U(s, "kiss"), U(s, "rate_limited"), U(s, "denied"));
+		    U(s, "rate_limited") + U(s, "denied"), U(s, "rate_limited"), U(s, "denied"));
 	sbuf_printf(out, "    dropped: %llu invalid, %llu malformed NTS, %llu NTS unconfigured, "
 		    "%llu ignored, %llu policy, %llu errors\n", U(s, "drop_invalid"),
 		    U(s, "drop_nts_malformed"), U(s, "drop_nts_unconfigured"), U(s, "ignored"),
 		    U(s, "drop_policy"), U(s, "drop_error") + U(s, "send_errors"));
+}
+
+static void af_xdp_text(const struct json *a, struct sbuf *out)
+{
+	const struct json *s = json_get(a, "server");
+
+	if (!a)
+		return;
+	if (!json_bool(a, "active", 0)) {
+		sbuf_printf(out, "af_xdp: not active: %s\n", S(a, "reason"));
+		return;
+	}
+	sbuf_printf(out, "af_xdp: %zu sockets, rebuilt %llu times\n",
+		    json_len(json_get(s, "sockets")), U(a, "rebuilds"));
+	for_each(k, json_get(s, "sockets"))
+		sbuf_printf(out, "  %s queue %llu: %s mode\n", S(k, "interface"), U(k, "queue"),
+			    S(k, "mode"));
+	sbuf_printf(out, "  received %llu, sent %llu; answered: %llu plain, %llu NTS, %llu NAK, "
+		    "%llu kiss\n", U(s, "received"), U(s, "sent"), U(s, "plain"), U(s, "nts"),
+		    U(s, "nak"), U(s, "rate_limited") + U(s, "denied"));
+	sbuf_printf(out, "  dropped: %llu invalid, %llu malformed NTS, %llu ignored, %llu TX ring "
+		    "full; kernel: %llu RX ring full, %llu fill ring empty\n",
+		    U(s, "drop_invalid"), U(s, "drop_nts_malformed"), U(s, "ignored"),
+		    U(s, "tx_full"), U(s, "kernel_rx_ring_full"), U(s, "kernel_fill_ring_empty"));
 }
 
 static void xdp_text(const struct json *x, struct sbuf *out)
@@ -213,6 +237,7 @@ void status_text(const struct json *doc, struct sbuf *out)
 	for_each(s, arr)
 		ntp_server_text(s, out);
 	xdp_text(json_get(doc, "xdp"), out);
+	af_xdp_text(json_get(doc, "af_xdp"), out);
 	arr = json_get(doc, "sources");
 	sbuf_printf(out, "sources: %zu\n", json_len(arr));
 	for_each(s, arr)
