@@ -84,9 +84,10 @@ static void fill_header(struct ntp_header *h, const struct ntp_header *rq, uint6
 	h->ref_ts = st->reference_time;
 }
 
-static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_request *r,
-					uint64_t rx_ts, const struct ntp_serve_state *st,
-					uint8_t *out, size_t cap, size_t *out_len)
+static enum ntp_serve_outcome serve_nts_keys(struct ntp_serve_ctx *c,
+					     struct nts_ntp_request *r, uint64_t rx_ts,
+					     const struct ntp_serve_state *st, uint8_t *out,
+					     size_t cap, size_t *out_len)
 {
 	/* Back to back, as nts_ntp_server_response() reads them. */
 	uint8_t cookies[NTS_NTP_MAX_COOKIES * COOKIE_MAX_LEN];
@@ -128,6 +129,20 @@ nak:
 	h.tx_ts = c->tx_now();
 	ret = nts_ntp_server_nak(out, cap, out_len, &h, r);
 	return ret == NTS_NTP_OK ? NTP_SERVE_NAK : NTP_SERVE_DROP_ERROR;
+}
+
+/* Only NTS requests touch the keyset, and without a lock: the keys come
+ * from a snapshot a rotation cannot free under us (keyset.h). */
+static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_request *r,
+					uint64_t rx_ts, const struct ntp_serve_state *st,
+					uint8_t *out, size_t cap, size_t *out_len)
+{
+	enum ntp_serve_outcome o;
+
+	keyset_read_lock();
+	o = serve_nts_keys(c, r, rx_ts, st, out, cap, out_len);
+	keyset_read_unlock();
+	return o;
 }
 
 enum ntp_serve_outcome ntp_serve(struct ntp_serve_ctx *c, const uint8_t *req, size_t len,

@@ -25,7 +25,8 @@
  * - Fields as the XDP program sets them: version and poll echoed, origin =
  *   the request's transmit timestamp, receive = rx_ts, transmit read from
  *   tx_now() as late as possible (for NTS, just before sealing).
- * - Thread safety: a ctx belongs to one thread; the keyset is only read.
+ * - Thread safety: a ctx belongs to one thread; the keyset is only read,
+ *   inside a keyset read-side section that only NTS requests enter.
  */
 #ifndef XNTS_NTP_SERVE_H
 #define XNTS_NTP_SERVE_H

@@ -65,7 +65,6 @@ struct worker {
 struct ntp_server {
 	const struct config_server *cfg;
 	struct keyset *ks;
-	pthread_rwlock_t *keys_lock;
 	struct timestate *ts;
 	struct ntp_policy *policy;
 	struct netaddr addr;
@@ -265,12 +264,8 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 		return;
 	}
 	timestate_read(srv->ts, &st);
-	if (srv->ks)
-		pthread_rwlock_rdlock(srv->keys_lock);
 	out = ntp_serve(&w->ctx, payload, plen, ntp_ts_from_timespec(&rx), &st, kiss,
 			slot->buf, sizeof(slot->buf), &rlen);
-	if (srv->ks)
-		pthread_rwlock_unlock(srv->keys_lock);
 	w->st.outcome[out]++;
 	if (!rlen) {
 		w->free_slots[w->n_free++] = slot;
@@ -444,7 +439,7 @@ static void worker_fini(struct worker *w)
 }
 
 struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset *ks,
-				  pthread_rwlock_t *keys_lock, struct timestate *ts,
+				  struct timestate *ts,
 				  unsigned int workers, char *err, size_t errlen)
 {
 	struct ntp_server *s = calloc(1, sizeof(*s));
@@ -456,7 +451,6 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 	}
 	s->cfg = cfg;
 	s->ks = ks;
-	s->keys_lock = keys_lock;
 	s->ts = ts;
 	netaddr_from_config(&cfg->listen, &s->addr);
 	netaddr_format((struct sockaddr *)&s->addr.ss, s->name, sizeof(s->name));
