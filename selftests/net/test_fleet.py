@@ -156,7 +156,8 @@ def t_fleet(wd, pki):
                 "ntp2": srv(hosts["ntp2"].status())["nak"]}
         print("# figure: NAKs over %d rotation boundaries and a restart: %r"
               % (p1 + 2 - p0, naks))
-        check(set(naks.values()) == {0}, "no NAK across rotations: %r" % naks)
+        check(set(naks.values()) == {0}, "no NAK across rotations: %r\nntp1: %r\nclient log:\n%s"
+              % (naks, hosts["ntp1"].status(), cli.logtext()[-4000:]))
         check(st["sources"][0]["nts_ke"]["ok"] == 1, "one key exchange for the whole run")
         check(a["received"] >= 15 and st["sources"][0]["authenticated"],
               "authenticated samples throughout: %r" % a)
