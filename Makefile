@@ -4,6 +4,7 @@ SHELL := /bin/bash
 # make            build all userspace code into build/
 # make check      build, then run every selftest (host and VM); KTAP output
 # make check SANITIZE=1   the same under ASan+UBSan, in build-san/
+# make check-unit SANITIZE=thread   the unit tests under TSan, in build-tsan/
 # make fuzz       run each libFuzzer harness for FUZZ_SECONDS (clang)
 # make CC=clang   any of the above with clang
 
@@ -16,6 +17,10 @@ CACHE ?= build/cache
 ifeq ($(SANITIZE),1)
 BUILD := build-san
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ifeq ($(SANITIZE),thread)
+BUILD := build-tsan
+SAN := -fsanitize=thread -fno-omit-frame-pointer
 endif
 
 KSFT_DIR := $(CACHE)/kselftest

@@ -16,3 +16,8 @@ $(BUILD)/ntp_bench: $(BUILD)/obj/tools/ntp_bench.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 ALL += $(BUILD)/ntp_bench
+
+$(BUILD)/keyset_bench: $(BUILD)/obj/tools/keyset_bench.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lpthread
+
+ALL += $(BUILD)/keyset_bench

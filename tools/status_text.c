@@ -23,11 +23,32 @@ void status_text_keys(const struct json *doc, struct sbuf *out)
 
 	if (!ks || json_num(ks, "next_rotation", -1) < 0)
 		return;	/* a client has none */
-	sbuf_printf(out, "keyset: %zu keys, next rotation in %lld s\n", json_len(keys),
-		    (long long)N(ks, "next_rotation_in"));
+	const struct json *ck = json_get(ks, "cookies");
+
+	sbuf_printf(out, "keyset: %zu keys, %s, next rotation in %lld s\n", json_len(keys),
+		    strcmp(S(ks, "mode"), "shared-secret") ? "random" :
+		    "derived from a shared secret", (long long)N(ks, "next_rotation_in"));
+	if (S(ks, "fingerprint")[0]) {
+		sbuf_printf(out, "  period %lld, secret fingerprint %s", (long long)N(ks, "period"),
+			    S(ks, "fingerprint"));
+		if (S(ks, "previous_fingerprint")[0])
+			sbuf_printf(out, ", previous %s (%s)", S(ks, "previous_fingerprint"),
+				    yes(json_bool(ks, "previous_accepted", 0), "still accepted",
+					"grace over"));
+		sbuf_printf(out, "\n");
+	}
 	for_each(k, keys)
-		sbuf_printf(out, "  key %s  age %lld s%s\n", S(k, "id"), (long long)N(k, "age"),
-			    yes(json_bool(k, "current", 0), "  (current)", ""));
+		sbuf_printf(out, "  key %s  age %lld s  %s\n", S(k, "id"), (long long)N(k, "age"),
+			    S(k, "role"));
+	if (ck)
+		sbuf_printf(out, "  cookies: %llu stale key, %llu next period, %llu previous secret, "
+			    "%llu unknown key\n", U(ck, "stale"), U(ck, "next"),
+			    U(ck, "previous_secret"), U(ck, "unknown"));
+	if (U(ck, "far"))
+		sbuf_printf(out, "  cookies from periods far from ours: %llu (%llu not accepted), "
+			    "last %+lld periods in our period %lld: a clock is off by more than "
+			    "a period\n", U(ck, "far"), U(ck, "far_unknown"),
+			    (long long)N(ck, "last_far_offset"), (long long)N(ck, "last_far_period"));
 }
 
 static void sync_text(const struct json *y, struct sbuf *out)

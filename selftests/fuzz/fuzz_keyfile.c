@@ -2,7 +2,7 @@
 /*
  * libFuzzer harness: the key storage file decoder on arbitrary bytes. It
  * must never crash or read out of bounds, and whatever it accepts must
- * have 1..KEYSET_MAX_KEYS keys with unique non-zero ids and sane times.
+ * have 1..KEYSET_FILE_KEYS keys with unique non-zero ids and sane times.
  */
 #include <stdlib.h>
 
@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct keyset_key keys[KEYSET_MAX_KEYS];
+	struct keyset_key keys[KEYSET_FILE_KEYS];
 	const char *why = NULL;
 	int n = keyset_decode(data, size, keys, &why);
 
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (n < 1 || n > KEYSET_MAX_KEYS || size != (size_t)(48 + 48 * n))
+	if (n < 1 || n > KEYSET_FILE_KEYS || size != (size_t)(48 + 48 * n))
 		abort();
 	for (int i = 0; i < n; i++) {
 		if (keys[i].id == 0 || keys[i].created < 0 ||

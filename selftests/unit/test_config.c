@@ -187,6 +187,24 @@ TEST(guide_snippet_lego)
 		 "/var/lib/lego/certificates/[time.example.com].key");
 }
 
+TEST(keyset_shared_secret)
+{
+	static const char doc[] =
+		"[keyset]\n"
+		"shared-secret-path = \"/etc/xnts/fleet.secret\"\n"
+		"previous-shared-secret-path = \"/etc/xnts/fleet.secret.old\"\n"
+		"previous-shared-secret-grace = 691200\n"
+		"key-rotation-interval = 3600\n";
+	struct xnts_config c;
+
+	ASSERT_EQ(0, parse(doc, &c)) TH_LOG("%s", err);
+	EXPECT_STREQ("/etc/xnts/fleet.secret", c.keyset.shared_secret_path);
+	EXPECT_STREQ("/etc/xnts/fleet.secret.old", c.keyset.previous_shared_secret_path);
+	EXPECT_EQ(691200, c.keyset.previous_shared_secret_grace);
+	EXPECT_EQ(NULL, c.keyset.key_storage_path);
+	config_free(&c);
+}
+
 TEST(guide_snippet_keyset)
 {
 	static const char doc[] =
@@ -872,6 +890,16 @@ static const struct {
 	  "\"localhost:9975\" (expected IP:port or [IPv6]:port, port 1-65535)" },
 	{ "[keyset]\nkey-rotation-interval = 0\n",
 	  "ntp.toml:2:25: 'key-rotation-interval' in [keyset]: 0 is out of range 1..31536000" },
+	{ "[keyset]\nshared-secret-path = \"/s\"\nkey-storage-path = \"/k\"\n",
+	  "ntp.toml:3:20: [keyset]: 'key-storage-path' and 'shared-secret-path' exclude each other "
+	  "(derived keys are never stored)" },
+	{ "[keyset]\nprevious-shared-secret-path = \"/p\"\n",
+	  "ntp.toml:2:31: [keyset]: 'previous-shared-secret-path' needs 'shared-secret-path'" },
+	{ "[keyset]\nshared-secret-path = \"/s\"\nprevious-shared-secret-grace = 10\n",
+	  "ntp.toml:3:32: [keyset]: 'previous-shared-secret-grace' needs 'previous-shared-secret-path'" },
+	{ "[keyset]\nshared-secret-path = \"/s\"\nprevious-shared-secret-path = \"/p\"\n"
+	  "previous-shared-secret-grace = 0\n",
+	  "ntp.toml:4:32: 'previous-shared-secret-grace' in [keyset]: 0 is out of range 1..315360000" },
 	/* xdp */
 	{ "[xdp]\nmode = \"native\"\n",
 	  "ntp.toml:1:1: [xdp]: mode \"native\" needs at least one entry in 'interfaces'" },

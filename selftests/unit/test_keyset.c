@@ -772,9 +772,78 @@ TEST_F(store, not_a_file_refused)
 	keyset_free(ks);
 }
 
+TEST_F(store, link_or_foreign_owner_refused)
+{
+	uint8_t img[KEYSET_FILE_MAX];
+	char real[200];
+	long n = make_file(self->path, img, sizeof(img));
+
+	ASSERT_GT(n, 0);
+	/* O_NOFOLLOW: even a link to a good file is refused. */
+	snprintf(real, sizeof(real), "%s/real", self->dir);
+	ASSERT_EQ(0, rename(self->path, real));
+	ASSERT_EQ(0, symlink(real, self->path));
+	ASSERT_TRUE(load_fails_untouched(self->dir, self->path, KEYSET_E_IO));
+	ASSERT_EQ(0, unlink(self->path));
+	ASSERT_EQ(0, rename(real, self->path));
+	ASSERT_EQ(0, chown(self->path, 65534, 65534));
+	ASSERT_TRUE(load_fails_untouched(self->dir, self->path, KEYSET_E_MODE));
+}
+
+/* Rotation follows the elapsed clock: a step of the real clock neither
+ * drops every key (forward) nor freezes rotation (backward). */
+TEST(real_clock_steps_do_not_move_the_schedule)
+{
+	struct keyset *ks = mem_keyset(100, 3, NULL);
+	uint32_t first;
+
+	ASSERT_NE(NULL, ks);
+	ASSERT_EQ(0, keyset_start(ks, T0, 10));
+	first = keyset_current(ks)->id;
+	EXPECT_EQ(110, keyset_next_rotation(ks));
+	/* Ten years forward, one second later. */
+	EXPECT_EQ(0, keyset_update(ks, T0 + 315360000, 11));
+	EXPECT_EQ(first, keyset_current(ks)->id);
+	/* A day back, yet the interval has elapsed: it rotates. */
+	EXPECT_EQ(1, keyset_update(ks, T0 - 86400, 110));
+	EXPECT_NE(first, keyset_current(ks)->id);
+	EXPECT_EQ(T0 - 86400, keyset_current(ks)->created);
+	EXPECT_NE(NULL, keyset_find(ks, first));
+	EXPECT_EQ(210, keyset_next_rotation(ks));
+	/* Due at 210, 310 and 410: three rotations at once, the phase kept,
+	 * so of the three older keys only the newest is still valid. */
+	EXPECT_EQ(1, keyset_update(ks, T0, 430));
+	EXPECT_EQ(510, keyset_next_rotation(ks));
+	EXPECT_EQ(T0 - 20, keyset_current(ks)->created);
+	EXPECT_EQ(2, keyset_count(ks));
+	keyset_free(ks);
+}
+
+/* Loaded with the real clock behind the newest key: it seals for one whole
+ * interval of elapsed time, then rotation goes on. */
+TEST_F(store, load_with_clock_behind_rotates_later)
+{
+	struct keyset *ks = file_keyset(self->path, 100, 7);
+	uint32_t id;
+
+	ASSERT_NE(NULL, ks);
+	ASSERT_EQ(0, keyset_start(ks, T0, 5));
+	id = keyset_current(ks)->id;
+	keyset_free(ks);
+	ks = file_keyset(self->path, 100, 7);
+	ASSERT_NE(NULL, ks);
+	ASSERT_EQ(0, keyset_start(ks, T0 - 5000, 7));
+	EXPECT_EQ(id, keyset_current(ks)->id);
+	EXPECT_EQ(107, keyset_next_rotation(ks));
+	EXPECT_EQ(0, keyset_update(ks, T0 - 4950, 106));
+	EXPECT_EQ(1, keyset_update(ks, T0 - 4900, 107));
+	EXPECT_NE(id, keyset_current(ks)->id);
+	keyset_free(ks);
+}
+
 TEST(codec_round_trip)
 {
-	struct keyset_key keys[KEYSET_MAX_KEYS];
+	struct keyset_key keys[KEYSET_FILE_KEYS];
 	uint8_t img[KEYSET_FILE_MAX];
 	struct keyset *ks = mem_keyset(100, KEYSET_MAX_STALE, NULL);
 	const char *why = NULL;
@@ -785,12 +854,12 @@ TEST(codec_round_trip)
 	ASSERT_EQ(0, keyset_load(ks, T0));
 	for (int i = 1; i < 40; i++)
 		ASSERT_EQ(1, keyset_rotate_if_due(ks, T0 + i * 100));
-	ASSERT_EQ(KEYSET_MAX_KEYS, keyset_count(ks));
+	ASSERT_EQ(KEYSET_FILE_KEYS, keyset_count(ks));
 	n = keyset_encode(ks, img, sizeof(img));
 	ASSERT_EQ(KEYSET_FILE_MAX, n);
 	EXPECT_GT(0, keyset_encode(ks, img, sizeof(img) - 1));
-	ASSERT_EQ(KEYSET_MAX_KEYS, keyset_decode(img, (size_t)n, keys, &why));
-	for (unsigned int i = 0; i < KEYSET_MAX_KEYS; i++) {
+	ASSERT_EQ(KEYSET_FILE_KEYS, keyset_decode(img, (size_t)n, keys, &why));
+	for (unsigned int i = 0; i < KEYSET_FILE_KEYS; i++) {
 		const struct keyset_key *k = keyset_key_at(ks, i);
 
 		EXPECT_EQ(k->id, keys[i].id);

@@ -984,6 +984,12 @@ static const struct field keyset_fields[] = {
 	F("key-rotation-interval", K_U64, struct config_keyset, key_rotation_interval, 1,
 	  365 * 86400),
 	F("key-storage-path", K_STR, struct config_keyset, key_storage_path, 0, 0),
+	/* xnts extension: Documentation/key-storage.md, shared secret. */
+	F("shared-secret-path", K_STR, struct config_keyset, shared_secret_path, 0, 0),
+	F("previous-shared-secret-path", K_STR, struct config_keyset,
+	  previous_shared_secret_path, 0, 0),
+	F("previous-shared-secret-grace", K_U64, struct config_keyset,
+	  previous_shared_secret_grace, 1, 10 * 365 * 86400ULL),
 };
 
 /* ---- [[nts-ke-server]] ---- */
@@ -1381,6 +1387,8 @@ void config_free(struct xnts_config *cfg)
 	free(cfg->observability.log_path_metrics_exporter);
 	free(cfg->observability.observation_path);
 	free(cfg->keyset.key_storage_path);
+	free(cfg->keyset.shared_secret_path);
+	free(cfg->keyset.previous_shared_secret_path);
 	for (i = 0; i < cfg->n_nts_ke_servers; i++) {
 		struct config_nts_ke_server *k = &cfg->nts_ke_servers[i];
 
@@ -1468,8 +1476,23 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 	if (v && APPLY(c, v, "[observability]", observability_fields, &cfg->observability))
 		return -1;
 	v = toml_get(root, "keyset");
-	if (v && APPLY(c, v, "[keyset]", keyset_fields, &cfg->keyset))
-		return -1;
+	if (v) {
+		if (APPLY(c, v, "[keyset]", keyset_fields, &cfg->keyset))
+			return -1;
+		if (cfg->keyset.shared_secret_path && cfg->keyset.key_storage_path)
+			return fail_val(c, toml_get(v, "key-storage-path"),
+					"[keyset]: 'key-storage-path' and 'shared-secret-path' "
+					"exclude each other (derived keys are never stored)");
+		if (cfg->keyset.previous_shared_secret_path && !cfg->keyset.shared_secret_path)
+			return fail_val(c, toml_get(v, "previous-shared-secret-path"),
+					"[keyset]: 'previous-shared-secret-path' needs "
+					"'shared-secret-path'");
+		if (cfg->keyset.previous_shared_secret_grace &&
+		    !cfg->keyset.previous_shared_secret_path)
+			return fail_val(c, toml_get(v, "previous-shared-secret-grace"),
+					"[keyset]: 'previous-shared-secret-grace' needs "
+					"'previous-shared-secret-path'");
+	}
 	v = toml_get(root, "synchronization");
 	if (v && APPLY(c, v, "[synchronization]", sync_fields, &cfg->synchronization))
 		return -1;

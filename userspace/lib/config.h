@@ -136,6 +136,10 @@ struct config_keyset {
 	unsigned int stale_key_count;
 	uint64_t key_rotation_interval;	/* seconds */
 	char *key_storage_path;
+	/* xnts extension: keys derived from a secret a fleet shares. */
+	char *shared_secret_path;
+	char *previous_shared_secret_path;
+	uint64_t previous_shared_secret_grace;	/* seconds; 0: (stale + 2) periods */
 };
 
 struct config_nts_ke_server {

@@ -65,7 +65,8 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 {
 	uint8_t cookies[NTS_KE_COOKIES][COOKIE_MAX_LEN];
 	struct nts_ke_cookie refs[NTS_KE_COOKIES];
-	const struct keyset_key *key;
+	const struct keyset_key *cur;
+	struct keyset_key key;
 	struct nts_ke_request req;
 	struct nts_ke_reply reply;
 	struct nts_keys keys;
@@ -94,26 +95,36 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 		n = nts_ke_build_response(out, cap, &reply);
 		return n > 0 ? (size_t)n : 0;
 	}
-	key = keyset_current(ks);
+	/* A copy, so that no read-side section spans the TLS exporter. */
+	keyset_read_lock();
+	cur = keyset_current(ks);
+	if (cur)
+		key = *cur;
+	keyset_read_unlock();
 	/*
 	 * AES-128-GCM-SIV keys follow RFC 8915 only for clients that asked with
 	 * record 1024; the rest get chrony 4.4-4.6's, as chrony's server does.
 	 */
-	if (!key || nts_ke_export_keys_as(ssl, (uint16_t)reply.aead,
+	if (!cur || nts_ke_export_keys_as(ssl, (uint16_t)reply.aead,
 					  reply.aead == AEAD_AES_128_GCM_SIV &&
 					  !reply.compliant_128gcm ? AEAD_AES_SIV_CMAC_256 :
-					  (uint16_t)reply.aead, &keys))
+					  (uint16_t)reply.aead, &keys)) {
+		OPENSSL_cleanse(&key, sizeof(key));
 		return error_reply(NTS_KE_ERR_INTERNAL, out, cap, res);
+	}
 	for (int i = 0; i < NTS_KE_COOKIES; i++) {
-		ret = cookie_seal(key, &keys, cookies[i], sizeof(cookies[i]));
+		ret = cookie_seal(&key, &keys, cookies[i], sizeof(cookies[i]));
 		if (ret < 0) {
 			OPENSSL_cleanse(&keys, sizeof(keys));
+			OPENSSL_cleanse(&key, sizeof(key));
 			return error_reply(NTS_KE_ERR_INTERNAL, out, cap, res);
 		}
 		refs[i].data = cookies[i];
 		refs[i].len = (size_t)ret;
 	}
 	OPENSSL_cleanse(&keys, sizeof(keys));
+	res->key_id = key.id;
+	OPENSSL_cleanse(&key, sizeof(key));
 	reply.cookies = refs;
 	reply.n_cookies = NTS_KE_COOKIES;
 	n = nts_ke_build_response(out, cap, &reply);
@@ -122,7 +133,6 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 	res->outcome = KE_PROTO_OK;
 	res->aead = reply.aead;
 	res->cookies = NTS_KE_COOKIES;
-	res->key_id = key->id;
 	return (size_t)n;
 }
 

@@ -101,9 +101,10 @@ static void fill_header(struct ntp_header *h, const struct ntp_header *rq, uint6
 	h->ref_ts = st->reference_time;
 }
 
-static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_request *r,
-					uint64_t rx_ts, const struct ntp_serve_state *st,
-					uint8_t *out, size_t cap, size_t *out_len)
+static enum ntp_serve_outcome serve_nts_keys(struct ntp_serve_ctx *c,
+					     struct nts_ntp_request *r, uint64_t rx_ts,
+					     const struct ntp_serve_state *st, uint8_t *out,
+					     size_t cap, size_t *out_len)
 {
 	/* Back to back, as nts_ntp_server_response() reads them. */
 	uint8_t cookies[NTS_NTP_MAX_COOKIES * COOKIE_MAX_LEN];
@@ -182,6 +183,20 @@ static enum ntp_serve_outcome answer_plain(struct ntp_serve_ctx *c, const struct
 	*out_len = NTP_HEADER_LEN;
 	return kiss == KISS_RATE ? NTP_SERVE_RATE :
 	       kiss == KISS_DENY ? NTP_SERVE_DENY : NTP_SERVE_PLAIN;
+}
+
+/* Only NTS requests touch the keyset, and without a lock: the keys come
+ * from a snapshot a rotation cannot free under us (keyset.h). */
+static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_request *r,
+					uint64_t rx_ts, const struct ntp_serve_state *st,
+					uint8_t *out, size_t cap, size_t *out_len)
+{
+	enum ntp_serve_outcome o;
+
+	keyset_read_lock();
+	o = serve_nts_keys(c, r, rx_ts, st, out, cap, out_len);
+	keyset_read_unlock();
+	return o;
 }
 
 enum ntp_serve_outcome ntp_serve(struct ntp_serve_ctx *c, const uint8_t *req, size_t len,

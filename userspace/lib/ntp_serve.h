@@ -34,7 +34,8 @@
  *   tx_now() as late as possible (for NTS, just before sealing).
  * - A request longer than NTS_NTP_MAX_PACKET is dropped as invalid; any
  *   shorter one is decrypted whole (the plaintext buffer is that size).
- * - Thread safety: a ctx belongs to one thread; the keyset is only read; one
+ * - Thread safety: a ctx belongs to one thread; the keyset is only read,
+ *   inside a keyset read-side section that only NTS requests enter; one
  *   policy may serve the ctxs of several threads.
  */
 #ifndef XNTS_NTP_SERVE_H

@@ -93,7 +93,6 @@ struct ke_server {
 	struct ke_proto_server_params params;
 	struct netaddr listen;
 	struct keyset *ks;
-	pthread_rwlock_t *keys_lock;
 	/* Swapped on reload; workers take a reference under the lock. */
 	pthread_mutex_t ctx_lock;
 	SSL_CTX *ctx;
@@ -250,11 +249,9 @@ static void conn_respond(struct ke_conn *c)
 	struct ke_server *s = w->srv;
 	struct ke_proto_result r;
 
-	/* Rotation on the main thread takes the keyset for writing. */
-	pthread_rwlock_rdlock(s->keys_lock);
+	/* ke_proto reads the keyset's current snapshot without a lock (keyset.h). */
 	c->out_len = ke_proto_respond(&c->req, c->ssl, s->ks, &s->params, c->out,
 				      sizeof(c->out), &r);
-	pthread_rwlock_unlock(s->keys_lock);
 	switch (r.outcome) {
 	case KE_PROTO_OK:
 		w->st.handshakes_ok++;
@@ -747,7 +744,7 @@ static void inotify_done(struct loop_op *op, int res, unsigned int flags)
 }
 
 struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_server *cfg,
-				struct keyset *ks, pthread_rwlock_t *keys_lock,
+				struct keyset *ks,
 				char *err, size_t errlen)
 {
 	struct ke_server *s = calloc(1, sizeof(*s));
@@ -767,7 +764,6 @@ struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_serve
 	s->loop = l;
 	s->cfg = cfg;
 	s->ks = ks;
-	s->keys_lock = keys_lock;
 	s->lfd = -1;
 	s->ifd = -1;
 	pthread_mutex_init(&s->ctx_lock, NULL);

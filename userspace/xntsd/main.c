@@ -35,8 +35,9 @@
 
 #define XNTS_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
-/* Rotation is re-checked at least this often, whatever the schedule says. */
-#define ROTATION_CHECK_MAX_MS 3600000ULL
+/* The keyset is re-checked at least this often, whatever the schedule says:
+ * a shared secret's period follows the wall clock, which may be stepped. */
+#define ROTATION_CHECK_MAX_MS 60000ULL
 
 struct daemon {
 	struct xnts_config cfg;
@@ -48,8 +49,6 @@ struct daemon {
 	size_t n_src;
 	struct ntp_server **ntp;
 	size_t n_ntp;
-	/* Held for writing while the keyset changes; NTP workers read it. */
-	pthread_rwlock_t keys_lock;
 	struct timestate ts;
 	struct sync *sync;
 	struct ctl *ctl;
@@ -60,6 +59,7 @@ struct daemon {
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
 	struct loop_op rot_op;
+	uint64_t far_logged;	/* keyset far-period count last logged */
 	int no_clock;
 	time_t started;
 	const char *config_path;
@@ -70,14 +70,45 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
+/* Key rotation runs on elapsed time, which no clock step moves. */
+static int64_t elapsed_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t elapsed_s(void)
+{
+	return elapsed_ms() / 1000;
+}
+
 static void arm_rotation(struct daemon *d)
 {
-	int64_t next = keyset_next_rotation(d->ks), now = now_s();
-	uint64_t ms = next > now ? (uint64_t)(next - now) * 1000 : 0;
+	int64_t next = keyset_next_rotation(d->ks) * 1000, now = elapsed_ms();
+	uint64_t ms = next > now ? (uint64_t)(next - now) : 0;
 
 	if (ms > ROTATION_CHECK_MAX_MS)
 		ms = ROTATION_CHECK_MAX_MS;
 	loop_timeout_ms(&d->loop, &d->rot_op, ms);
+}
+
+/* At most once per check: cookies from periods far from ours mean a clock
+ * (ours or another host's) is off by more than a period. */
+static void log_far_cookies(struct daemon *d)
+{
+	struct keyset_stats st;
+
+	keyset_get_stats(d->ks, &st);
+	if (st.far == d->far_logged)
+		return;
+	log_warn("keyset: %llu cookies from periods more than one away from ours "
+		 "(%llu no longer or not yet accepted; last %+lld periods): a clock is off "
+		 "by more than %llu s somewhere", (unsigned long long)(st.far - d->far_logged),
+		 (unsigned long long)st.far_unknown, (long long)st.last_far_offset,
+		 (unsigned long long)d->cfg.keyset.key_rotation_interval);
+	d->far_logged = st.far;
 }
 
 static void rotation_done(struct loop_op *op, int res, unsigned int flags)
@@ -88,16 +119,25 @@ static void rotation_done(struct loop_op *op, int res, unsigned int flags)
 	(void)flags;
 	if (res != -ETIME)
 		return;
-	pthread_rwlock_wrlock(&d->keys_lock);
-	ret = keyset_rotate_if_due(d->ks, now_s());
-	pthread_rwlock_unlock(&d->keys_lock);
+	/* No lock: workers keep reading the old snapshot until they are done
+	 * with it, and the storage file is written after the new one is out. */
+	ret = keyset_update(d->ks, now_s(), elapsed_s());
 	if (ret > 0) {
-		log_info("keyset: rotated, current key id %08x",
-			 keyset_current(d->ks)->id);
-		xdp_ctl_sync_keys(d->xdp, d->ks);
-	}
-	else if (ret < 0)
+		if (keyset_is_shared(d->ks))
+			log_info("keyset: period %lld, current key id %08x, %u keys accepted%s",
+				 (long long)keyset_period(d->ks), keyset_current(d->ks)->id,
+				 keyset_count(d->ks), keyset_previous_active(d->ks) ?
+				 " (previous secret too)" : "");
+		else
+			log_info("keyset: rotated, current key id %08x",
+				 keyset_current(d->ks)->id);
+	} else if (ret < 0) {
 		log_error("keyset: %s", keyset_strerror(d->ks));
+	}
+	/* Also after a failed save: the new keys are in use all the same. */
+	if (ret != 0)
+		xdp_ctl_sync_keys(d->xdp, d->ks);
+	log_far_cookies(d);
 	arm_rotation(d);
 }
 
@@ -134,23 +174,56 @@ static void signal_done(struct loop_op *op, int res, unsigned int flags)
 	arm_signals(d);
 }
 
+static const char *key_role(const struct keyset_key *k, unsigned int i)
+{
+	if (k->flags & KEYSET_KEY_PREVIOUS)
+		return k->flags & KEYSET_KEY_NEXT ? "previous-secret-next" : "previous-secret";
+	if (k->flags & KEYSET_KEY_NEXT)
+		return "next";
+	return i ? "stale" : "current";
+}
+
 /* The keyset as a JSON member; ages are the daemon's, so a reader needs no clock. */
 static void render_keys(struct daemon *d, struct sbuf *out)
 {
 	unsigned int n = d->ks ? keyset_count(d->ks) : 0;
+	/* The schedule runs on elapsed time; status shows the wall clock. */
+	int64_t next = d->ks ? keyset_next_rotation(d->ks) : -1;
 	int64_t now = now_s();
+	int64_t next_real = next < 0 ? -1 : now + (next - elapsed_s());
+	const char *fp0 = d->ks ? keyset_fingerprint(d->ks, 0) : NULL;
+	const char *fp1 = d->ks ? keyset_fingerprint(d->ks, 1) : NULL;
+	struct keyset_stats st = { 0 };
 
+	if (d->ks)
+		keyset_get_stats(d->ks, &st);
 	sbuf_printf(out, "\"keyset\":{\"keys\":[");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct keyset_key *k = keyset_key_at(d->ks, i);
 
 		sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"age\":%lld,"
-			    "\"current\":%s}", i ? "," : "", k->id, (long long)k->created,
-			    (long long)(now - k->created), i ? "false" : "true");
+			    "\"current\":%s,\"role\":\"%s\",\"period\":%lld}",
+			    i ? "," : "", k->id, (long long)k->created,
+			    (long long)(now - k->created), i ? "false" : "true", key_role(k, i),
+			    (long long)k->period);
 	}
-	sbuf_printf(out, "],\"next_rotation\":%lld,\"next_rotation_in\":%lld}",
-		    (long long)(d->ks ? keyset_next_rotation(d->ks) : -1),
-		    (long long)(d->ks ? keyset_next_rotation(d->ks) - now : -1));
+	sbuf_printf(out, "],\"next_rotation\":%lld,\"next_rotation_in\":%lld,\"mode\":\"%s\"",
+		    (long long)next_real, (long long)(next < 0 ? -1 : next - elapsed_s()),
+		    !d->ks ? "none" : keyset_is_shared(d->ks) ? "shared-secret" : "random");
+	if (fp0)
+		sbuf_printf(out, ",\"period\":%lld,\"fingerprint\":\"%s\","
+			    "\"previous_fingerprint\":%s%s%s,\"previous_accepted\":%s",
+			    (long long)keyset_period(d->ks), fp0, fp1 ? "\"" : "",
+			    fp1 ? fp1 : "null", fp1 ? "\"" : "",
+			    keyset_previous_active(d->ks) ? "true" : "false");
+	sbuf_printf(out, ",\"cookies\":{\"stale\":%llu,\"next\":%llu,"
+		    "\"previous_secret\":%llu,\"unknown\":%llu,\"far\":%llu,"
+		    "\"far_unknown\":%llu,\"last_far_offset\":%lld,"
+		    "\"last_far_period\":%lld}}",
+		    (unsigned long long)st.stale, (unsigned long long)st.next,
+		    (unsigned long long)st.previous_secret, (unsigned long long)st.unknown,
+		    (unsigned long long)st.far, (unsigned long long)st.far_unknown,
+		    (long long)st.last_far_offset, (long long)st.last_far_period);
 }
 
 static void render_ke_json(const struct ke_server *k, struct sbuf *out)
@@ -241,25 +314,41 @@ static void render(void *arg, const char *req, struct sbuf *out)
 
 static int setup_keyset(struct daemon *d)
 {
+	const struct config_keyset *c = &d->cfg.keyset;
 	struct keyset_config kc;
 
 	keyset_config_default(&kc);
-	kc.rotation_interval = (int64_t)d->cfg.keyset.key_rotation_interval;
-	kc.stale_key_count = d->cfg.keyset.stale_key_count;
-	kc.storage_path = d->cfg.keyset.key_storage_path;
+	kc.rotation_interval = (int64_t)c->key_rotation_interval;
+	kc.stale_key_count = c->stale_key_count;
+	kc.storage_path = c->key_storage_path;
+	kc.secret_path = c->shared_secret_path;
+	kc.previous_secret_path = c->previous_shared_secret_path;
+	/* By default long enough for every cookie it sealed to go stale. */
+	kc.previous_grace = c->previous_shared_secret_grace ?
+		(int64_t)c->previous_shared_secret_grace :
+		((int64_t)c->stale_key_count + 2) * (int64_t)c->key_rotation_interval;
 	d->ks = keyset_new(&kc);
 	if (!d->ks) {
 		log_error("keyset: invalid configuration (stale-key-count at most %d)",
 			  KEYSET_MAX_STALE);
 		return -1;
 	}
-	if (keyset_load(d->ks, now_s()) < 0) {
+	if (keyset_start(d->ks, now_s(), elapsed_s()) < 0) {
 		log_error("keyset: %s", keyset_strerror(d->ks));
 		return -1;
 	}
-	log_info("keyset: %u keys, current key id %08x%s%s", keyset_count(d->ks),
-		 keyset_current(d->ks)->id, kc.storage_path ? ", stored in " : "",
-		 kc.storage_path ? kc.storage_path : "");
+	if (keyset_is_shared(d->ks))
+		log_info("keyset: derived from the shared secret in %s (fingerprint %s%s%s), "
+			 "period %lld of %lld s, current key id %08x, %u keys accepted",
+			 kc.secret_path, keyset_fingerprint(d->ks, 0),
+			 keyset_fingerprint(d->ks, 1) ? ", previous " : "",
+			 keyset_fingerprint(d->ks, 1) ? keyset_fingerprint(d->ks, 1) : "",
+			 (long long)keyset_period(d->ks), (long long)kc.rotation_interval,
+			 keyset_current(d->ks)->id, keyset_count(d->ks));
+	else
+		log_info("keyset: %u keys, current key id %08x%s%s", keyset_count(d->ks),
+			 keyset_current(d->ks)->id, kc.storage_path ? ", stored in " : "",
+			 kc.storage_path ? kc.storage_path : "");
 	d->rot_op.cb = rotation_done;
 	arm_rotation(d);
 	return 0;
@@ -288,15 +377,17 @@ static int setup(struct daemon *d)
 	}
 	d->sig_op.cb = signal_done;
 	arm_signals(d);
-	if (d->cfg.n_nts_ke_servers && setup_keyset(d))
+	/* A KE server seals cookies; with a shared secret, an NTP-only host
+	 * opens cookies other hosts sealed. */
+	if ((d->cfg.n_nts_ke_servers || d->cfg.keyset.shared_secret_path) && setup_keyset(d))
 		return -1;
 	d->ke = calloc(d->cfg.n_nts_ke_servers + 1, sizeof(*d->ke));
 	d->src = calloc(d->cfg.n_sources + 1, sizeof(*d->src));
 	if (!d->ke || !d->src)
 		return -1;
 	for (i = 0; i < d->cfg.n_nts_ke_servers; i++) {
-		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks,
-					 &d->keys_lock, err, sizeof(err));
+		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks, err,
+					 sizeof(err));
 		if (!d->ke[i]) {
 			log_error("%s", err);
 			return -1;
@@ -312,7 +403,7 @@ static int setup(struct daemon *d)
 	if (!d->ntp)
 		return -1;
 	for (i = 0; i < d->cfg.n_servers; i++) {
-		d->ntp[i] = ntp_server_new(&d->cfg.servers[i], d->ks, &d->keys_lock, &d->ts, 0,
+		d->ntp[i] = ntp_server_new(&d->cfg.servers[i], d->ks, &d->ts, 0,
 					   err, sizeof(err));
 		if (!d->ntp[i]) {
 			log_error("%s", err);
@@ -396,7 +487,6 @@ int main(int argc, char **argv)
 	int opt, ret;
 
 	d.config_path = DEFAULT_CONFIG;
-	pthread_rwlock_init(&d.keys_lock, NULL);
 	d.sfd = -1;
 	while ((opt = getopt(argc, argv, "c:xl:hv")) != -1) {
 		switch (opt) {

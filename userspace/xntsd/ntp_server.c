@@ -68,7 +68,6 @@ struct worker {
 struct ntp_server {
 	const struct config_server *cfg;
 	struct keyset *ks;
-	pthread_rwlock_t *keys_lock;
 	struct timestate *ts;
 	struct ntp_policy *policy;
 	struct netaddr addr;
@@ -235,12 +234,8 @@ size_t ntp_server_answer(struct ntp_server *srv, struct ntp_serve_ctx *ctx, cons
 	size_t rlen;
 
 	timestate_read(srv->ts, &st);
-	if (srv->ks)
-		pthread_rwlock_rdlock(srv->keys_lock);
-	/* The whole decision, access policy included. */
+	/* The whole decision, access policy included; only NTS reads the keyset. */
 	o = ntp_serve(ctx, req, len, from, rx_ts, &st, out, cap, &rlen);
-	if (srv->ks)
-		pthread_rwlock_unlock(srv->keys_lock);
 	stats->outcome[o]++;
 	if (o == NTP_SERVE_DROP_INVALID || o == NTP_SERVE_DROP_NTS)
 		log_drop(srv, dl, from, o);
@@ -474,7 +469,7 @@ static void worker_fini(struct worker *w)
 }
 
 struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset *ks,
-				  pthread_rwlock_t *keys_lock, struct timestate *ts,
+				  struct timestate *ts,
 				  unsigned int workers, char *err, size_t errlen)
 {
 	struct ntp_server *s = calloc(1, sizeof(*s));
@@ -486,7 +481,6 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 	}
 	s->cfg = cfg;
 	s->ks = ks;
-	s->keys_lock = keys_lock;
 	s->ts = ts;
 	netaddr_from_config(&cfg->listen, &s->addr);
 	netaddr_format((struct sockaddr *)&s->addr.ss, s->name, sizeof(s->name));

@@ -38,11 +38,11 @@ struct ntp_server_stats {
 };
 
 /*
- * keys_lock guards ks against rotation on the main thread (read-held while
- * a request is served). workers 0 means one per online CPU.
+ * Workers read ks without a lock (keyset.h: snapshots); NULL: no NTS.
+ * workers 0 means one per online CPU.
  */
 struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset *ks,
-				  pthread_rwlock_t *keys_lock, struct timestate *ts,
+				  struct timestate *ts,
 				  unsigned int workers, char *err, size_t errlen);
 void ntp_server_free(struct ntp_server *s);
 void ntp_server_stats(struct ntp_server *s, struct ntp_server_stats *out);
