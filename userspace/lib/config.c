@@ -1250,6 +1250,12 @@ static const struct field xdp_fields[] = {
 	F("pin-path", K_STR, struct config_xdp, pin_path, 0, 0),
 };
 
+/* ---- [daemon] (xnts extension) ---- */
+
+static const struct field daemon_fields[] = {
+	F("user", K_STR, struct config_daemon, user, 0, 0),
+};
+
 /* ---- top level ---- */
 
 void config_defaults(struct xnts_config *cfg)
@@ -1342,6 +1348,7 @@ void config_free(struct xnts_config *cfg)
 	free(cfg->nts_ke_servers);
 	free(cfg->xdp.interfaces);
 	free(cfg->xdp.pin_path);
+	free(cfg->daemon.user);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1364,7 +1371,7 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 {
 	static const char *const known[] = {
 		"source-defaults", "source", "server", "observability", "keyset",
-		"nts-ke-server", "synchronization", "xdp",
+		"nts-ke-server", "synchronization", "xdp", "daemon",
 	};
 	const struct toml_node *v, *e;
 	size_t i;
@@ -1424,6 +1431,14 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 	v = toml_get(root, "synchronization");
 	if (v && APPLY(c, v, "[synchronization]", sync_fields, &cfg->synchronization))
 		return -1;
+	v = toml_get(root, "daemon");
+	if (v) {
+		if (APPLY(c, v, "[daemon]", daemon_fields, &cfg->daemon))
+			return -1;
+		if (cfg->daemon.user && (!cfg->daemon.user[0] || strlen(cfg->daemon.user) > 32))
+			return fail_val(c, toml_get(v, "user"), "'user' in [daemon]: expected "
+					"a user name of 1 to 32 bytes");
+	}
 	v = toml_get(root, "xdp");
 	if (v) {
 		if (APPLY(c, v, "[xdp]", xdp_fields, &cfg->xdp))
