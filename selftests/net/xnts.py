@@ -147,7 +147,8 @@ class Daemon:
     """An xntsd with its own config file and control socket in dir; prefix
     runs it through another command (e.g. nsenter into a network namespace)."""
 
-    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=()):
+    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=(),
+                 extra_observability=""):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".sock")
@@ -155,7 +156,8 @@ class Daemon:
         self.log = os.path.join(d, name + ".log")
         with open(self.conf, "w") as f:
             f.write(config)
-            f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
+            f.write('\n[observability]\nobservation-path = "%s"\n%s'
+                    % (self.sock, extra_observability))
         self.logf = open(self.log, "w")
         give(d, recursive=True)
         self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf, "-l", level] +

@@ -30,6 +30,8 @@ struct ctl {
 	int fd;
 	char path[108];
 	struct loop_op accept_op;
+	unsigned int n_conns;
+	unsigned long long refused;
 	ctl_render_fn render;
 	void *arg;
 };
@@ -38,6 +40,7 @@ static void conn_free_if_idle(struct ctl_conn *c)
 {
 	if (c->pending)
 		return;
+	c->ctl->n_conns--;
 	close(c->fd);
 	sbuf_free(&c->out);
 	free(c);
@@ -91,7 +94,7 @@ static void conn_io(struct loop_op *op, int res, unsigned int flags)
 	}
 	if (nl)
 		*nl = 0;
-	loop_timeout_cancel(c->ctl->loop, &c->timer);
+	/* The timer stays: a client that never reads its answer is cut off too. */
 	c->ctl->render(c->ctl->arg, c->req, &c->out);
 	if (sbuf_failed(&c->out) || !c->out.buf) {
 		conn_end(c);
@@ -106,7 +109,7 @@ static void conn_timer(struct loop_op *op, int res, unsigned int flags)
 
 	(void)flags;
 	c->pending--;
-	if (res == -ETIME && !c->out.buf) {
+	if (res == -ETIME) {
 		conn_end(c);
 		return;
 	}
@@ -119,11 +122,17 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 	struct ctl *ctl = (struct ctl *)((char *)op - offsetof(struct ctl, accept_op));
 	struct ctl_conn *c;
 
-	if (res >= 0) {
+	if (res >= 0 && ctl->n_conns >= CTL_MAX_CONNS) {
+		if (!ctl->refused++)
+			log_warn("control socket: %u connections open, closing new ones",
+				 ctl->n_conns);
+		close(res);
+	} else if (res >= 0) {
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(res);
 		} else {
+			ctl->n_conns++;
 			c->ctl = ctl;
 			c->fd = res;
 			c->io.cb = conn_io;
@@ -146,6 +155,8 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct ctl *ctl;
+	mode_t old;
+	int r;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "observation-path %s: too long", path);
@@ -165,8 +176,11 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* A stale socket from an earlier run would make bind fail. */
 	unlink(path);
-	if (ctl->fd < 0 || bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, mode) || listen(ctl->fd, 16)) {
+	/* bind() creates the node with 0777 & ~umask: exactly mode, from the start. */
+	old = umask(~mode & 0777);
+	r = ctl->fd < 0 ? -1 : bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r || listen(ctl->fd, CTL_MAX_CONNS)) {
 		snprintf(err, errlen, "observation-path %s: %s", path, strerror(errno));
 		if (ctl->fd >= 0)
 			close(ctl->fd);
@@ -176,6 +190,11 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 	io_uring_prep_multishot_accept(loop_sqe(l, &ctl->accept_op), ctl->fd, NULL,
 				       NULL, SOCK_CLOEXEC);
 	return ctl;
+}
+
+unsigned long long ctl_refused(const struct ctl *ctl)
+{
+	return ctl ? ctl->refused : 0;
 }
 
 void ctl_free(struct ctl *ctl)
