@@ -1435,9 +1435,9 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 	if (v) {
 		if (APPLY(c, v, "[daemon]", daemon_fields, &cfg->daemon))
 			return -1;
-		if (cfg->daemon.user && (!cfg->daemon.user[0] || strlen(cfg->daemon.user) > 32))
+		if (cfg->daemon.user && strlen(cfg->daemon.user) > 32)
 			return fail_val(c, toml_get(v, "user"), "'user' in [daemon]: expected "
-					"a user name of 1 to 32 bytes");
+					"a user name of at most 32 bytes");
 	}
 	v = toml_get(root, "xdp");
 	if (v) {
