@@ -6,7 +6,8 @@
 #   make uninstall (same variables)
 #
 # Installs xntsd, xntsctl, the man pages xntsd(8), xntsctl(8), ntp.toml(5),
-# the systemd unit, the sysusers.d and tmpfiles.d entries, and a default
+# the systemd unit, the sysusers.d, tmpfiles.d and modules-load.d (tls, for
+# kTLS) entries, and a default
 # $(sysconfdir)/xnts/ntp.toml unless one exists. No BPF object is installed:
 # the XDP programs are built into xntsd (libbpf skeletons embed them), and
 # kmod/xnts_siv.ko is built against a target kernel separately (make kmod).
@@ -21,6 +22,7 @@ mandir ?= $(PREFIX)/share/man
 unitdir ?= $(PREFIX)/lib/systemd/system
 sysusersdir ?= $(PREFIX)/lib/sysusers.d
 tmpfilesdir ?= $(PREFIX)/lib/tmpfiles.d
+modulesloaddir ?= $(PREFIX)/lib/modules-load.d
 
 # Man pages are rendered from Documentation/*.N.md at build time (tools/md2man).
 MAN_PAGES := $(BUILD)/man/xntsd.8 $(BUILD)/man/xntsctl.8 $(BUILD)/man/ntp.toml.5
@@ -46,7 +48,7 @@ ALL += $(MAN_PAGES)
 install: $(BUILD)/xntsd $(BUILD)/xntsctl $(MAN_PAGES) $(BUILD)/dist/xntsd.service
 	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(bindir) $(DESTDIR)$(mandir)/man8 \
 		$(DESTDIR)$(mandir)/man5 $(DESTDIR)$(unitdir) $(DESTDIR)$(sysusersdir) \
-		$(DESTDIR)$(tmpfilesdir) $(DESTDIR)$(sysconfdir)/xnts
+		$(DESTDIR)$(tmpfilesdir) $(DESTDIR)$(modulesloaddir) $(DESTDIR)$(sysconfdir)/xnts
 	install -m 755 $(BUILD)/xntsd $(DESTDIR)$(sbindir)/xntsd
 	install -m 755 $(BUILD)/xntsctl $(DESTDIR)$(bindir)/xntsctl
 	install -m 644 $(BUILD)/man/xntsd.8 $(BUILD)/man/xntsctl.8 $(DESTDIR)$(mandir)/man8/
@@ -54,6 +56,7 @@ install: $(BUILD)/xntsd $(BUILD)/xntsctl $(MAN_PAGES) $(BUILD)/dist/xntsd.servic
 	install -m 644 $(BUILD)/dist/xntsd.service $(DESTDIR)$(unitdir)/xntsd.service
 	install -m 644 dist/sysusers.conf $(DESTDIR)$(sysusersdir)/xnts.conf
 	install -m 644 dist/tmpfiles.conf $(DESTDIR)$(tmpfilesdir)/xnts.conf
+	install -m 644 dist/modules-load.conf $(DESTDIR)$(modulesloaddir)/xnts.conf
 	@if [ -e $(DESTDIR)$(sysconfdir)/xnts/ntp.toml ]; then \
 		echo "install: keeping the existing $(DESTDIR)$(sysconfdir)/xnts/ntp.toml"; \
 	else \
@@ -74,7 +77,8 @@ uninstall:
 	rm -f $(DESTDIR)$(sbindir)/xntsd $(DESTDIR)$(bindir)/xntsctl \
 		$(DESTDIR)$(mandir)/man8/xntsd.8 $(DESTDIR)$(mandir)/man8/xntsctl.8 \
 		$(DESTDIR)$(mandir)/man5/ntp.toml.5 $(DESTDIR)$(unitdir)/xntsd.service \
-		$(DESTDIR)$(sysusersdir)/xnts.conf $(DESTDIR)$(tmpfilesdir)/xnts.conf
+		$(DESTDIR)$(sysusersdir)/xnts.conf $(DESTDIR)$(tmpfilesdir)/xnts.conf \
+		$(DESTDIR)$(modulesloaddir)/xnts.conf
 	@f=$(DESTDIR)$(sysconfdir)/xnts/ntp.toml; \
 	if [ -e $$f ] && ! cmp -s $$f dist/ntp.toml; then \
 		echo "uninstall: $$f was changed; keeping it"; \

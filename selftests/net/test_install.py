@@ -33,6 +33,7 @@ FILES = {
     "usr/lib/systemd/system/xntsd.service": 0o644,
     "usr/lib/sysusers.d/xnts.conf": 0o644,
     "usr/lib/tmpfiles.d/xnts.conf": 0o644,
+    "usr/lib/modules-load.d/xnts.conf": 0o644,
     "etc/xnts/ntp.toml": 0o644,
 }
 

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <ucontext.h>
@@ -293,6 +295,36 @@ static int get_caps(uint64_t *have)
 	return 0;
 }
 
+/* ---- kTLS ---- */
+
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
+
+/*
+ * The kernel loads the "tls" module for TCP_ULP only for a caller with
+ * CAP_NET_ADMIN, which is gone after the drop: without this, kTLS silently
+ * never happens. Asking for the ULP on an unconnected socket loads the
+ * module and then fails (ENOTCONN), which is all we want.
+ */
+static void preload_tls_ulp(const struct xnts_config *cfg)
+{
+	int nts = cfg->n_nts_ke_servers > 0, fd;
+
+	for (size_t i = 0; i < cfg->n_sources && !nts; i++)
+		nts = cfg->sources[i].mode == CONFIG_SOURCE_NTS;
+	if (!nts)
+		return;
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", 3) && errno == ENOENT)
+		log_debug("privileges: no kernel TLS (module tls): NTS-KE stays in userspace");
+	close(fd);
+}
+
 /* ---- what must stay usable ---- */
 
 static int check_access(const char *path, int mode, const char *what, const char *user,
@@ -371,6 +403,7 @@ int privs_drop(const struct xnts_config *cfg, int no_clock, struct xdp_ctl *xdp,
 			return -1;
 		}
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	preload_tls_ulp(cfg);
 	if (switch_user) {
 		xdp_ctl_hand_over(xdp, pw->pw_uid, pw->pw_gid);
 		/* Keep the permitted set across the uid change, then trim it. */
