@@ -170,6 +170,33 @@ def t_missing_user(wd, pki):
           "refused, naming the user: %r" % p.stderr)
 
 
+def t_unusable_files_named(wd, pki):
+    """A private key only root can read would make every reload fail once
+    the daemon runs as xnts: it refuses to start and names the file. So does
+    a key storage directory xnts cannot write."""
+    key = os.path.join(wd, "rootonly.key")
+    with open(pki.key, "rb") as src, open(key, "wb") as dst:
+        dst.write(src.read())
+    os.chmod(key, 0o600)
+    os.chown(key, 0, 0)
+    path = os.path.join(wd, "files.toml")
+    base = ('[[nts-ke-server]]\nlisten = "127.0.0.1:%d"\ncertificate-chain-path = "%s"\n'
+            'private-key-path = "%s"\n')
+    with open(path, "w") as f:
+        f.write(base % (free_port(), pki.cert, key))
+    p = subprocess.run([XNTSD, "-x", "-c", path], capture_output=True, text=True, timeout=10)
+    check(p.returncode != 0 and "private key %s is not readable by user xnts" % key
+          in p.stderr, "refused, naming the key: %r" % p.stderr)
+    keys = os.path.join(wd, "rootdir")
+    os.mkdir(keys, 0o700)
+    with open(path, "w") as f:
+        f.write(base % (free_port(), pki.cert, pki.key) +
+                '[keyset]\nkey-storage-path = "%s/keys"\n' % keys)
+    p = subprocess.run([XNTSD, "-x", "-c", path], capture_output=True, text=True, timeout=10)
+    check(p.returncode != 0 and "key storage directory %s is not writable by user xnts"
+          % keys in p.stderr, "refused, naming the directory: %r" % p.stderr)
+
+
 def t_started_unprivileged(wd, pki):
     """Not root: no user switch, no error, still NoNewPrivs and seccomp."""
     path = os.path.join(wd, "unpriv.toml")
@@ -201,7 +228,8 @@ def t_started_unprivileged(wd, pki):
 
 
 def main():
-    tests = [t_nts_server, t_xdp_reattach, t_missing_user, t_started_unprivileged]
+    tests = [t_nts_server, t_xdp_reattach, t_missing_user, t_unusable_files_named,
+             t_started_unprivileged]
     k = Ktap(len(tests))
     ensure_user()
     with Workdir() as wd:
