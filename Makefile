@@ -7,6 +7,8 @@ SHELL := /bin/bash
 # make check-unit SANITIZE=thread   the unit tests under TSan, in build-tsan/
 # make fuzz       run each libFuzzer harness for FUZZ_SECONDS (clang)
 # make CC=clang   any of the above with clang
+# make install     binaries, man pages, systemd unit, sysusers/tmpfiles, config
+#                  (DESTDIR, PREFIX=/usr/local, sysconfdir=/etc; dist/install.mk)
 
 CC ?= cc
 ifeq ($(origin CC),default)
@@ -64,7 +66,7 @@ ALL := $(LIB) $(SYS_LIB) $(UNIT_BINS)
 all: all-targets
 
 include $(sort $(wildcard userspace/*/build.mk tools/build.mk bpf/build.mk kmod/build.mk \
-	selftests/*/suite.mk))
+	dist/install.mk selftests/*/suite.mk))
 
 all-targets: $(ALL)
 

@@ -21,6 +21,33 @@ TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("XNTS_BUILD", os.path.join(TOP, "build"))
 XNTSD = os.path.join(BUILD, "xntsd")
 XNTSCTL = os.path.join(BUILD, "xntsctl")
+# xntsd switches to this user after start-up ([daemon] user, the default).
+USER = "xnts"
+
+
+def ensure_user(name=USER):
+    """The daemon's user, created as the install does (a system user with
+    no home and no shell) if this machine lacks it. Returns (uid, gid)."""
+    import pwd
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--home-dir",
+                        "/nonexistent", "--shell", "/usr/sbin/nologin", name],
+                       check=True, capture_output=True)
+        pw = pwd.getpwnam(name)
+    return pw.pw_uid, pw.pw_gid
+
+
+def give(path, recursive=False):
+    """Hand path to the daemon's user, as an operator does for the files
+    xntsd must still read or write after it drops root."""
+    uid, gid = ensure_user()
+    os.chown(path, uid, gid)
+    if recursive:
+        for root, dirs, files in os.walk(path):
+            for n in dirs + files:
+                os.lchown(os.path.join(root, n), uid, gid)
 
 
 class Ktap:
@@ -78,6 +105,7 @@ class Pki:
             "ec_paramgen_curve:P-256", "-nodes", "-keyout", self.ss_key,
             "-out", self.ss_cert, "-days", "2", "-subj", "/CN=localhost",
             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+        give(self.ss_key)
 
     def issue(self, name, san="DNS:localhost,IP:127.0.0.1,IP:::1"):
         key = os.path.join(self.dir, name + ".key")
@@ -93,6 +121,8 @@ class Pki:
             self.ca_key, "-CAcreateserial", "-out", cert, "-days", "2",
             "-extfile", ext)
         os.chmod(key, 0o600)
+        give(key)
+        give(cert)
         return key, cert
 
     @staticmethod
@@ -131,6 +161,7 @@ class Daemon:
             f.write('\n[observability]\nobservation-path = "%s"\n%s' % (self.sock,
                                                                      observability))
         self.logf = open(self.log, "w")
+        give(d, recursive=True)
         self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf] +
                                      (["-l", level] if level else []) +
                                      list(args), stdout=self.logf,
@@ -196,7 +227,15 @@ class Daemon:
                 self.proc.kill()
                 self.proc.wait()
                 raise AssertionError("%s ignored SIGTERM" % self.name)
-        self.logf.close()
+        if not self.logf.closed:
+            self.logf.close()
+            # Every test doubles as a check of the seccomp allowlist: a call
+            # the daemon makes but the list lacks is logged and fails here.
+            blocked = [line for line in open(self.log) if "seccomp: blocked" in line]
+            if blocked:
+                raise AssertionError("%s: system calls refused by seccomp (add them to "
+                                     "userspace/xntsd/privs.c if they are needed):\n%s"
+                                     % (self.name, "".join(blocked)))
         return self.proc.returncode
 
 
@@ -215,6 +254,7 @@ def run_with_pki(tests):
 class Workdir:
     def __enter__(self):
         self.path = tempfile.mkdtemp(prefix="xnts-test-")
+        give(self.path)
         return self.path
 
     def __exit__(self, *exc):
@@ -323,7 +363,10 @@ class Chronyd:
                  chronyc=(CHRONYC,)):
         self.dir = d
         self.name = name
-        self.sock = os.path.join(d, name + ".chronyc.sock")
+        # chronyd wants its socket directory owned by itself (root), and d
+        # may belong to xntsd's user: a directory of its own.
+        self.rundir = tempfile.mkdtemp(prefix="xnts-chrony-")
+        self.sock = os.path.join(self.rundir, name + ".chronyc.sock")
         self.conf = os.path.join(d, name + ".chrony.conf")
         self.log = os.path.join(d, name + ".chrony.log")
         with open(self.conf, "w") as f:
@@ -448,6 +491,7 @@ class NtpdRs:
                 self.proc.kill()
                 self.proc.wait()
         self.logf.close()
+        shutil.rmtree(self.rundir, ignore_errors=True)
 
 
 # ---- NTP helpers ----

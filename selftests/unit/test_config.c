@@ -67,6 +67,7 @@ static void check_defaults_except_sources(struct __test_metadata *_metadata,
 	EXPECT_EQ(CONFIG_XDP_STALE_UNSYNC, c->xdp.stale_action);
 	EXPECT_FALSE(c->xdp.keep_serving_on_exit);
 	EXPECT_EQ(NULL, c->xdp.pin_path);
+	EXPECT_EQ(NULL, c->daemon.user);	/* the daemon's default, "xnts" */
 }
 
 TEST(empty_document_gives_defaults)
@@ -310,7 +311,10 @@ static const char full_config[] =
 	"heartbeat-timeout-ms = 1500\n"
 	"stale-action = \"pass\"\n"
 	"keep-serving-on-exit = true\n"
-	"pin-path = \"/sys/fs/bpf/xnts-a\"\n";
+	"pin-path = \"/sys/fs/bpf/xnts-a\"\n"
+	"\n"
+	"[daemon]\n"
+	"user = \"ntp\"\n";
 
 TEST(every_key)
 {
@@ -448,6 +452,7 @@ TEST(every_key)
 	EXPECT_EQ(CONFIG_XDP_STALE_PASS, c.xdp.stale_action);
 	EXPECT_TRUE(c.xdp.keep_serving_on_exit);
 	EXPECT_STREQ("/sys/fs/bpf/xnts-a", c.xdp.pin_path);
+	EXPECT_STREQ("ntp", c.daemon.user);
 	config_free(&c);
 }
 
@@ -482,7 +487,7 @@ TEST(load_from_file)
 	close(fd);
 	EXPECT_EQ(-1, config_load(path, &c, err, sizeof(err)));
 	EXPECT_EQ(0, strncmp(err, path, strlen(path)));
-	EXPECT_STREQ(":89:1: unknown key 'bogus' in [xdp]", err + strlen(path));
+	EXPECT_STREQ(":92:1: unknown key 'bogus' in [daemon]", err + strlen(path));
 	ASSERT_EQ(0, truncate(path, (off_t)n));
 	ASSERT_EQ(0, config_load(path, &c, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(3, c.n_sources);
@@ -920,6 +925,14 @@ static const struct {
 	  "ntp.toml:2:24: 'keep-serving-on-exit' in [xdp]: expected a boolean, found string" },
 	{ "[xdp]\npin-path = \"xnts\"\n",
 	  "ntp.toml:2:12: 'pin-path' in [xdp]: expected an absolute path of at most 200 bytes" },
+	{ "[daemon]\nuser = \"\"\n",
+	  "ntp.toml:2:8: 'user' in [daemon]: must be a non-empty string without NUL" },
+	{ "[daemon]\nuser = \"abcdefghijklmnopqrstuvwxyz0123456\"\n",
+	  "ntp.toml:2:8: 'user' in [daemon]: expected a user name of at most 32 bytes" },
+	{ "[daemon]\nuser = 0\n",
+	  "ntp.toml:2:8: 'user' in [daemon]: expected a string, found integer" },
+	{ "[daemon]\ngroup = \"x\"\n",
+	  "ntp.toml:2:1: unknown key 'group' in [daemon]" },
 	/* TOML errors come through unchanged */
 	{ "[[source]]\nmode = \"nts\"\nmode = \"server\"\n",
 	  "ntp.toml:3:1: duplicate key 'mode' (first defined at 2:1)" },

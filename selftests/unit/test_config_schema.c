@@ -152,6 +152,7 @@ static const struct rule rules[] = {
 	HONOURED(XDP, "keep-serving-on-exit", T_XDP),
 	HONOURED(XDP, "pin-path", T_XDP),
 	HONOURED(XDP, "userspace-path", "selftests/net/test_af_xdp.py"),
+	HONOURED("[daemon]", "user", "selftests/net/test_privs.py"),
 };
 
 #define N_RULES (sizeof(rules) / sizeof(rules[0]))

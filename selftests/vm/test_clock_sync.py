@@ -33,6 +33,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "net"))
 import xnts  # noqa: E402
 from xnts import Daemon, Ktap, Workdir, check, run  # noqa: E402
+from test_privs import check_confined  # noqa: E402
+
+CAP_SYS_TIME = 25
 
 KMOD = os.path.join(xnts.BUILD, "selftests", "vm", "kmod", "xnts_swphc.ko")
 NTP_UNIX = 2208988800
@@ -324,6 +327,8 @@ def test_ntp_real(wd, srv):
     try:
         t0 = time.monotonic()
         d.wait_for(lambda s: s["sync"]["synced"], "sync", timeout=40)
+        # Steering the clock as the xnts user: CAP_SYS_TIME and nothing else.
+        check_confined(d, [CAP_SYS_TIME], threads=False)
         while time.monotonic() - t0 < 90:
             time.sleep(2)
             t = time.monotonic() - t0

@@ -84,7 +84,8 @@ def t_chronyd_nts_over_xdp(wd):
             if rx >= 4:
                 break
             time.sleep(0.5)
-        check(rx >= 4, "chrony got %d responses:\n%s\n%s" % (rx, nd, c.logtext()))
+        check(rx >= 4, "chrony got %d responses:\n%s\n%s\nxntsd:\n%s"
+              % (rx, nd, c.logtext(), d.logtext()[-3000:]))
         auth = c.chronyc("authdata")
         check(re.search(r"%s\s+NTS\s+1\s+15" % re.escape(SRV4), auth),
               "chrony authdata shows NTS with AEAD 15:\n" + auth)

@@ -1295,6 +1295,12 @@ static const struct field xdp_fields[] = {
 	FN("userspace-path", fn_xdp_userspace),
 };
 
+/* ---- [daemon] (xnts extension) ---- */
+
+static const struct field daemon_fields[] = {
+	F("user", K_STR, struct config_daemon, user, 0, 0),
+};
+
 /* ---- the schema, for config_schema_walk() ---- */
 
 #define SECTION(name, fields) { name, fields, sizeof(fields) / sizeof(fields[0]) }
@@ -1314,6 +1320,7 @@ static const struct {
 	SECTION("[synchronization]", sync_fields),
 	SECTION("[synchronization.algorithm]", algorithm_fields),
 	SECTION("[xdp]", xdp_fields),
+	SECTION("[daemon]", daemon_fields),
 };
 
 void config_schema_walk(config_schema_fn fn, void *arg)
@@ -1399,6 +1406,7 @@ void config_free(struct xnts_config *cfg)
 	free(cfg->nts_ke_servers);
 	free(cfg->xdp.interfaces);
 	free(cfg->xdp.pin_path);
+	free(cfg->daemon.user);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1421,7 +1429,7 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 {
 	static const char *const known[] = {
 		"source-defaults", "source", "server", "observability", "keyset",
-		"nts-ke-server", "synchronization", "xdp",
+		"nts-ke-server", "synchronization", "xdp", "daemon",
 	};
 	const struct toml_node *v, *e;
 	size_t i;
@@ -1496,6 +1504,14 @@ static int parse_root(struct ctx *c, const struct toml_node *root, struct xnts_c
 	v = toml_get(root, "synchronization");
 	if (v && APPLY(c, v, "[synchronization]", sync_fields, &cfg->synchronization))
 		return -1;
+	v = toml_get(root, "daemon");
+	if (v) {
+		if (APPLY(c, v, "[daemon]", daemon_fields, &cfg->daemon))
+			return -1;
+		if (cfg->daemon.user && strlen(cfg->daemon.user) > 32)
+			return fail_val(c, toml_get(v, "user"), "'user' in [daemon]: expected "
+					"a user name of at most 32 bytes");
+	}
 	v = toml_get(root, "xdp");
 	if (v) {
 		if (APPLY(c, v, "[xdp]", xdp_fields, &cfg->xdp))

@@ -214,6 +214,11 @@ struct config_xdp {
 	enum config_xdp_userspace userspace_path;
 };
 
+/* [daemon] (xnts extension): how the process runs. */
+struct config_daemon {
+	char *user;	/* switch to this user after start-up; NULL: "xnts" */
+};
+
 struct xnts_config {
 	struct config_poll_limits default_poll_limits;	/* [source-defaults] */
 	int default_initial_poll;
@@ -227,6 +232,7 @@ struct xnts_config {
 	size_t n_nts_ke_servers;
 	struct config_synchronization synchronization;
 	struct config_xdp xdp;
+	struct config_daemon daemon;
 };
 
 int config_parse(const char *name, const char *buf, size_t len, struct xnts_config *cfg,

@@ -16,3 +16,10 @@ ALL += $(BUILD)/xntsd
 # phc_source finds an interface's PHC through ethtool's generic netlink family.
 $(BUILD)/obj/userspace/xntsd/phc_source.o: CPPFLAGS += $(NL_CFLAGS)
 $(BUILD)/obj/userspace/xntsd/xsk_server.o: CPPFLAGS += -Ibpf
+
+# The confinement test links the daemon's own privs.c and loop.c.
+$(BUILD)/obj/selftests/unit/test_privs.o: CPPFLAGS += -Iuserspace/xntsd
+$(BUILD)/selftests/unit/test_privs: $(BUILD)/obj/selftests/unit/test_privs.o \
+		$(filter-out %/main.o,$(XNTSD_OBJS)) $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)

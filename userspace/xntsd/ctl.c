@@ -136,7 +136,10 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 		c = ctl->n_conns < ctl->proto.max_conns ?
 			calloc(1, sizeof(*c) + ctl->proto.max_request + 1) : NULL;
 		if (!c) {
-			ctl->refused++;
+			/* The metrics exporter reports its own refusals. */
+			if (!ctl->refused++ && ctl->path[0])
+				log_warn("control socket: %u connections open, closing new ones",
+					 ctl->n_conns);
 			close(res);
 		} else {
 			ctl->n_conns++;
@@ -185,6 +188,8 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct ctl *ctl;
+	mode_t old;
+	int r;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		snprintf(err, errlen, "observation-path %s: too long", path);
@@ -200,8 +205,11 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	/* A stale socket from an earlier run would make bind fail. */
 	unlink(path);
-	if (ctl->fd < 0 || bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chmod(path, mode) || listen(ctl->fd, 16)) {
+	/* bind() creates the node with 0777 & ~umask: exactly mode, from the start. */
+	old = umask(~mode & 0777);
+	r = ctl->fd < 0 ? -1 : bind(ctl->fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r || listen(ctl->fd, (int)ctl->proto.max_conns)) {
 		snprintf(err, errlen, "observation-path %s: %s", path, strerror(errno));
 		if (ctl->fd >= 0)
 			close(ctl->fd);

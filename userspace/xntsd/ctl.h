@@ -5,8 +5,12 @@
  * A client connects, sends one request line (e.g. "status"), and reads the
  * answer until the daemon closes the connection. The answer is produced by
  * the render callback. Requests are bounded to CTL_MAX_REQUEST bytes, open
- * connections to CTL_MAX_CONNS (more are closed at once), and a connection
- * is closed CTL_TIMEOUT_MS after it was accepted, whatever its state.
+ * connections to CTL_MAX_CONNS (more are closed at once, counted and logged),
+ * and a connection is closed CTL_TIMEOUT_MS after it was accepted, whatever
+ * its state. The socket is created with mode `mode` through the umask in
+ * force during bind(), never by chmod on the path, so there is no moment
+ * when it has other permissions and nothing follows a replaced path. Its
+ * directory must exist; the daemon does not create it.
  *
  * ctl_new_tcp() serves another one-request-one-answer protocol the same way
  * on a TCP socket (the metrics exporter's HTTP/1.x), with its own request
@@ -22,8 +26,8 @@
 #include "sbuf.h"
 
 #define CTL_MAX_REQUEST 256
-#define CTL_MAX_CONNS 64
-#define CTL_TIMEOUT_MS 5000
+#define CTL_MAX_CONNS 16
+#define CTL_TIMEOUT_MS 2000
 
 struct ctl;
 /* request: what the client sent, cut at the protocol's terminator (if it came). */

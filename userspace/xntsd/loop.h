@@ -8,6 +8,7 @@
  * still completes, with -ECANCELED). Operations with user_data 0 (cancels,
  * timeout removals) complete silently.
  * Nothing here blocks except loop_run() waiting for completions.
+ * Every ring is created restricted to the opcodes listed in loop.c.
  */
 #ifndef XNTS_LOOP_H
 #define XNTS_LOOP_H

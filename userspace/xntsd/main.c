@@ -26,7 +26,9 @@
 #include "metrics.h"
 #include "ntp.h"
 #include "ntp_server.h"
+#include "privs.h"
 #include "sbuf.h"
+#include "sdnotify.h"
 #include "source.h"
 #include "sync.h"
 #include "timestate.h"
@@ -168,6 +170,7 @@ static void signal_done(struct loop_op *op, int res, unsigned int flags)
 		break;
 	default:
 		log_info("%s: shutting down", strsignal((int)d->si.ssi_signo));
+		sdnotify_send("STOPPING=1\nSTATUS=shutting down");
 		loop_stop(&d->loop);
 		return;
 	}
@@ -528,12 +531,27 @@ int main(int argc, char **argv)
 	d.started = time(NULL);
 	log_info("xntsd %s starting, config %s%s", XNTS_VERSION, d.config_path,
 		 d.no_clock ? ", clock control off (-x)" : "");
+	if (sdnotify_open(err, sizeof(err))) {
+		log_error("%s", err);
+		return 1;
+	}
 	ret = setup(&d) ? 1 : 0;
-	if (!ret)
+	/* Everything that needs root is done: sockets, BPF, files. */
+	if (!ret && privs_drop(&d.cfg, d.no_clock, d.xdp, err, sizeof(err))) {
+		log_error("privileges: %s", err);
+		ret = 1;
+	}
+	if (!ret) {
+		snprintf(err, sizeof(err), "READY=1\nSTATUS=serving: %zu NTS-KE, %zu NTP "
+			 "listeners, %zu sources", d.n_ke, d.n_ntp, d.n_src);
+		sdnotify_send(err);
+		sdnotify_watchdog_start(&d.loop);
 		ret = loop_run(&d.loop) ? 1 : 0;
+	}
 	teardown(&d);
 	if (d.sfd >= 0)
 		close(d.sfd);
+	sdnotify_close();
 	log_info("xntsd stopped");
 	return ret;
 }

@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <net/if.h>
@@ -107,6 +108,13 @@ struct xdp_ctl {
 	struct loop *loop;
 	const struct config_xdp *xcfg;
 	char pin[PIN_MAX];
+	/*
+	 * After xdp_ctl_hand_over(): the pin directory through an O_PATH
+	 * descriptor (/proc/self/fd/N), which needs no search right on the
+	 * directories above it (bpffs's root is 0700 root).
+	 */
+	int pin_fd;
+	char pin_base[PIN_MAX];
 	struct xnts *skel;		/* the plain variant, or */
 	struct xnts_nts *skel_nts;	/* the NTS variant (xnts_siv.ko loaded) */
 	struct bpf_object *obj;		/* whichever is loaded */
@@ -182,7 +190,8 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 static void path_of(const struct xdp_ctl *x, char *buf, size_t len, const char *sub,
 		    const char *name)
 {
-	fmt(buf, len, "%s/%s%s%s", x->pin, sub, name ? "/" : "", name ? name : "");
+	fmt(buf, len, "%s/%s%s%s", x->pin_fd >= 0 ? x->pin_base : x->pin, sub,
+	    name ? "/" : "", name ? name : "");
 }
 
 /* ---- time state ---- */
@@ -294,8 +303,11 @@ static int ensure_bpffs(const char *pin)
 	return 0;
 }
 
-/* Remove what an earlier run pinned: known maps, the program, every link. */
-static void unpin_all(const char *pin)
+/*
+ * Remove what an earlier run pinned: known maps, the program, every link.
+ * pin names the pins (possibly through /proc/self/fd), real is the real path.
+ */
+static void unpin_all(const char *pin, const char *real)
 {
 	char p[PIN_MAX + 64];
 	struct dirent *de;
@@ -330,7 +342,9 @@ static void unpin_all(const char *pin)
 	rmdir(p);
 	fmt(p, sizeof(p), "%s/maps", pin);
 	rmdir(p);
-	rmdir(pin);
+	/* An unprivileged daemon cannot write bpffs's root: the directory stays, empty. */
+	if (rmdir(real) && errno != EACCES && errno != EPERM)
+		log_debug("xdp: rmdir %s: %s", real, strerror(errno));
 }
 
 /* 1 if the pinned map at path has the same shape as map, 0 if not, -1 if none. */
@@ -953,7 +967,7 @@ struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
 
 		if (!stat(pin, &st)) {
 			log_info("xdp: off; removing what an earlier run pinned in %s", pin);
-			unpin_all(pin);
+			unpin_all(pin, pin);
 		}
 		return NULL;
 	}
@@ -966,6 +980,7 @@ struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
 	x->xcfg = xc;
 	x->nl_fd = -1;
 	x->prog_fd = -1;
+	x->pin_fd = -1;
 	snprintf(x->pin, sizeof(x->pin), "%s", pin);
 	x->ncpus = libbpf_num_possible_cpus();
 	x->ifs = calloc(xc->n_interfaces + 1, sizeof(*x->ifs));
@@ -1015,6 +1030,52 @@ struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
 	return x;
 }
 
+/* Give the pin tree to uid:gid, entry by entry, never following a link. */
+static void chown_tree(int dfd, uid_t uid, gid_t gid, int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, n = 0;
+
+	if (fchownat(dfd, "", uid, gid, AT_EMPTY_PATH))
+		log_warn("xdp: cannot hand a pin over to uid %u: %s", (unsigned int)uid,
+			 strerror(errno));
+	fd = depth < 2 ? openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir)) && n++ < 4096) {
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = openat(fd, de->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		chown_tree(sub, uid, gid, de->d_type == DT_DIR ? depth + 1 : 2);
+		close(sub);
+	}
+	closedir(dir);
+}
+
+int xdp_ctl_hand_over(struct xdp_ctl *x, uid_t uid, gid_t gid)
+{
+	if (!x || x->error[0])
+		return 0;
+	x->pin_fd = open(x->pin, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (x->pin_fd < 0) {
+		log_warn("xdp: %s: %s; pins cannot change after the privilege drop", x->pin,
+			 strerror(errno));
+		return -1;
+	}
+	fmt(x->pin_base, sizeof(x->pin_base), "/proc/self/fd/%d", x->pin_fd);
+	chown_tree(x->pin_fd, uid, gid, 0);
+	return 0;
+}
+
 void xdp_ctl_free(struct xdp_ctl *x)
 {
 	size_t i;
@@ -1048,7 +1109,9 @@ void xdp_ctl_free(struct xdp_ctl *x)
 	xnts__destroy(x->skel);
 	xnts_nts__destroy(x->skel_nts);
 	if (!keep && !x->error[0])
-		unpin_all(x->pin);
+		unpin_all(x->pin_fd >= 0 ? x->pin_base : x->pin, x->pin);
+	if (x->pin_fd >= 0)
+		close(x->pin_fd);
 	free(x->ifs);
 	free(x);
 }

@@ -32,6 +32,7 @@
 #define XNTS_XDP_CTL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "loop.h"
 #include "timestate.h"
@@ -60,6 +61,14 @@ void xdp_ctl_free(struct xdp_ctl *x);
  */
 struct keyset;
 int xdp_ctl_sync_keys(struct xdp_ctl *x, const struct keyset *ks);
+/*
+ * Before the daemon drops root (privs.c): give the pin directory and what
+ * it holds to uid:gid and reach it through a descriptor from then on, so
+ * that re-attaching after a link flap pins its new link and shutdown
+ * unpins everything. Only the now empty directory itself stays behind,
+ * since bpffs's root is not writable by uid. -1: pins stay as they are.
+ */
+int xdp_ctl_hand_over(struct xdp_ctl *x, uid_t uid, gid_t gid);
 /* Status: plain text lines, or the value of the JSON key "xdp". */
 void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out);
 
