@@ -33,8 +33,7 @@ kmod: $(KMOD_SRCS)
 XDP_NTS_BENCH := $(BUILD)/tools/xdp_nts_bench
 NTS_NOCRYPTO_OBJ := $(BUILD)/tools/xnts_nts_nocrypto.bpf.o
 
-$(NTS_NOCRYPTO_OBJ): tools/xnts_nts_nocrypto.bpf.c bpf/xnts.bpf.c bpf/xnts_nts.h \
-		bpf/xnts_shared.h kmod/xnts_siv.h
+$(NTS_NOCRYPTO_OBJ): tools/xnts_nts_nocrypto.bpf.c $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 

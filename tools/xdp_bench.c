@@ -218,7 +218,7 @@ static int load_empty_tx(void)
 
 static void setup(struct xnts *skel, struct xnts_time_state *ts, uint64_t rate_ns)
 {
-	struct xnts_config cfg = { 0 };
+	struct xnts_xdp_config cfg = { 0 };
 	struct xnts_time_state st = { 0 };
 	uint32_t zero = 0;
 

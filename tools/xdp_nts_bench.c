@@ -40,8 +40,8 @@
 #include "ntp_serve.h"
 #include "nts_ntp.h"
 #include "siv.h"
-#include "../bpf/xnts_shared.h"
-#include "../kmod/xnts_siv.h"
+#include "xnts_shared.h"
+#include "xnts_siv.h"
 #include "../selftests/vm/siv_kfunc.h"
 
 static uint64_t now_ns(void)
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
 	const char *ko = "build/selftests/vm/xnts_siv/kmod/xnts_siv.ko";
 	int nocrypto = argc > 1 && !strcmp(argv[1], "-N");
 	int n = argc > 1 + nocrypto ? atoi(argv[1 + nocrypto]) : 2000;
-	struct xnts_config cfg = { .versions = 1 << 4 };
+	struct xnts_xdp_config cfg = { .versions = 1 << 4 };
 	struct xnts_time_state st = { .stratum = 2, .heartbeat_timeout_ns = ~0ULL >> 2 };
 	struct ntp_serve_state us = { .stratum = 2 };
 	struct xnts_nts_current cur = { 0 };

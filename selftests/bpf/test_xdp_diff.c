@@ -111,7 +111,7 @@ FIXTURE(diff) {
 	struct xnts *skel;
 	struct xnts_time_state *map;
 	struct xnts_time_state ts;
-	struct xnts_config cfg;
+	struct xnts_xdp_config cfg;
 	struct ntp_serve_state us;
 	struct ntp_serve_ctx ctx;
 	int prog;
@@ -149,7 +149,7 @@ FIXTURE_SETUP(diff)
 	self->map = m;
 	self->cfg.ports[0] = htons(123);
 	self->cfg.versions = (1 << 3) | (1 << 4);
-	self->ts.leap = XNTS_LEAP_NONE;
+	self->ts.leap = NTP_LEAP_NONE;
 	self->ts.stratum = 2;
 	self->ts.precision = -24;
 	self->ts.root_delay = 0x00000321;

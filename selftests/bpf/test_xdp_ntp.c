@@ -230,7 +230,7 @@ FIXTURE(xdp) {
 	struct xnts *skel;
 	struct xnts_time_state *ts;	/* mmap of xnts_time */
 	struct xnts_time_state state;	/* what the test last published */
-	struct xnts_config cfg;
+	struct xnts_xdp_config cfg;
 	int prog_fd;
 	int ncpu;
 };
@@ -270,7 +270,7 @@ FIXTURE_SETUP(xdp)
 	self->cfg.versions = (1 << 3) | (1 << 4);
 	ASSERT_EQ(0, set_config(self));
 
-	self->state.leap = XNTS_LEAP_NONE;
+	self->state.leap = NTP_LEAP_NONE;
 	self->state.stratum = 2;
 	self->state.precision = -23;
 	self->state.stale_action = XNTS_STALE_UNSYNC;
@@ -468,7 +468,7 @@ TEST_F(xdp, answer_v3_leap_and_fields)
 {
 	struct pkt p;
 
-	self->state.leap = XNTS_LEAP_INSERT;
+	self->state.leap = NTP_LEAP_INSERT;
 	self->state.stratum = 1;
 	self->state.precision = -7;
 	self->state.refid = htonl(0x47505300);	/* "GPS" */

@@ -27,10 +27,22 @@ SRV4, CLI4 = "10.199.0.1", "10.199.0.2"
 SRV6, CLI6 = "fd00:199::1", "fd00:199::2"
 SRV_IF, CLI_IF = "xs0", "xc0"
 _libc = ctypes.CDLL(None, use_errno=True)
-COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
-            "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
-            "passed_busy", "nts_answered", "nts_nak_key", "nts_nak_cookie", "nts_nak_auth",
-            "nts_error")
+
+
+def wire_counters():
+    """The XDP counter names, from the one list in include/xnts_wire.h."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
+                        "xnts_wire.h")
+    with open(path) as f:
+        text = f.read()
+    body = text[text.index("#define XNTS_COUNTERS(X)"):text.index("enum xnts_counter {")]
+    names = tuple(re.findall(r"\bX\(\s*[A-Z0-9_]+,\s*([a-z0-9_]+),", body))
+    if len(names) < 10:
+        raise AssertionError("counter list not found in %s" % path)
+    return names
+
+
+COUNTERS = wire_counters()
 
 
 class Net:

@@ -27,8 +27,8 @@
 #include "nts_ntp.h"
 #include "siv.h"
 #include "vm_guest.h"
-#include "../../bpf/xnts_shared.h"
-#include "../../kmod/xnts_siv.h"
+#include "xnts_shared.h"
+#include "xnts_siv.h"
 
 #define MOD "xnts_siv"
 #define NTP_UNIX 2208988800ULL
@@ -242,7 +242,7 @@ static uint64_t counter(FIXTURE_DATA(nts) *self, enum xnts_counter c)
 
 FIXTURE_SETUP(nts)
 {
-	struct xnts_config cfg = { .versions = (1 << 3) | (1 << 4) };
+	struct xnts_xdp_config cfg = { .versions = (1 << 3) | (1 << 4) };
 	struct xnts_time_state st = { 0 };
 	struct keyset_config kc;
 	uint32_t zero = 0;

@@ -9,8 +9,7 @@
 #include "cookie.h"
 
 _Static_assert(KEYSET_KEY_LEN == 32, "master key must be an AES-SIV-CMAC-256 key");
-_Static_assert(COOKIE_LEN_CMAC_256 == 100 && COOKIE_LEN_CMAC_512 == 164,
-	       "cookie lengths are fixed by the XDP layout");
+_Static_assert(XNTS_COOKIE_TAG_LEN == SIV_TAG_LEN, "the cookie's tag is an SIV tag");
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tls_key;
@@ -59,21 +58,14 @@ void cookie_thread_cleanup(void)
 
 size_t cookie_len(int aead)
 {
-	size_t kl = siv_key_len(aead);
+	size_t kl = aead > 0 ? xnts_cookie_key_len(aead) : 0;
 
-	return kl ? COOKIE_OVERHEAD + 2 * kl : 0;
+	return kl ? XNTS_COOKIE_LEN(kl) : 0;
 }
 
 int cookie_aead(size_t len)
 {
-	switch (len) {
-	case COOKIE_LEN_CMAC_256:
-		return SIV_AEAD_CMAC_256;
-	case COOKIE_LEN_CMAC_512:
-		return SIV_AEAD_CMAC_512;
-	default:
-		return 0;
-	}
+	return len <= XNTS_COOKIE_MAX_LEN ? (int)xnts_cookie_aead(len) : 0;
 }
 
 static uint32_t get_id(const uint8_t *c)
@@ -106,13 +98,13 @@ int cookie_seal_siv(struct siv *siv, const struct keyset_key *k,
 	out[1] = (uint8_t)(k->id >> 16);
 	out[2] = (uint8_t)(k->id >> 8);
 	out[3] = (uint8_t)k->id;
-	if (RAND_bytes(out + COOKIE_ID_LEN, COOKIE_NONCE_LEN) != 1)
+	if (RAND_bytes(out + XNTS_COOKIE_ID_LEN, XNTS_COOKIE_NONCE_LEN) != 1)
 		return -1;
 	memcpy(pt, keys->c2s, kl);
 	memcpy(pt + kl, keys->s2c, kl);
 	/* SIV output is tag || ciphertext, exactly the layout from byte 20. */
-	if (siv_seal_nts(siv, out + COOKIE_ID_LEN, COOKIE_NONCE_LEN, out,
-			 COOKIE_ID_LEN, pt, 2 * kl, out + COOKIE_HDR_LEN) == 0)
+	if (siv_seal_nts(siv, out + XNTS_COOKIE_ID_LEN, XNTS_COOKIE_NONCE_LEN, out,
+			 XNTS_COOKIE_ID_LEN, pt, 2 * kl, out + XNTS_COOKIE_TAG_OFF) == 0)
 		ret = (int)len;
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return ret;
@@ -138,9 +130,9 @@ enum cookie_result cookie_open_siv(struct siv *siv, const struct keyset *ks,
 	    siv_set_key(siv, k->key, KEYSET_KEY_LEN))
 		return COOKIE_ERROR;
 	kl = siv_key_len(aead);
-	if (siv_open_nts(siv, c + COOKIE_ID_LEN, COOKIE_NONCE_LEN, c,
-			 COOKIE_ID_LEN, c + COOKIE_HDR_LEN,
-			 len - COOKIE_HDR_LEN, pt)) {
+	if (siv_open_nts(siv, c + XNTS_COOKIE_ID_LEN, XNTS_COOKIE_NONCE_LEN, c,
+			 XNTS_COOKIE_ID_LEN, c + XNTS_COOKIE_TAG_OFF,
+			 len - XNTS_COOKIE_TAG_OFF, pt)) {
 		r = COOKIE_AUTH_FAILED;
 	} else {
 		out->aead = (uint16_t)aead;

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cookie: the NTS cookie a server hands out (RFC 8915 section 6), sealed
- * under a keyset master key. Layout (Documentation/cookie-format.md):
- *
- *   0       4        20        36
- *   key_id | nonce   | SIV tag  | E(C2S key || S2C key)
- *   4 B BE | 16 B    | 16 B     | 2 * session key length
+ * under a keyset master key. The layout (key id, nonce, SIV tag, then the
+ * encrypted C2S and S2C keys) and the AEADs a cookie may carry are in
+ * xnts_wire.h (XNTS_COOKIE_*), which the XDP program shares;
+ * Documentation/cookie-format.md explains it.
  *
  * Contract:
  * - Sealed with AES-SIV-CMAC-256 under the 32-byte master key; the four
  *   key id bytes are the associated data and the nonce the SIV nonce
  *   (siv_seal_nts), so a cookie neither opens under another key nor can
  *   have its key id rewritten.
- * - The length identifies the session AEAD: 100 bytes for AEAD 15 (64-byte
- *   plaintext), 164 for AEAD 17 (128-byte plaintext). No other length is a
- *   cookie.
+ * - The length identifies the session AEAD (xnts_cookie_aead()): 100 bytes
+ *   for AEAD 15, 164 for AEAD 17, one length per row of XNTS_COOKIE_AEADS.
+ *   No other length is a cookie.
  * - Nonces come from OpenSSL RAND_bytes, fresh for every cookie.
  * - cookie_open() checks length, then key id, then the tag, and says which
  *   failed. On any failure *out is zeroed.
@@ -34,19 +33,13 @@
 #include "keyset.h"
 #include "nts.h"
 #include "siv.h"
+#include "xnts_wire.h"
 
-#define COOKIE_ID_LEN 4
-#define COOKIE_NONCE_LEN 16
-#define COOKIE_HDR_LEN (COOKIE_ID_LEN + COOKIE_NONCE_LEN)	/* 20 */
-/* key id, nonce and tag: what the plaintext adds up to a cookie. */
-#define COOKIE_OVERHEAD (COOKIE_HDR_LEN + SIV_TAG_LEN)		/* 36 */
-#define COOKIE_LEN_CMAC_256 (COOKIE_OVERHEAD + 2 * 32)		/* 100 */
-#define COOKIE_LEN_CMAC_512 (COOKIE_OVERHEAD + 2 * 64)		/* 164 */
-#define COOKIE_MAX_LEN COOKIE_LEN_CMAC_512
+#define COOKIE_MAX_LEN XNTS_COOKIE_MAX_LEN
 
 enum cookie_result {
 	COOKIE_OK = 0,
-	COOKIE_BAD_LENGTH,	/* not 100 or 164 bytes */
+	COOKIE_BAD_LENGTH,	/* no AEAD's cookie length */
 	COOKIE_UNKNOWN_KEY,	/* key id not in the keyset (rotated out) */
 	COOKIE_AUTH_FAILED,	/* tag did not verify: forged or damaged */
 	COOKIE_ERROR,		/* no cipher context (out of memory) */

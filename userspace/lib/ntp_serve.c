@@ -89,7 +89,7 @@ static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_
 					uint8_t *out, size_t cap, size_t *out_len)
 {
 	/* Back to back, as nts_ntp_server_response() reads them. */
-	uint8_t cookies[NTS_NTP_MAX_COOKIES * COOKIE_MAX_LEN];
+	uint8_t cookies[NTS_MAX_COOKIES * COOKIE_MAX_LEN];
 	uint8_t plain[512];
 	const struct keyset_key *cur;
 	struct ntp_header h;

@@ -5,7 +5,7 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0)
 DAEMON_LIBS := -luring -lpthread -lm $(BPF_LIBS) -lnl-route-3 -lnl-genl-3 -lnl-3
 
 # xdp_ctl opens the XDP program's skeleton and talks rtnetlink through libnl.
-$(BUILD)/obj/userspace/xntsd/xdp_ctl.o: CPPFLAGS += -I$(BPF_OUT) -Ibpf $(NL_CFLAGS)
+$(BUILD)/obj/userspace/xntsd/xdp_ctl.o: CPPFLAGS += -I$(BPF_OUT) $(NL_CFLAGS)
 $(BUILD)/obj/userspace/xntsd/xdp_ctl.o: $(BPF_OUT)/xnts.skel.h $(BPF_OUT)/xnts_nts.skel.h
 
 $(BUILD)/xntsd: $(XNTSD_OBJS) $(LIB)

@@ -30,21 +30,14 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 
-#include "config.h"
-/*
- * xnts_shared.h names the BPF config map's value "struct xnts_config", which
- * is also the daemon's configuration (config.h). Inside this file the BPF one
- * is struct xnts_bpf_config; the layout is unchanged.
- */
-#define xnts_config xnts_bpf_config
-#include "xnts_shared.h"
 #include <openssl/crypto.h>
 
+#include "config.h"
+#include "keyset.h"
 #include "xnts.skel.h"
 #include "xnts_nts.skel.h"
-#include "keyset.h"
-#include "../../kmod/xnts_siv.h"
-#undef xnts_config
+#include "xnts_shared.h"
+#include "xnts_siv.h"
 
 #include "log.h"
 #include "phc_source.h"
@@ -68,22 +61,9 @@ static const char *const map_names[] = {
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static const char *const counter_names[XNTS_CNT_MAX] = {
-	[XNTS_CNT_ANSWERED] = "answered",
-	[XNTS_CNT_STALE_UNSYNC] = "stale_unsync",
-	[XNTS_CNT_RATE_LIMITED] = "rate_limited",
-	[XNTS_CNT_DENIED] = "denied",
-	[XNTS_CNT_IGNORED] = "ignored",
-	[XNTS_CNT_PASSED_NTS] = "passed_nts",
-	[XNTS_CNT_PASSED_OTHER] = "passed_other",
-	[XNTS_CNT_PASSED_UNSUPPORTED] = "passed_unsupported",
-	[XNTS_CNT_PASSED_INVALID] = "passed_invalid",
-	[XNTS_CNT_STALE_PASS] = "stale_pass",
-	[XNTS_CNT_PASSED_BUSY] = "passed_busy",
-	[XNTS_CNT_NTS_ANSWERED] = "nts_answered",
-	[XNTS_CNT_NTS_NAK_KEY] = "nts_nak_key",
-	[XNTS_CNT_NTS_NAK_COOKIE] = "nts_nak_cookie",
-	[XNTS_CNT_NTS_NAK_AUTH] = "nts_nak_auth",
-	[XNTS_CNT_NTS_ERROR] = "nts_error",
+#define COUNTER_NAME(up, name, doc) [XNTS_CNT_##up] = #name,
+	XNTS_COUNTERS(COUNTER_NAME)
+#undef COUNTER_NAME
 };
 
 enum if_state { IF_ATTACHED, IF_FAILED };
@@ -209,19 +189,19 @@ static void publish(struct xdp_ctl *x)
 	if (!x->ts_map)
 		return;
 	timestate_read(x->ts, &t);
-	synced = t.stratum < 16 && t.leap != XNTS_LEAP_UNSYNC;
+	synced = t.stratum < 16 && t.leap != NTP_LEAP_UNSYNC;
 	/* modes = 0: adjtimex only reads (the TAI offset and pending leap). */
 	memset(&tx, 0, sizeof(tx));
 	kstate = adjtimex(&tx);
 	if (kstate >= 0)
 		x->tai_offset = tx.tai;
 	memset(&s, 0, sizeof(s));
-	s.leap = synced ? t.leap : XNTS_LEAP_UNSYNC;
-	if (synced && t.leap == XNTS_LEAP_NONE) {
+	s.leap = synced ? t.leap : NTP_LEAP_UNSYNC;
+	if (synced && t.leap == NTP_LEAP_NONE) {
 		if (kstate == TIME_INS)
-			s.leap = XNTS_LEAP_INSERT;
+			s.leap = NTP_LEAP_INSERT;
 		else if (kstate == TIME_DEL)
-			s.leap = XNTS_LEAP_DELETE;
+			s.leap = NTP_LEAP_DELETE;
 	}
 	s.stratum = t.stratum;
 	s.precision = t.precision;
@@ -612,7 +592,7 @@ static __u8 action(enum config_filter_action a)
 static void configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 {
 	const struct config_server *ref = NULL;
-	struct xnts_bpf_config bc;
+	struct xnts_xdp_config bc;
 	size_t i, k, left = 0;
 	int fd = bpf_map__fd(bpf_object__find_map_by_name(x->obj, "xnts_config"));
 	__u32 zero = 0;

@@ -9,14 +9,15 @@
  *   xnts_time      ARRAY[1] (BPF_F_MMAPABLE) of struct xnts_time_state. The
  *                  daemon writes it through mmap with xnts_time_state_publish()
  *                  (a seqcount: the program never uses a half-written state).
- *   xnts_config    ARRAY[1] of struct xnts_config: ports, versions, policy,
+ *   xnts_config    ARRAY[1] of struct xnts_xdp_config: ports, versions, policy,
  *                  rate limit. Written with bpf_map_update_elem() at setup.
  *   xnts_allow4/6  LPM_TRIE, struct xnts_lpm4_key/xnts_lpm6_key -> __u8.
  *   xnts_deny4/6   Same layout. The allowlist is consulted only when
  *                  XNTS_CFG_ALLOWLIST is set in the config.
  *   xnts_rate      LRU_HASH struct xnts_client_key -> struct xnts_rate_state.
  *   xnts_counters  PERCPU_ARRAY[XNTS_CNT_MAX] of __u64, indexed by
- *                  enum xnts_counter; userspace sums the per-CPU values.
+ *                  enum xnts_counter (xnts_wire.h); userspace sums the
+ *                  per-CPU values.
  *
  * A zero-filled time state or config makes the program inert: no port is
  * served, and a zero heartbeat is stale with the stale action "pass".
@@ -26,15 +27,9 @@
 
 #include <linux/types.h>
 
-#define XNTS_MAX_PORTS 4
+#include "xnts_wire.h"
 
-/* Leap indicator values (RFC 5905 figure 9), as stored in xnts_time_state. */
-enum xnts_leap {
-	XNTS_LEAP_NONE = 0,
-	XNTS_LEAP_INSERT = 1,	/* last minute of the day has 61 s */
-	XNTS_LEAP_DELETE = 2,	/* last minute of the day has 59 s */
-	XNTS_LEAP_UNSYNC = 3,	/* clock not synchronised */
-};
+#define XNTS_MAX_PORTS 4
 
 /* What the program does while the daemon's heartbeat is older than the timeout. */
 enum xnts_stale_action {
@@ -56,7 +51,7 @@ enum xnts_action {
  */
 struct xnts_time_state {
 	__u32 seq;			/* seqcount: odd while the daemon writes */
-	__u8 leap;			/* enum xnts_leap */
+	__u8 leap;			/* enum ntp_leap */
 	__u8 stratum;			/* 1..15 when synchronised */
 	__s8 precision;			/* log2 seconds, e.g. -24 */
 	__u8 stale_action;		/* enum xnts_stale_action */
@@ -92,7 +87,7 @@ struct xnts_time_state {
 /* Config flags. */
 #define XNTS_CFG_ALLOWLIST	(1U << 0)	/* allowlist in force: unlisted clients get allow_action */
 
-struct xnts_config {
+struct xnts_xdp_config {
 	__be16 ports[XNTS_MAX_PORTS];	/* UDP ports served, network order; 0 = unused slot */
 	__u8 versions;			/* bit n: answer NTP version n; only 3 and 4 are honoured */
 	__u8 flags;			/* XNTS_CFG_* */
@@ -129,30 +124,6 @@ struct xnts_rate_state {
 	__u64 tat_ns;			/* CLOCK_MONOTONIC */
 };
 
-enum xnts_counter {
-	XNTS_CNT_ANSWERED = 0,		/* time response sent (XDP_TX) */
-	XNTS_CNT_STALE_UNSYNC,		/* time response with LI=3, stratum 16 (also XDP_TX) */
-	XNTS_CNT_RATE_LIMITED,		/* RATE kiss-o'-death sent */
-	XNTS_CNT_DENIED,		/* DENY kiss-o'-death sent */
-	XNTS_CNT_IGNORED,		/* dropped by an allow/deny list action "ignore" */
-	XNTS_CNT_PASSED_NTS,		/* request with extension fields (NTS): to userspace */
-	XNTS_CNT_PASSED_OTHER,		/* not IP/UDP to a served port, or unparseable headers */
-	XNTS_CNT_PASSED_UNSUPPORTED,	/* IPv4 options, IPv6 extension headers, fragments,
-					 * stacked VLAN tags */
-	XNTS_CNT_PASSED_INVALID,	/* to a served port but not an answerable NTPv3/v4
-					 * client request: lengths, checksums, addresses,
-					 * port 0, version, mode */
-	XNTS_CNT_STALE_PASS,		/* passed: heartbeat stale, stale action "pass" */
-	XNTS_CNT_PASSED_BUSY,		/* passed: time state missing or being rewritten */
-	/* The NTS variant (xnts_nts.bpf.c) only: */
-	XNTS_CNT_NTS_ANSWERED,		/* NTS response sent (XDP_TX) */
-	XNTS_CNT_NTS_NAK_KEY,		/* NTSN NAK: cookie key id not in xnts_nts_keys */
-	XNTS_CNT_NTS_NAK_COOKIE,	/* NTSN NAK: cookie does not open */
-	XNTS_CNT_NTS_NAK_AUTH,		/* NTSN NAK: authenticator does not verify */
-	XNTS_CNT_NTS_ERROR,		/* passed: no current key, or a kfunc failed */
-	XNTS_CNT_MAX
-};
-
 /*
  * NTS variant: master keys by cookie key id. The map key is the id's 4 bytes
  * as they stand in the cookie (big endian), the value a struct xnts_siv_key
@@ -168,6 +139,31 @@ struct xnts_nts_current {
 
 #define XNTS_RATE_ENTRIES_DEFAULT	65536
 #define XNTS_LPM_ENTRIES_DEFAULT	1024
+
+/*
+ * Every struct above crosses the kernel/user boundary: the same sizes and
+ * offsets in BPF and in x86-64 userspace, or the build fails.
+ */
+#define XNTS_ASSERT_LAYOUT(type, size) _Static_assert(sizeof(type) == (size), #type " size")
+#define XNTS_ASSERT_OFF(type, field, off) \
+	_Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field " offset")
+XNTS_ASSERT_LAYOUT(struct xnts_time_state, 80);
+XNTS_ASSERT_OFF(struct xnts_time_state, leap, 4);
+XNTS_ASSERT_OFF(struct xnts_time_state, refid, 16);
+XNTS_ASSERT_OFF(struct xnts_time_state, tai_offset, 20);
+XNTS_ASSERT_OFF(struct xnts_time_state, reference_time, 24);
+XNTS_ASSERT_OFF(struct xnts_time_state, heartbeat_ns, 32);
+XNTS_ASSERT_OFF(struct xnts_time_state, phc_ref_sys_ns, 48);
+XNTS_ASSERT_OFF(struct xnts_time_state, phc_index, 72);
+XNTS_ASSERT_LAYOUT(struct xnts_xdp_config, 24);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, versions, 8);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_burst, 12);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_interval_ns, 16);
+XNTS_ASSERT_LAYOUT(struct xnts_lpm4_key, 8);
+XNTS_ASSERT_LAYOUT(struct xnts_lpm6_key, 20);
+XNTS_ASSERT_LAYOUT(struct xnts_client_key, 16);
+XNTS_ASSERT_LAYOUT(struct xnts_rate_state, 8);
+XNTS_ASSERT_LAYOUT(struct xnts_nts_current, 8);
 
 /*
  * A raw PHC time (ns, e.g. a NIC receive timestamp) of /dev/ptp<phc_index>
