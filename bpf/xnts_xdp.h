@@ -45,8 +45,6 @@
 #define RESP_TTL		64
 #define IP_MF_OFFSET		0x3fff		/* MF flag and fragment offset bits */
 
-#define barrier()		asm volatile("" ::: "memory")
-#define READ_ONCE_U32(x)	(*(volatile __u32 *)&(x))
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -196,8 +194,7 @@ static __always_inline __u64 csum_add_mem(void *p, __u32 size, __u64 seed)
 
 /*
  * Reads a consistent copy of the time state (seqcount written by
- * xnts_time_state_publish()). Relies on loads not being reordered with loads,
- * which holds on x86 (TSO); see Documentation/xdp.md.
+ * xnts_time_state_publish(), include/xnts_seqcount.h).
  */
 static __always_inline int read_time_state(struct xnts_time_state *out)
 {
@@ -209,14 +206,12 @@ static __always_inline int read_time_state(struct xnts_time_state *out)
 		return -1;
 #pragma unroll
 	for (i = 0; i < 3; i++) {
-		__u32 s1 = READ_ONCE_U32(ts->seq);
+		__u32 s1 = xnts_seq_read_begin(&ts->seq);
 
-		barrier();
 		if (s1 & 1)
 			continue;
 		__builtin_memcpy(out, ts, sizeof(*out));
-		barrier();
-		if (READ_ONCE_U32(ts->seq) == s1)
+		if (!xnts_seq_read_retry(&ts->seq, s1))
 			return 0;
 	}
 	return -1;

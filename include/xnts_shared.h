@@ -27,6 +27,7 @@
 
 #include <linux/types.h>
 
+#include "xnts_seqcount.h"
 #include "xnts_wire.h"
 
 #define XNTS_MAX_PORTS 4
@@ -166,18 +167,31 @@ XNTS_ASSERT_LAYOUT(struct xnts_rate_state, 8);
 XNTS_ASSERT_LAYOUT(struct xnts_nts_current, 8);
 
 /*
+ * The one PHC-to-system mapping, integer only so that the program can run
+ * it too (see struct xnts_time_state for the derivation): a raw PHC time
+ * (ns) to CLOCK_REALTIME ns, for a fit anchored at ref_sys_ns where PHC -
+ * system was ref_off_ns, with slope_q32 = (1 / (1 + rate) - 1) * 2^32.
+ * Exact to 1 ns for |phc - ref_off_ns - ref_sys_ns| below about 4 s, and the
+ * product fits in 64 bits up to 2^41 ns (36 minutes) at 1000 ppm.
+ */
+static inline __s64 xnts_phc_map_sys(__s64 ref_sys_ns, __s64 ref_off_ns, __s64 slope_q32,
+				     __s64 phc_ns)
+{
+	__s64 d = phc_ns - ref_off_ns - ref_sys_ns;
+
+	return phc_ns - ref_off_ns + ((d * slope_q32 + (1LL << 31)) >> 32);
+}
+
+/*
  * A raw PHC time (ns, e.g. a NIC receive timestamp) of /dev/ptp<phc_index>
  * as CLOCK_REALTIME ns, with the mapping in ts (see struct xnts_time_state).
- * Returns 0 when ts holds no mapping. Integer only, for the program too.
+ * Returns 0 when ts holds no mapping.
  */
 static inline __s64 xnts_phc_to_sys(const struct xnts_time_state *ts, __s64 phc_ns)
 {
-	__s64 d;
-
 	if (ts->phc_index < 0 || !ts->phc_ref_sys_ns)
 		return 0;
-	d = phc_ns - ts->phc_ref_off_ns - ts->phc_ref_sys_ns;
-	return phc_ns - ts->phc_ref_off_ns + ((d * ts->phc_slope_q32) >> 32);
+	return xnts_phc_map_sys(ts->phc_ref_sys_ns, ts->phc_ref_off_ns, ts->phc_slope_q32, phc_ns);
 }
 
 #if !defined(__bpf__) && !defined(__BPF__)
@@ -186,19 +200,16 @@ static inline __s64 xnts_phc_to_sys(const struct xnts_time_state *ts, __s64 phc_
 /*
  * Publish a new time state into the mmap()ed xnts_time value. Single writer.
  * The seq field of *src is ignored. Readers in the program retry or pass while
- * seq is odd or changes under them.
+ * seq is odd or changes under them (xnts_seqcount.h).
  */
 static inline void xnts_time_state_publish(struct xnts_time_state *dst,
 					   const struct xnts_time_state *src)
 {
-	__u32 seq = __atomic_load_n(&dst->seq, __ATOMIC_RELAXED);
+	__u32 seq = xnts_seq_write_begin(&dst->seq);
 
-	__atomic_store_n(&dst->seq, seq | 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy((char *)dst + sizeof(dst->seq), (const char *)src + sizeof(src->seq),
 	       sizeof(*dst) - sizeof(dst->seq));
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&dst->seq, (seq | 1) + 1, __ATOMIC_RELAXED);
+	xnts_seq_write_end(&dst->seq, seq);
 }
 #endif
 

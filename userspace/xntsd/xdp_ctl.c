@@ -176,7 +176,7 @@ static void publish_phc(struct xnts_time_state *s)
 	s->phc_index = idx;
 	s->phc_ref_sys_ns = m.ref_sys_ns;
 	s->phc_ref_off_ns = m.ref_off_ns;
-	s->phc_slope_q32 = (__s64)llround((1.0 / (1.0 + m.rate_ppm * 1e-6) - 1.0) * 4294967296.0);
+	s->phc_slope_q32 = m.slope_q32;
 }
 
 static void publish(struct xdp_ctl *x)
