@@ -228,29 +228,27 @@ static __always_inline int port_served(const struct xnts_xdp_config *cfg, __be16
 	return 0;
 }
 
-/* Token bucket per client (GCRA form); 1 = answer, 0 = over the limit. */
-static __always_inline int rate_ok(const struct xnts_xdp_config *cfg, const struct xnts_client_key *k,
-				   __u64 now)
+/* The rate limit of include/xnts_ratelimit.h; 1 = answer, 0 = over the limit. */
+static __always_inline int rate_ok(const struct xnts_xdp_config *cfg,
+				   const struct xnts_client_key *client, int v6, __u64 now)
 {
-	__u64 t = cfg->rate_interval_ns;
-	__u64 burst = cfg->rate_burst ? cfg->rate_burst : 1;
-	struct xnts_rate_state *st, fresh;
-	__u64 tat;
+	struct xnts_rate_state *st, fresh = { 0 };
+	struct xnts_client_key k;
 
-	if (!t)
+	if (!cfg->rate_interval_ns)
 		return 1;
-	st = bpf_map_lookup_elem(&xnts_rate, k);
-	if (!st) {
-		fresh.tat_ns = now + t;
-		bpf_map_update_elem(&xnts_rate, k, &fresh, BPF_ANY);
+	xnts_rate_key(k.addr, client->addr, !v6, cfg->rate_v6_prefix);
+	st = bpf_map_lookup_elem(&xnts_rate, &k);
+	if (st) {
+		/* Two CPUs racing on one client may both pass: an accepted imprecision. */
+		fresh.tat_ns = st->tat_ns;
+		if (!xnts_rate_admit(&fresh.tat_ns, now, cfg->rate_interval_ns, cfg->rate_burst))
+			return 0;
+		st->tat_ns = fresh.tat_ns;
 		return 1;
 	}
-	tat = st->tat_ns > now ? st->tat_ns : now;
-	/* The bucket holds burst tokens: tat may run ahead of now by (burst - 1) * t. */
-	if (tat - now > (burst - 1) * t)
-		return 0;
-	/* Two CPUs racing on one client may both pass: an accepted imprecision. */
-	st->tat_ns = tat + t;
+	xnts_rate_admit(&fresh.tat_ns, now, cfg->rate_interval_ns, cfg->rate_burst);
+	bpf_map_update_elem(&xnts_rate, &k, &fresh, BPF_ANY);
 	return 1;
 }
 
@@ -340,7 +338,7 @@ static __always_inline enum verdict ntp_respond(const struct request *rq, struct
 		if (cfg->allow_action != XNTS_ACT_DENY)
 			return count(XNTS_CNT_IGNORED, V_DROP);
 		v = V_KISS_DENY;
-	} else if (!rate_ok(cfg, &rq->client, mono)) {
+	} else if (!rate_ok(cfg, &rq->client, rq->v6, mono)) {
 		v = V_KISS_RATE;
 	}
 

@@ -27,6 +27,7 @@
 
 #include <linux/types.h>
 
+#include "xnts_ratelimit.h"
 #include "xnts_seqcount.h"
 #include "xnts_wire.h"
 
@@ -95,14 +96,14 @@ struct xnts_xdp_config {
 	__u8 allow_action;		/* enum xnts_action for clients not on the allowlist */
 	__u8 deny_action;		/* enum xnts_action for clients on the denylist */
 	/*
-	 * Per-client rate limit as a token bucket: one request per
-	 * rate_interval_ns is answered in the long run, up to rate_burst back to
-	 * back. rate_burst = 1 makes rate_interval_ns the minimum interval between
-	 * answered requests (ntpd-rs rate-limiting-cutoff-ms * 1000000). Requests
-	 * over the limit get a RATE kiss-o'-death. rate_interval_ns = 0: no limit.
+	 * Per-client rate limit, xnts_ratelimit.h: rate-limiting-cutoff-ms *
+	 * 1000000, rate-limiting-burst and rate-limiting-ipv6-prefix.
+	 * rate_interval_ns = 0: no limit.
 	 */
 	__u32 rate_burst;		/* 0 is treated as 1 */
 	__u64 rate_interval_ns;
+	__u8 rate_v6_prefix;		/* IPv6 clients share a bucket per prefix */
+	__u8 pad[7];
 };
 
 struct xnts_lpm4_key {
@@ -115,12 +116,12 @@ struct xnts_lpm6_key {
 	__u8 addr[16];
 };
 
-/* Rate-limit key: the client's IPv6 address, IPv4 as ::ffff:a.b.c.d. */
+/* Rate-limit key (xnts_rate_key()): IPv4 as ::ffff:a.b.c.d, IPv6 masked to the prefix. */
 struct xnts_client_key {
 	__u8 addr[16];
 };
 
-/* GCRA form of the token bucket: the earliest time the bucket is full again. */
+/* xnts_rate_admit()'s state: the earliest time the bucket is full again. */
 struct xnts_rate_state {
 	__u64 tat_ns;			/* CLOCK_MONOTONIC */
 };
@@ -156,10 +157,11 @@ XNTS_ASSERT_OFF(struct xnts_time_state, reference_time, 24);
 XNTS_ASSERT_OFF(struct xnts_time_state, heartbeat_ns, 32);
 XNTS_ASSERT_OFF(struct xnts_time_state, phc_ref_sys_ns, 48);
 XNTS_ASSERT_OFF(struct xnts_time_state, phc_index, 72);
-XNTS_ASSERT_LAYOUT(struct xnts_xdp_config, 24);
+XNTS_ASSERT_LAYOUT(struct xnts_xdp_config, 32);
 XNTS_ASSERT_OFF(struct xnts_xdp_config, versions, 8);
 XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_burst, 12);
 XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_interval_ns, 16);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_v6_prefix, 24);
 XNTS_ASSERT_LAYOUT(struct xnts_lpm4_key, 8);
 XNTS_ASSERT_LAYOUT(struct xnts_lpm6_key, 20);
 XNTS_ASSERT_LAYOUT(struct xnts_client_key, 16);

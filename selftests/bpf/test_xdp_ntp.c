@@ -268,6 +268,7 @@ FIXTURE_SETUP(xdp)
 
 	self->cfg.ports[0] = htons(123);
 	self->cfg.versions = (1 << 3) | (1 << 4);
+	self->cfg.rate_v6_prefix = XNTS_RATE_V6_PREFIX_DEFAULT;
 	ASSERT_EQ(0, set_config(self));
 
 	self->state.leap = NTP_LEAP_NONE;
@@ -864,12 +865,48 @@ TEST_F(xdp, rate_limit_burst)
 		check_answer(_metadata, self, &p);
 		check_kiss(_metadata, self, &p, "RATE", XNTS_CNT_RATE_LIMITED);
 		check_kiss(_metadata, self, &p, "RATE", XNTS_CNT_RATE_LIMITED);
-		/* Another client has its own bucket. */
+		/* Another client (IPv6: in another /64) has its own bucket. */
 		build(&other, v6, 0);
-		other.b[v6 ? other.l3 + 23 : other.l3 + 15] ^= 0x40;
+		other.b[v6 ? other.l3 + 8 + 7 : other.l3 + 15] ^= 0x40;
 		fix_csums(&other);
 		check_answer(_metadata, self, &other);
 	}
+}
+
+/*
+ * IPv6 clients share a bucket per rate-limiting-ipv6-prefix (64 by
+ * default): another address in the same /64 is over the limit too, one in
+ * the next /64 is not. With the prefix at 128 every address counts alone.
+ */
+TEST_F(xdp, rate_limit_ipv6_prefix)
+{
+	struct pkt p, same64, next64;
+
+	self->cfg.rate_interval_ns = 10ULL * 1000000000ULL;
+	self->cfg.rate_burst = 1;
+	ASSERT_EQ(0, set_config(self));
+	build(&p, 1, 0);
+	build(&same64, 1, 0);
+	same64.b[same64.l3 + 8 + 15] ^= 0x40;
+	fix_csums(&same64);
+	build(&next64, 1, 0);
+	next64.b[next64.l3 + 8 + 7] ^= 0x01;
+	fix_csums(&next64);
+	check_answer(_metadata, self, &p);
+	check_kiss(_metadata, self, &same64, "RATE", XNTS_CNT_RATE_LIMITED);
+	check_answer(_metadata, self, &next64);
+	check_kiss(_metadata, self, &next64, "RATE", XNTS_CNT_RATE_LIMITED);
+
+	self->cfg.rate_v6_prefix = 128;
+	ASSERT_EQ(0, set_config(self));
+	same64.b[same64.l3 + 8 + 14] ^= 0x01;	/* a key not seen yet */
+	fix_csums(&same64);
+	check_answer(_metadata, self, &same64);
+	check_kiss(_metadata, self, &same64, "RATE", XNTS_CNT_RATE_LIMITED);
+	p.b[p.l3 + 8 + 14] ^= 0x01;
+	p.b[p.l3 + 8 + 15] ^= 0x80;
+	fix_csums(&p);
+	check_answer(_metadata, self, &p);
 }
 
 /* Burst 1: the interval is the minimum gap between answered requests. */

@@ -67,7 +67,7 @@ $(VM_RUNNER): FORCE
 .PHONY: FORCE
 FORCE:
 
-check: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
+check check-vm: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
 
 .PHONY: vmcheck
 vmcheck: $(VM_BINS) $(VM_BPF) $(VM_KMOD) $(VM_SIV_KMOD) $(VM_RUNNER) $(KSFT_DIR)/kselftest_harness.h

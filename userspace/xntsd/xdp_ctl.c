@@ -534,6 +534,8 @@ static int policy_equal(const struct config_server *a, const struct config_serve
 {
 	return a->accept_ntp_versions == b->accept_ntp_versions &&
 	       a->rate_limiting_cutoff_ms == b->rate_limiting_cutoff_ms &&
+	       a->rate_limiting_burst == b->rate_limiting_burst &&
+	       a->rate_limiting_ipv6_prefix == b->rate_limiting_ipv6_prefix &&
 	       !a->rate_limiting_cache_size == !b->rate_limiting_cache_size &&
 	       filter_equal(&a->allowlist, &b->allowlist) &&
 	       filter_equal(&a->denylist, &b->denylist);
@@ -632,8 +634,9 @@ static void configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 		bc.allow_action = action(ref->allowlist.action);
 		bc.deny_action = action(ref->denylist.action);
 		if (ref->rate_limiting_cache_size && ref->rate_limiting_cutoff_ms) {
-			bc.rate_burst = 1;
+			bc.rate_burst = ref->rate_limiting_burst;
 			bc.rate_interval_ns = ref->rate_limiting_cutoff_ms * 1000000ULL;
+			bc.rate_v6_prefix = (__u8)ref->rate_limiting_ipv6_prefix;
 		}
 	}
 	for (i = 0; i < x->n_ports; i++)
