@@ -70,13 +70,17 @@ enum ntp_mode {
  *   4 B BE | 16 B    | 16 B     | k bytes     | k bytes
  *
  * where k is the session AEAD's key length. The cookie's length names the
- * AEAD, so every row must have its own key length.
+ * AEAD, so every row must have its own key length. A row says what a cookie
+ * of that length carries; whether a path can use the AEAD is its own
+ * business (userspace: siv_key_len(); XDP: the module's kfuncs, others go
+ * up to userspace).
  *
  * One row per session AEAD: X(IANA AEAD id, session key length).
  */
 #define XNTS_COOKIE_AEADS(X)						\
 	X(15, 32)	/* AEAD_AES_SIV_CMAC_256 */			\
-	X(17, 64)	/* AEAD_AES_SIV_CMAC_512 */
+	X(17, 64)	/* AEAD_AES_SIV_CMAC_512 */			\
+	X(30, 16)	/* AEAD_AES_128_GCM_SIV */
 
 #define XNTS_COOKIE_ID_OFF	0
 #define XNTS_COOKIE_ID_LEN	4

@@ -464,6 +464,40 @@ TEST_F(nts, differential_ntp_serve)
 }
 
 /*
+ * A cookie whose length names an AEAD of the cookie table that the module
+ * has no kfunc for (30, AES-128-GCM-SIV: 68 bytes) goes up untouched,
+ * counted as passed_nts_aead; a length no AEAD has is plain passed_nts.
+ */
+TEST_F(nts, aead_without_kfunc_passes)
+{
+	struct ntp_header h = { .version = 4, .mode = 3, .poll = 6, .tx_ts = CLIENT_TX };
+	uint8_t cookie[COOKIE_MAX_LEN + 8];
+	struct nts_keys keys = { .aead = SIV_AEAD_CMAC_256 };
+	uint8_t uid[NTS_NTP_UID_LEN], payload[NTS_NTP_MAX_PACKET];
+	const size_t lens[] = { XNTS_COOKIE_LEN_30, XNTS_COOKIE_LEN_30 + 4 };
+	const enum xnts_counter want[] = { XNTS_CNT_PASSED_NTS_AEAD, XNTS_CNT_PASSED_NTS };
+	struct pkt in, out;
+	uint64_t before;
+	size_t len;
+
+	ASSERT_EQ(30, xnts_cookie_aead(XNTS_COOKIE_LEN_30));
+	for (unsigned int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(cookie); i++)
+			cookie[i] = (uint8_t)rand();
+		for (unsigned int n_ph = 0; n_ph <= 1; n_ph++) {
+			ASSERT_EQ(0, nts_ntp_client_request(payload, sizeof(payload), &len, &h,
+							    self->siv[0], &keys, cookie, lens[k],
+							    n_ph, uid));
+			frame(&in, k, payload, len);
+			before = counter(self, want[k]);
+			EXPECT_EQ(XDP_PASS, run(self, &in, &out)) TH_LOG("len %zu", lens[k]);
+			EXPECT_EQ(0, memcmp(in.b, out.b, in.len)) TH_LOG("len %zu", lens[k]);
+			EXPECT_EQ(before + 1, counter(self, want[k])) TH_LOG("len %zu", lens[k]);
+		}
+	}
+}
+
+/*
  * Every byte of the payload flipped in turn (checksums fixed, so the NTS
  * logic sees it): XDP passes it unchanged or answers with something the
  * client does not accept as a time answer (a NAK, or a NAK echoing a

@@ -56,16 +56,29 @@ void cookie_thread_cleanup(void)
 	}
 }
 
+/*
+ * The cookie table (xnts_wire.h) says what each length carries; a cookie of
+ * an AEAD this build cannot run (siv_key_len()) is none of ours.
+ */
+static size_t runnable_key_len(int aead)
+{
+	size_t kl = aead > 0 ? xnts_cookie_key_len((__u32)aead) : 0;
+
+	return kl && siv_key_len(aead) == kl ? kl : 0;
+}
+
 size_t cookie_len(int aead)
 {
-	size_t kl = aead > 0 ? xnts_cookie_key_len(aead) : 0;
+	size_t kl = runnable_key_len(aead);
 
 	return kl ? XNTS_COOKIE_LEN(kl) : 0;
 }
 
 int cookie_aead(size_t len)
 {
-	return len <= XNTS_COOKIE_MAX_LEN ? (int)xnts_cookie_aead(len) : 0;
+	int aead = len <= XNTS_COOKIE_MAX_LEN ? (int)xnts_cookie_aead((__u32)len) : 0;
+
+	return runnable_key_len(aead) ? aead : 0;
 }
 
 static uint32_t get_id(const uint8_t *c)
