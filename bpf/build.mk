@@ -18,9 +18,15 @@ BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BPF_OUT)/%.skel.h)
 # Every header a BPF object may include: the variants differ only in defines.
 BPF_HDRS := $(wildcard bpf/*.h include/*.h) kmod/xnts_siv.h
 
-$(BPF_OUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS)
-	@mkdir -p $(@D)
-	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+# $(call bpf_obj,OBJ,SRC,DEPS): the one rule for a BPF object, for every
+# .mk that lists BPF targets (used through $(eval)).
+define bpf_obj
+$(1): $(2) $(BPF_HDRS) $(3)
+	@mkdir -p $$(@D)
+	$$(BPF_CLANG) $$(BPF_CFLAGS) -c -o $$@ $$<
+endef
+
+$(foreach s,$(BPF_SRCS),$(eval $(call bpf_obj,$(s:bpf/%.bpf.c=$(BPF_OUT)/%.bpf.o),$(s))))
 
 $(BPF_OUT)/%.skel.h: $(BPF_OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
@@ -33,7 +39,7 @@ XDP_BENCH := $(BUILD)/tools/xdp_bench
 $(BUILD)/obj/tools/xdp_bench.o: CPPFLAGS += -I$(BPF_OUT)
 $(BUILD)/obj/tools/xdp_bench.o: $(BPF_OUT)/xnts.skel.h
 
-$(XDP_BENCH): $(BUILD)/obj/tools/xdp_bench.o $(LIB)
+$(XDP_BENCH): $(BUILD)/obj/tools/xdp_bench.o $(BUILD)/obj/selftests/lib/pkt.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BPF_LIBS) $(LIBS)
 

@@ -22,64 +22,18 @@
 #include "kselftest_harness.h"
 #include "ntp.h"
 #include "ntp_serve.h"
+#include "pkt.h"
 #include "xnts_shared.h"
 #include "xnts.skel.h"
 
 #define XDP_TX_ 3
 #define TAI_OFF 37
-#define L4 34		/* Ethernet 14 + IPv4 20 */
-
-struct frame {
-	uint8_t b[256];
-	uint32_t len;
-};
-
-static uint16_t fold(uint32_t s)
+/* An IPv4 frame from src carrying payload as its UDP data, checksums valid. */
+static void frame(struct pkt *f, const uint8_t *payload, size_t plen, const uint8_t src[4])
 {
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-/* An IPv4 frame carrying payload as its UDP data, checksums valid. */
-static void frame(struct frame *f, const uint8_t *payload, size_t plen, const uint8_t src[4])
-{
-	uint8_t *ip = f->b + 14, *udp = f->b + L4;
-	uint16_t c;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)((20 + 8 + plen) >> 8);
-	ip[3] = (uint8_t)(20 + 8 + plen);
-	ip[6] = 0x40;
-	ip[8] = 64;
-	ip[9] = 17;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, "\xc6\x33\x64\x01", 4);
-	c = (uint16_t)~fold(sum16(ip, 20, 0));
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
-	udp[0] = 0x9c;
-	udp[1] = 0x40;
-	udp[2] = 0;
-	udp[3] = 123;
-	udp[4] = (uint8_t)((8 + plen) >> 8);
-	udp[5] = (uint8_t)(8 + plen);
-	memcpy(udp + 8, payload, plen);
-	c = (uint16_t)~fold(sum16(udp, 8 + plen, sum16(ip + 12, 8, 0) + 17 + 8 + (uint32_t)plen));
-	udp[6] = (uint8_t)(c ? c >> 8 : 0xff);
-	udp[7] = (uint8_t)(c ? c : 0xff);
-	f->len = (uint32_t)(L4 + 8 + plen);
+	pkt_udp(f, 0, 0, 123, payload, plen);
+	memcpy(f->b + f->l3 + 12, src, 4);
+	pkt_fix_csums(f);
 }
 
 static uint64_t now_ntp(void)
@@ -96,15 +50,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 FIXTURE(diff) {
@@ -184,7 +129,7 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 			       const uint8_t src[4])
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
-	struct frame in, out = { 0 };
+	struct pkt in, out = { 0 };
 	uint8_t resp[256];
 	struct verdicts v;
 	size_t rlen = 0;
@@ -211,10 +156,10 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 	}
 	EXPECT_TRUE(v.us_answer);
 	EXPECT_TRUE(oc == NTP_SERVE_PLAIN || oc == NTP_SERVE_KISS);
-	EXPECT_EQ(L4 + 8 + rlen, o.data_size_out);
-	if (!v.us_answer || o.data_size_out != L4 + 8 + rlen)
+	EXPECT_EQ(in.l4 + 8 + rlen, o.data_size_out);
+	if (!v.us_answer || o.data_size_out != in.l4 + 8 + rlen)
 		return v;
-	x = out.b + L4 + 8;
+	x = out.b + in.l4 + 8;
 	/* Everything up to the receive timestamp, byte for byte. */
 	EXPECT_EQ(0, memcmp(x, resp, 32)) {
 		for (int i = 0; i < 32; i++)

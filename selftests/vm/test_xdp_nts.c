@@ -27,6 +27,7 @@
 #include "nts_ntp.h"
 #include "siv.h"
 #include "vm_guest.h"
+#include "pkt.h"
 #include "xnts_shared.h"
 #include "xnts_siv.h"
 
@@ -41,111 +42,10 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-struct pkt {
-	uint8_t b[2048];
-	size_t len, l3, l4;
-	int v6;
-};
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t udp_sum(const struct pkt *p)
-{
-	size_t ulen = get16(p->b + p->l4 + 4);
-	uint32_t s;
-
-	if (p->l4 + ulen > p->len)
-		ulen = p->len - p->l4;
-	if (p->v6)
-		s = sum16(p->b + p->l3 + 8, 32, 0) + (uint32_t)ulen + 17;
-	else
-		s = sum16(p->b + p->l3 + 12, 8, 0) + (uint32_t)ulen + 17;
-	return sum16(p->b + p->l4, ulen, s);
-}
-
-static void fix_csums(struct pkt *p)
-{
-	uint16_t c;
-
-	if (!p->v6) {
-		put16(p->b + p->l3 + 10, 0);
-		put16(p->b + p->l3 + 10, (uint16_t)~fold(sum16(p->b + p->l3, 20, 0)));
-	}
-	put16(p->b + p->l4 + 6, 0);
-	c = (uint16_t)~fold(udp_sum(p));
-	put16(p->b + p->l4 + 6, c ? c : 0xffff);
-}
-
-static int csums_ok(const struct pkt *p)
-{
-	if (!p->v6 && fold(sum16(p->b + p->l3, 20, 0)) != 0xffff)
-		return 0;
-	return fold(udp_sum(p)) == 0xffff;
-}
-
 /* Frame around an NTP payload: Ethernet, IPv4 or IPv6, UDP 40000 -> 123. */
 static void frame(struct pkt *p, int v6, const uint8_t *payload, size_t plen)
 {
-	static const uint8_t mac_srv[6] = { 2, 0, 0, 0, 0, 1 }, mac_cli[6] = { 2, 0, 0, 0, 0, 2 };
-	static const uint8_t v4_cli[4] = { 192, 0, 2, 10 }, v4_srv[4] = { 198, 51, 100, 1 };
-	static const uint8_t v6_cli[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 };
-	static const uint8_t v6_srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
-
-	memset(p, 0, sizeof(*p));
-	p->v6 = v6;
-	memcpy(p->b, mac_srv, 6);
-	memcpy(p->b + 6, mac_cli, 6);
-	put16(p->b + 12, v6 ? 0x86dd : 0x0800);
-	p->l3 = 14;
-	if (v6) {
-		p->b[14] = 0x60;
-		put16(p->b + 18, 8 + plen);
-		p->b[20] = 17;
-		p->b[21] = 9;
-		memcpy(p->b + 22, v6_cli, 16);
-		memcpy(p->b + 38, v6_srv, 16);
-		p->l4 = 54;
-	} else {
-		p->b[14] = 0x45;
-		put16(p->b + 16, 28 + plen);
-		put16(p->b + 20, 0x4000);
-		p->b[22] = 17;
-		p->b[23] = 17;
-		memcpy(p->b + 26, v4_cli, 4);
-		memcpy(p->b + 30, v4_srv, 4);
-		p->l4 = 34;
-	}
-	put16(p->b + p->l4, 40000);
-	put16(p->b + p->l4 + 2, 123);
-	put16(p->b + p->l4 + 4, 8 + plen);
-	memcpy(p->b + p->l4 + 8, payload, plen);
-	p->len = p->l4 + 8 + plen;
-	fix_csums(p);
+	pkt_udp(p, v6, 0, 123, payload, plen);
 }
 
 static uint64_t mono_ns(void)
@@ -360,7 +260,7 @@ static int client_check(struct __test_metadata *_metadata, FIXTURE_DATA(nts) *se
 {
 	size_t plen = out->len - out->l4 - 8;
 
-	EXPECT_TRUE(csums_ok(out));
+	EXPECT_TRUE(pkt_csums_ok(out));
 	EXPECT_LE(out->len, in->len);
 	EXPECT_EQ(0, memcmp(out->b, in->b + 6, 6));
 	EXPECT_EQ(40000, get16(out->b + out->l4 + 2));
@@ -519,7 +419,7 @@ TEST_F(nts, corruption_nak_or_pass)
 	for (size_t i = 0; i < c.len; i++) {
 		frame(&in, 0, c.payload, c.len);
 		in.b[in.l4 + 8 + i] ^= 0x10;
-		fix_csums(&in);
+		pkt_fix_csums(&in);
 		r = run(self, &in, &out);
 		if (r == XDP_PASS) {
 			EXPECT_EQ(0, memcmp(in.b, out.b, in.len)) TH_LOG("byte %zu", i);
@@ -548,7 +448,7 @@ TEST_F(nts, corruption_nak_or_pass)
 	for (unsigned int k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		frame(&in, 0, c.payload, c.len);
 		in.b[in.l4 + 8 + cases[k].off] ^= 0x01;
-		fix_csums(&in);
+		pkt_fix_csums(&in);
 		before = counter(self, cases[k].cnt);
 		ASSERT_EQ(XDP_TX, run(self, &in, &out)) TH_LOG("case %u", k);
 		EXPECT_EQ(NTS_NTP_NAK, client_check(_metadata, self, &c, &in, &out, &resp, plain,
