@@ -565,4 +565,72 @@ TEST_F(nts, rotation_while_requests_flow)
 	EXPECT_GE(rot.rotations, 10);
 }
 
+/*
+ * Policy outcomes for NTS requests, XDP against ntp_serve() given the same
+ * verdict: a DENY and a RATE kiss are the same 48-byte header (leap 3,
+ * stratum 0, the code), and a denylist action "ignore" drops. The maps are
+ * shared by every test of this program, so the policy is undone at the end.
+ */
+TEST_F(nts, policy_kisses_agree)
+{
+	struct ntp_serve_state us = { .stratum = 2, .precision = -23, .root_delay = 0x1234,
+				      .root_dispersion = 0x567, .refid = { 192, 0, 2, 1 },
+				      .reference_time = 0xe1234500deadbeefULL };
+	struct xnts_xdp_config cfg = { .versions = (1 << 3) | (1 << 4),
+				       .deny_action = XNTS_ACT_DENY };
+	struct xnts_lpm4_key k = { .prefixlen = 32 };
+	int cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(self->obj, "xnts_config"));
+	int deny_fd = bpf_map__fd(bpf_object__find_map_by_name(self->obj, "xnts_deny4"));
+	static const struct { int v6; enum ntp_serve_kiss kiss; enum xnts_counter cnt; } steps[] = {
+		{ 0, NTP_KISS_DENY, XNTS_CNT_DENIED },		/* on the denylist */
+		{ 1, NTP_KISS_NONE, XNTS_CNT_NTS_ANSWERED },	/* first of its /64 */
+		{ 1, NTP_KISS_RATE, XNTS_CNT_RATE_LIMITED },	/* inside the interval */
+	};
+	uint8_t uout[NTS_NTP_MAX_PACKET], one = 1;
+	uint32_t zero = 0;
+	struct client c;
+	struct pkt in, out;
+	uint64_t before;
+	size_t ulen;
+
+	memcpy(k.addr, pkt_v4_cli, 4);
+	cfg.ports[0] = htons(123);
+	cfg.rate_burst = 1;
+	cfg.rate_interval_ns = 600ULL * 1000000000ULL;
+	cfg.rate_v6_prefix = 64;
+	ASSERT_EQ(0, bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY));
+	ASSERT_EQ(0, bpf_map_update_elem(deny_fd, &k, &one, BPF_ANY));
+	for (unsigned int i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		ASSERT_EQ(0, make_request(self, &c, SIV_AEAD_CMAC_256, 1));
+		frame(&in, steps[i].v6, c.payload, c.len);
+		before = counter(self, steps[i].cnt);
+		ASSERT_EQ(XDP_TX, run(self, &in, &out)) TH_LOG("step %u", i);
+		EXPECT_EQ(before + 1, counter(self, steps[i].cnt)) TH_LOG("step %u", i);
+		if (steps[i].kiss == NTP_KISS_NONE)
+			continue;
+		ulen = 0;
+		EXPECT_EQ(NTP_SERVE_KISS, ntp_serve(&self->us, c.payload, c.len, ntp_serve_now(),
+						    &us, steps[i].kiss, uout, sizeof(uout), &ulen));
+		EXPECT_EQ(ulen, out.len - out.l4 - 8) TH_LOG("step %u", i);
+		EXPECT_EQ(48, ulen);
+		/* Byte for byte up to the receive timestamp. */
+		EXPECT_EQ(0, memcmp(uout, out.b + out.l4 + 8, 32)) TH_LOG("step %u", i);
+		EXPECT_TRUE(pkt_csums_ok(&out));
+	}
+	/* Denylist action "ignore": dropped, as userspace sends nothing. */
+	cfg.deny_action = XNTS_ACT_IGNORE;
+	ASSERT_EQ(0, bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY));
+	ASSERT_EQ(0, make_request(self, &c, SIV_AEAD_CMAC_256, 0));
+	frame(&in, 0, c.payload, c.len);
+	before = counter(self, XNTS_CNT_IGNORED);
+	EXPECT_EQ(XDP_DROP, run(self, &in, &out));
+	EXPECT_EQ(before + 1, counter(self, XNTS_CNT_IGNORED));
+
+	bpf_map_delete_elem(deny_fd, &k);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.versions = (1 << 3) | (1 << 4);
+	cfg.ports[0] = htons(123);
+	ASSERT_EQ(0, bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY));
+}
+
 TEST_HARNESS_MAIN
