@@ -87,6 +87,13 @@ struct {
 } xnts_rate SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XNTS_LOCAL_ENTRIES);
+	__type(key, struct xnts_local_key);
+	__type(value, __u8);
+} xnts_local SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, XNTS_CNT_MAX);
 	__type(key, __u32);
@@ -402,9 +409,35 @@ static __always_inline int ipv6_ext_header(__u8 next)
 }
 
 /*
+ * With XNTS_CFG_LOCAL_ONLY: 1 if (daddr, port) is one this host serves
+ * (xnts_local), else 0 with *why set. A router or hypervisor with XDP on
+ * its uplink then never answers in the name of the hosts behind it.
+ */
+static __always_inline int local_dest(const struct xnts_xdp_config *cfg, const __u8 *daddr,
+				      int v6, __be16 port, enum xnts_counter *why)
+{
+	struct xnts_local_key k = { .port = port };
+
+	if (!(cfg->flags & XNTS_CFG_LOCAL_ONLY))
+		return 1;
+	if (v6) {
+		__builtin_memcpy(k.addr, daddr, 16);
+	} else {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(k.addr + 12, daddr, 4);
+	}
+	if (bpf_map_lookup_elem(&xnts_local, &k))
+		return 1;
+	*why = XNTS_CNT_PASSED_NOT_LOCAL;
+	return 0;
+}
+
+/*
  * The one validation of every request, IPv4 and IPv6 alike: Ethernet with at
  * most one VLAN tag, an IP header without options or extension headers, not
- * a fragment, UDP to a served port, exact lengths (no truncation, no trailing
+ * a fragment, UDP to a served port (with XNTS_CFG_LOCAL_ONLY: at an address
+ * this host serves, local_dest()), exact lengths (no truncation, no trailing
  * bytes), at least an NTP header of payload, a source port, unicast addresses
  * and destination MAC, and a correct IPv4 header checksum. The UDP checksum
  * is the payload's: each path checks it over what it reads. Returns 1 and
@@ -457,6 +490,8 @@ static __always_inline int request_parse(struct xdp_md *ctx, struct request *rq,
 		cfg = bpf_map_lookup_elem(&xnts_config, &zero);
 		if (!cfg || !port_served(cfg, udp->dest))
 			return 0;
+		if (!local_dest(cfg, (__u8 *)&ip->daddr, 0, udp->dest, why))
+			return 0;
 		rq->rx = rx_timestamp(ctx);
 		*why = XNTS_CNT_PASSED_INVALID;
 		len = ntohs_bounded(ip->tot_len);
@@ -487,6 +522,8 @@ static __always_inline int request_parse(struct xdp_md *ctx, struct request *rq,
 			return 0;
 		cfg = bpf_map_lookup_elem(&xnts_config, &zero);
 		if (!cfg || !port_served(cfg, udp->dest))
+			return 0;
+		if (!local_dest(cfg, (__u8 *)&ip6->daddr, 1, udp->dest, why))
 			return 0;
 		rq->rx = rx_timestamp(ctx);
 		*why = XNTS_CNT_PASSED_INVALID;

@@ -14,6 +14,10 @@
  *   xnts_allow4/6  LPM_TRIE, struct xnts_lpm4_key/xnts_lpm6_key -> __u8.
  *   xnts_deny4/6   Same layout. The allowlist is consulted only when
  *                  XNTS_CFG_ALLOWLIST is set in the config.
+ *   xnts_local     HASH struct xnts_local_key -> __u8: the (address, port)
+ *                  pairs this host serves. With XNTS_CFG_LOCAL_ONLY set, a
+ *                  request to any other destination is passed untouched
+ *                  (forwarded traffic, someone else's server).
  *   xnts_rate      LRU_HASH struct xnts_client_key -> struct xnts_rate_state.
  *   xnts_counters  PERCPU_ARRAY[XNTS_CNT_MAX] of __u64, indexed by
  *                  enum xnts_counter (xnts_wire.h); userspace sums the
@@ -88,6 +92,7 @@ struct xnts_time_state {
 
 /* Config flags. */
 #define XNTS_CFG_ALLOWLIST	(1U << 0)	/* allowlist in force: unlisted clients get allow_action */
+#define XNTS_CFG_LOCAL_ONLY	(1U << 1)	/* answer only (address, port) pairs in xnts_local */
 
 struct xnts_xdp_config {
 	__be16 ports[XNTS_MAX_PORTS];	/* UDP ports served, network order; 0 = unused slot */
@@ -121,6 +126,13 @@ struct xnts_client_key {
 	__u8 addr[16];
 };
 
+/* A destination this host serves: its address (IPv4 as ::ffff:a.b.c.d) and UDP port. */
+struct xnts_local_key {
+	__u8 addr[16];
+	__be16 port;			/* network order */
+	__u16 pad;			/* 0 */
+};
+
 /* xnts_rate_admit()'s state: the earliest time the bucket is full again. */
 struct xnts_rate_state {
 	__u64 tat_ns;			/* CLOCK_MONOTONIC */
@@ -141,6 +153,7 @@ struct xnts_nts_current {
 
 #define XNTS_RATE_ENTRIES_DEFAULT	65536
 #define XNTS_LPM_ENTRIES_DEFAULT	1024
+#define XNTS_LOCAL_ENTRIES		1024
 
 /*
  * Every struct above crosses the kernel/user boundary: the same sizes and
@@ -166,6 +179,8 @@ XNTS_ASSERT_LAYOUT(struct xnts_lpm4_key, 8);
 XNTS_ASSERT_LAYOUT(struct xnts_lpm6_key, 20);
 XNTS_ASSERT_LAYOUT(struct xnts_client_key, 16);
 XNTS_ASSERT_LAYOUT(struct xnts_rate_state, 8);
+XNTS_ASSERT_LAYOUT(struct xnts_local_key, 20);
+XNTS_ASSERT_OFF(struct xnts_local_key, port, 16);
 XNTS_ASSERT_LAYOUT(struct xnts_nts_current, 8);
 
 /*

@@ -152,7 +152,9 @@ static inline __u32 xnts_cookie_aead(__u32 len)
 	X(NTS_NAK_AUTH, nts_nak_auth, "NTSN NAK: authenticator does not verify") \
 	X(NTS_ERROR, nts_error, "passed: no current key, or a kfunc failed")	\
 	X(PASSED_NTS_AEAD, passed_nts_aead,					\
-	  "NTS request whose cookie's AEAD has no kfunc (e.g. 30): to userspace")
+	  "NTS request whose cookie's AEAD has no kfunc (e.g. 30): to userspace") \
+	X(PASSED_NOT_LOCAL, passed_not_local,					\
+	  "to a served port but not to an address this host serves")
 
 enum xnts_counter {
 #define XNTS_CNT_ENUM_(up, name, doc) XNTS_CNT_##up,

@@ -962,4 +962,46 @@ TEST(rx_metadata_variant_loads_device_bound)
 	xnts_rxts__destroy(skel);
 }
 
+/*
+ * XNTS_CFG_LOCAL_ONLY: only destinations in xnts_local are answered; the
+ * same address on another port, or another address, goes up untouched.
+ */
+TEST_F(xdp, local_only)
+{
+	int fd = bpf_map__fd(self->skel->maps.xnts_local);
+	struct xnts_local_key k;
+	uint8_t one = 1;
+	struct pkt p;
+	int v6;
+
+	self->cfg.flags = XNTS_CFG_LOCAL_ONLY;
+	ASSERT_EQ(0, set_config(self));
+	for (v6 = 0; v6 <= 1; v6++) {
+		build(&p, v6, 0);
+		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
+				   "empty map");
+		memset(&k, 0, sizeof(k));
+		if (v6) {
+			memcpy(k.addr, pkt_v6_srv, 16);
+		} else {
+			k.addr[10] = 0xff;
+			k.addr[11] = 0xff;
+			memcpy(k.addr + 12, pkt_v4_srv, 4);
+		}
+		k.port = htons(1123);
+		ASSERT_EQ(0, bpf_map_update_elem(fd, &k, &one, BPF_ANY));
+		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
+				   "other port");
+		k.port = htons(123);
+		ASSERT_EQ(0, bpf_map_update_elem(fd, &k, &one, BPF_ANY));
+		check_answer(_metadata, self, &p);
+		/* Another destination address on the same port. */
+		build(&p, v6, 0);
+		p.b[p.l3 + (v6 ? 39 : 19)] ^= 0x20;
+		pkt_fix_csums(&p);
+		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
+				   "other address");
+	}
+}
+
 TEST_HARNESS_MAIN

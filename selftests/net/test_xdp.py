@@ -626,12 +626,112 @@ def t_policy(wd):
         net.close()
 
 
+THIRD4, FWD4 = "10.198.0.2", "10.198.0.1"
+THIRD6, FWD6 = "fd00:198::2", "fd00:198::1"
+
+
+def responder(ns, family, addr, seen, stop):
+    """A stand-in NTP server in namespace ns: stratum 9, origin echoed."""
+    sock = socket_in(ns, family)
+    sock.bind((addr, 123))
+    sock.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            data, peer = sock.recvfrom(512)
+        except socket.timeout:
+            continue
+        seen.append(data)
+        if len(data) >= 48:
+            sock.sendto(struct.pack(">BBbb", (4 << 3) | 4, 9, 6, -20) + bytes(20) +
+                        data[40:48] + bytes(16), peer)
+    sock.close()
+
+
+def t_forwarded_not_answered(wd):
+    """The server namespace routes between the client and a third namespace.
+    NTP to the third namespace's addresses crosses the server's XDP untouched
+    (passed_not_local) and is answered there; NTP to the server's own
+    addresses is still answered by XDP. Then a server bound to one address:
+    XDP answers only that one."""
+    net = Net("fwd")
+    third = net.tag + "-t"
+    d = None
+    stop = threading.Event()
+    threads = []
+    seen4, seen6 = [], []
+    try:
+        run("ip", "netns", "add", third)
+        run("ip", "-n", net.srv, "link", "add", "xt0", "type", "veth", "peer", "name", "xt1",
+            "netns", third)
+        # No duplicate address detection: a tentative link-local address
+        # would hold up neighbour discovery, and the first query, for seconds.
+        run("ip", "netns", "exec", net.srv, "sysctl", "-qw", "net.ipv6.conf.xt0.accept_dad=0")
+        run("ip", "netns", "exec", third, "sysctl", "-qw", "net.ipv6.conf.xt1.accept_dad=0")
+        run("ip", "-n", net.srv, "addr", "add", FWD4 + "/24", "dev", "xt0")
+        run("ip", "-n", net.srv, "addr", "add", FWD6 + "/64", "dev", "xt0", "nodad")
+        run("ip", "-n", third, "addr", "add", THIRD4 + "/24", "dev", "xt1")
+        run("ip", "-n", third, "addr", "add", THIRD6 + "/64", "dev", "xt1", "nodad")
+        for ns, dev in ((net.srv, "xt0"), (third, "xt1"), (third, "lo")):
+            run("ip", "-n", ns, "link", "set", dev, "up")
+        run("ip", "netns", "exec", net.srv, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+            "net.ipv6.conf.all.forwarding=1")
+        run("ip", "-n", net.cli, "route", "add", "10.198.0.0/24", "via", SRV4)
+        run("ip", "-n", net.cli, "-6", "route", "add", "fd00:198::/64", "via", SRV6)
+        run("ip", "-n", third, "route", "add", "10.199.0.0/24", "via", FWD4)
+        run("ip", "-n", third, "-6", "route", "add", "fd00:199::/64", "via", FWD6)
+        for fam, addr, seen in ((socket.AF_INET, THIRD4, seen4),
+                                (socket.AF_INET6, THIRD6, seen6)):
+            t = threading.Thread(target=responder, args=(third, fam, addr, seen, stop))
+            t.start()
+            threads.append(t)
+        d = start(wd, net, "fwd", conf(net))
+        s4 = socket_in(net.cli)
+        s6 = socket_in(net.cli, socket.AF_INET6)
+        c0 = counters(d)
+        for k in range(3):
+            r = query(s4, THIRD4, timeout=2.0)
+            check(r is not None and r["stratum"] == 9, "answered by the third: %r" % r)
+            r = query(s6, THIRD6, timeout=2.0)
+            check(r is not None and r["stratum"] == 9, "answered by the third (v6): %r" % r)
+        check(len(seen4) == 3 and len(seen6) == 3 and
+              all(len(p) == 48 and p[0] == (4 << 3) | 3 for p in seen4 + seen6),
+              "the third saw the requests: %r %r" % (seen4, seen6))
+        check_answer(query(s4, SRV4), 0, 2, b"XTST")
+        check_answer(query(s6, SRV6), 0, 2, b"XTST")
+        c1 = counters(d)
+        check(c1["answered"] - c0["answered"] == 2, "XDP answered only its own: %r" % c1)
+        check(c1["passed_not_local"] - c0["passed_not_local"] == 6,
+              "forwarded requests counted: %r" % c1)
+        check(d.stop() == 0, "clean exit")
+        d = None
+
+        # Bound to SRV4 only: a second address of the server is not served by XDP.
+        run("ip", "-n", net.srv, "addr", "add", "10.199.0.3/24", "dev", SRV_IF)
+        d = start(wd, net, "fwd1", conf(net, servers=(SRV4 + ":123",)))
+        c0 = counters(d)
+        check_answer(query(s4, SRV4), 0, 2, b"XTST")
+        check(query(s4, "10.199.0.3", timeout=0.3) is None, "no one serves 10.199.0.3")
+        c1 = counters(d)
+        check(c1["answered"] - c0["answered"] == 1 and
+              c1["passed_not_local"] - c0["passed_not_local"] == 1, "counters %r" % c1)
+        s4.close()
+        s6.close()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        if d:
+            d.stop()
+        subprocess.run(["ip", "netns", "del", third], capture_output=True)
+        net.close()
+
+
 def main():
     tests = [t_native_answers, t_generic_unsynchronised, t_attach_failures,
              t_chronyd_client, t_restart_keeps_serving, t_upgrade_swaps_program,
              t_sigkill_unsync, t_sigkill_pass,
              t_interface_recreated, t_interface_appears_later, t_mode_off_cleans_up,
-             t_policy]
+             t_policy, t_forwarded_not_answered]
     k = Ktap(len(tests))
     with Workdir() as wd:
         for t in tests:

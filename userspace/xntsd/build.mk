@@ -5,7 +5,8 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0)
 DAEMON_LIBS := -luring -lpthread -lm $(BPF_LIBS) -lnl-route-3 -lnl-genl-3 -lnl-3
 
 # xdp_ctl opens the XDP program's skeleton and talks rtnetlink through libnl.
-XDP_CTL_OBJS := $(addprefix $(BUILD)/obj/userspace/xntsd/,xdp_ctl.o xdp_load.o xdp_link.o xdp_feed.o)
+XDP_CTL_OBJS := $(addprefix $(BUILD)/obj/userspace/xntsd/,xdp_ctl.o xdp_load.o xdp_link.o \
+	xdp_feed.o xdp_local.o)
 $(XDP_CTL_OBJS): CPPFLAGS += -I$(BPF_OUT) $(NL_CFLAGS)
 $(XDP_CTL_OBJS): $(BPF_OUT)/xnts.skel.h $(BPF_OUT)/xnts_nts.skel.h
 

@@ -113,6 +113,7 @@ struct xdp_ctl *xdp_ctl_new(struct loop *l, const struct xnts_config *cfg,
 	xdp_drop_stale_links(x);
 	for (i = 0; i < x->n_ifs; i++)
 		xdp_iface_reconcile(x, &x->ifs[i]);
+	xdp_local_sync(x);
 	err = xdp_netlink_open(x);
 	if (err) {
 		log_error("xdp: netlink: %s; interfaces that come back later are not re-attached",
@@ -159,6 +160,7 @@ void xdp_ctl_free(struct xdp_ctl *x)
 	xnts_nts__destroy(x->skel_nts);
 	if (!keep && !x->error[0])
 		xdp_unpin_all(x->pin);
+	free(x->listens);
 	free(x->ifs);
 	free(x);
 }

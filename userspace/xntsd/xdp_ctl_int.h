@@ -34,10 +34,11 @@
  */
 struct xdp_maps {
 	struct bpf_map *time, *config, *allow4, *deny4, *allow6, *deny6, *rate, *counters;
+	struct bpf_map *local;
 	struct bpf_map *nts_keys, *nts_current;
 };
 
-#define XDP_MAPS_PINNED 8
+#define XDP_MAPS_PINNED 9
 
 #define XDP_MAPS_FROM_SKEL(m, s)				\
 	do {							\
@@ -49,6 +50,7 @@ struct xdp_maps {
 		(m)->deny6 = (s)->maps.xnts_deny6;		\
 		(m)->rate = (s)->maps.xnts_rate;		\
 		(m)->counters = (s)->maps.xnts_counters;	\
+		(m)->local = (s)->maps.xnts_local;		\
 	} while (0)
 
 enum if_state { IF_ATTACHED, IF_FAILED };
@@ -101,6 +103,12 @@ struct xdp_ctl {
 	struct loop_op nl_op;
 	uint64_t link_events;
 	uint64_t reattaches;
+	/* The listen addresses XDP serves (xdp_configure); xdp_local.c maps them. */
+	struct config_addr *listens;
+	size_t n_listens;
+	int local_dirty;		/* an address or link event: resync xnts_local */
+	uint64_t local_syncs;
+	char local_error[160];
 };
 
 /* snprintf that may cut the text short, for messages and bounded paths. */
@@ -139,6 +147,9 @@ void xdp_drop_stale_links(struct xdp_ctl *x);
 void xdp_iface_reconcile(struct xdp_ctl *x, struct xdp_iface *f);
 void xdp_iface_drop_link(struct xdp_ctl *x, struct xdp_iface *f, int detach);
 int xdp_netlink_open(struct xdp_ctl *x);
+
+/* xdp_local.c */
+void xdp_local_sync(struct xdp_ctl *x);
 
 /* xdp_feed.c */
 void xdp_configure(struct xdp_ctl *x, const struct xnts_config *cfg);

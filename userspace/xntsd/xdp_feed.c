@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/timex.h>
 
@@ -173,6 +174,9 @@ void xdp_configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 	__u32 zero = 0;
 
 	memset(&bc, 0, sizeof(bc));
+	free(x->listens);
+	x->listens = calloc(cfg->n_servers + 1, sizeof(*x->listens));
+	x->n_listens = 0;
 	for (i = 0; i < cfg->n_servers; i++) {
 		const struct config_server *s = &cfg->servers[i];
 		uint16_t port = s->listen.port;
@@ -183,6 +187,9 @@ void xdp_configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 			left++;
 			continue;
 		}
+		/* Every address XDP answers for, even on a port it has already. */
+		if (x->listens)
+			x->listens[x->n_listens++] = s->listen;
 		for (k = 0; k < x->n_ports && x->ports[k] != port; k++)
 			;
 		if (k < x->n_ports)
@@ -204,6 +211,8 @@ void xdp_configure(struct xdp_ctl *x, const struct xnts_config *cfg)
 		}
 		bc.versions = (__u8)(ref->accept_ntp_versions & 0xff);
 		bc.flags = ref->allowlist.set ? XNTS_CFG_ALLOWLIST : 0;
+		/* Only what is addressed to this host (xdp_local.c fills the map). */
+		bc.flags |= XNTS_CFG_LOCAL_ONLY;
 		bc.allow_action = action(ref->allowlist.action);
 		bc.deny_action = action(ref->denylist.action);
 		if (ref->rate_limiting_cache_size && ref->rate_limiting_cutoff_ms) {

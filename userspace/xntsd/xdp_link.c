@@ -3,7 +3,8 @@
  * xdp_link: the program's links. One bpf_link per configured interface,
  * pinned, kept across restarts when it still runs in the configured mode,
  * re-created when its interface comes back (RTNLGRP_LINK through libnl,
- * polled on the loop). xdp_ctl.h has the contract.
+ * polled on the loop). Address events (RTNLGRP_IPV4/6_IFADDR) on the same
+ * socket resync the local address map (xdp_local.c). xdp_ctl.h has the contract.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -202,10 +203,16 @@ static void nl_link_obj(struct nl_object *obj, void *arg)
 {
 	struct xdp_ctl *x = arg;
 	struct rtnl_link *link = (struct rtnl_link *)obj;
-	const char *name = rtnl_link_get_name(link);
-	int ifindex = rtnl_link_get_ifindex(link);
+	const char *name;
+	int ifindex;
 	size_t i;
 
+	/* Any address change, and any link change, may change what is local. */
+	x->local_dirty = 1;
+	if (strcmp(nl_object_get_type(obj), "route/link"))
+		return;
+	name = rtnl_link_get_name(link);
+	ifindex = rtnl_link_get_ifindex(link);
 	x->link_events++;
 	for (i = 0; i < x->n_ifs; i++) {
 		struct xdp_iface *f = &x->ifs[i];
@@ -255,6 +262,8 @@ static void netlink_ready(struct loop_op *op, int res, unsigned int flags)
 	for (k = 0; k < x->n_ifs; k++)
 		if (resync || x->ifs[k].dirty)
 			xdp_iface_reconcile(x, &x->ifs[k]);
+	if (resync || x->local_dirty)
+		xdp_local_sync(x);
 	arm_netlink(x);
 }
 
@@ -269,7 +278,8 @@ int xdp_netlink_open(struct xdp_ctl *x)
 	nl_socket_modify_cb(x->nl, NL_CB_VALID, NL_CB_CUSTOM, nl_valid, x);
 	err = nl_connect(x->nl, NETLINK_ROUTE);
 	if (!err)
-		err = nl_socket_add_membership(x->nl, RTNLGRP_LINK);
+		err = nl_socket_add_memberships(x->nl, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+						RTNLGRP_IPV6_IFADDR, 0);
 	if (!err)
 		err = nl_socket_set_nonblocking(x->nl);
 	if (err)

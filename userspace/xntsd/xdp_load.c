@@ -266,6 +266,7 @@ int xdp_load(struct xdp_ctl *x, const struct xnts_config *cfg)
 	pinned[5] = x->maps.deny6;
 	pinned[6] = x->maps.rate;
 	pinned[7] = x->maps.counters;
+	pinned[8] = x->maps.local;
 	for (i = 0; i < XDP_MAPS_PINNED; i++) {
 		m = pinned[i];
 		path_of(x, p, sizeof(p), "maps", bpf_map__name(m));
