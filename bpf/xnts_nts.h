@@ -526,11 +526,11 @@ __attribute__((noinline)) int nts_prepare(struct xdp_md *ctx, __u32 poff, __u32 
 static __always_inline int nts_serve(struct xdp_md *ctx, const struct request *rq,
 				     const struct xnts_xdp_config *cfg)
 {
-	void *data, *end;
 	struct nts_scratch *s;
+	struct udphdr *udp;
 	struct ntp_hdr *n;
 	__u32 zero = 0, out_len;
-	__u64 sum, off;
+	__u64 sum;
 	__s32 tai_offset;
 	enum verdict v;
 	int ret;
@@ -540,14 +540,10 @@ static __always_inline int nts_serve(struct xdp_md *ctx, const struct request *r
 		return count(ret, XDP_PASS);
 
 	/* Policy, time state and the response header, as for plain NTP. */
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	off = rq->poff;
-	barrier_var(off);
-	off &= 0x7f;
-	n = data + off;
-	if ((void *)(n + 1) > end)
+	udp = udp_at(ctx, rq);
+	if (!udp)
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+	n = (void *)(udp + 1);
 	v = ntp_respond(rq, n, cfg, &tai_offset);
 	if (v == V_PASS)
 		return XDP_PASS;

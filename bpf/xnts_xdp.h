@@ -63,21 +63,18 @@ struct {
 	__type(value, struct xnts_xdp_config);
 } xnts_config SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, XNTS_LPM_ENTRIES_DEFAULT);
-	__type(key, struct xnts_lpm4_key);
-	__type(value, __u8);
-} xnts_allow4 SEC(".maps"), xnts_deny4 SEC(".maps");
+/* The allow and deny lists: an LPM trie per list and family. */
+#define LPM_LIST(key_type)						\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_LPM_TRIE);			\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__uint(max_entries, XNTS_LPM_ENTRIES_DEFAULT);		\
+		__type(key, key_type);					\
+		__type(value, __u8);					\
+	}
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, XNTS_LPM_ENTRIES_DEFAULT);
-	__type(key, struct xnts_lpm6_key);
-	__type(value, __u8);
-} xnts_allow6 SEC(".maps"), xnts_deny6 SEC(".maps");
+LPM_LIST(struct xnts_lpm4_key) xnts_allow4 SEC(".maps"), xnts_deny4 SEC(".maps");
+LPM_LIST(struct xnts_lpm6_key) xnts_allow6 SEC(".maps"), xnts_deny6 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -413,20 +410,14 @@ static __always_inline int ipv6_ext_header(__u8 next)
  * (xnts_local), else 0 with *why set. A router or hypervisor with XDP on
  * its uplink then never answers in the name of the hosts behind it.
  */
-static __always_inline int local_dest(const struct xnts_xdp_config *cfg, const __u8 *daddr,
+static __always_inline int local_dest(const struct xnts_xdp_config *cfg, const void *daddr,
 				      int v6, __be16 port, enum xnts_counter *why)
 {
 	struct xnts_local_key k = { .port = port };
 
 	if (!(cfg->flags & XNTS_CFG_LOCAL_ONLY))
 		return 1;
-	if (v6) {
-		__builtin_memcpy(k.addr, daddr, 16);
-	} else {
-		k.addr[10] = 0xff;
-		k.addr[11] = 0xff;
-		__builtin_memcpy(k.addr + 12, daddr, 4);
-	}
+	xnts_addr16(k.addr, daddr, v6);
 	if (bpf_map_lookup_elem(&xnts_local, &k))
 		return 1;
 	*why = XNTS_CNT_PASSED_NOT_LOCAL;
@@ -453,8 +444,10 @@ static __always_inline int request_parse(struct xdp_md *ctx, struct request *rq,
 	struct ethhdr *eth = data;
 	struct udphdr *udp;
 	__u32 zero = 0, len;
+	const void *daddr;
 	__be16 proto;
 	void *l3;
+	int v6;
 
 	*why = XNTS_CNT_PASSED_OTHER;
 	if ((void *)(eth + 1) > end)
@@ -485,28 +478,8 @@ static __always_inline int request_parse(struct xdp_md *ctx, struct request *rq,
 			return 0;
 		}
 		udp = (void *)(ip + 1);
-		if ((void *)(udp + 1) > end)
-			return 0;
-		cfg = bpf_map_lookup_elem(&xnts_config, &zero);
-		if (!cfg || !port_served(cfg, udp->dest))
-			return 0;
-		if (!local_dest(cfg, (__u8 *)&ip->daddr, 0, udp->dest, why))
-			return 0;
-		rq->rx = rx_timestamp(ctx);
-		*why = XNTS_CNT_PASSED_INVALID;
-		len = ntohs_bounded(ip->tot_len);
-		if ((void *)ip + len != end || len < sizeof(*ip) + sizeof(*udp) + NTP_HEADER_LEN)
-			return 0;
-		len -= sizeof(*ip);
-		if (!v4_unicast(ip->saddr) || !v4_unicast(ip->daddr) ||
-		    csum_fold(csum_add_mem(ip, sizeof(*ip), 0)))
-			return 0;
-		__builtin_memset(&rq->client, 0, sizeof(rq->client));
-		rq->client.addr[10] = 0xff;
-		rq->client.addr[11] = 0xff;
-		__builtin_memcpy(rq->client.addr + 12, &ip->saddr, 4);
-		rq->psum = csum_add_mem(&ip->saddr, 8, 0);
-		rq->v6 = 0;
+		daddr = &ip->daddr;
+		v6 = 0;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = l3;
 
@@ -518,15 +491,33 @@ static __always_inline int request_parse(struct xdp_md *ctx, struct request *rq,
 			return 0;
 		}
 		udp = (void *)(ip6 + 1);
-		if ((void *)(udp + 1) > end)
+		daddr = &ip6->daddr;
+		v6 = 1;
+	} else {
+		return 0;
+	}
+	if ((void *)(udp + 1) > end)
+		return 0;
+	cfg = bpf_map_lookup_elem(&xnts_config, &zero);
+	if (!cfg || !port_served(cfg, udp->dest) || !local_dest(cfg, daddr, v6, udp->dest, why))
+		return 0;
+	rq->rx = rx_timestamp(ctx);
+	*why = XNTS_CNT_PASSED_INVALID;
+	if (!v6) {
+		struct iphdr *ip = l3;
+
+		len = ntohs_bounded(ip->tot_len);
+		if ((void *)ip + len != end || len < sizeof(*ip) + sizeof(*udp) + NTP_HEADER_LEN)
 			return 0;
-		cfg = bpf_map_lookup_elem(&xnts_config, &zero);
-		if (!cfg || !port_served(cfg, udp->dest))
+		len -= sizeof(*ip);
+		if (!v4_unicast(ip->saddr) || !v4_unicast(ip->daddr) ||
+		    csum_fold(csum_add_mem(ip, sizeof(*ip), 0)))
 			return 0;
-		if (!local_dest(cfg, (__u8 *)&ip6->daddr, 1, udp->dest, why))
-			return 0;
-		rq->rx = rx_timestamp(ctx);
-		*why = XNTS_CNT_PASSED_INVALID;
+		xnts_addr16(rq->client.addr, &ip->saddr, 0);
+		rq->psum = csum_add_mem(&ip->saddr, 8, 0);
+	} else {
+		struct ipv6hdr *ip6 = l3;
+
 		len = ntohs_bounded(ip6->payload_len);
 		if ((void *)(ip6 + 1) + len != end || len < sizeof(*udp) + NTP_HEADER_LEN)
 			return 0;
@@ -535,12 +526,10 @@ static __always_inline int request_parse(struct xdp_md *ctx, struct request *rq,
 		    !(ip6->saddr.in6_u.u6_addr32[0] | ip6->saddr.in6_u.u6_addr32[1] |
 		      ip6->saddr.in6_u.u6_addr32[2] | ip6->saddr.in6_u.u6_addr32[3]))
 			return 0;
-		__builtin_memcpy(rq->client.addr, &ip6->saddr, 16);
+		xnts_addr16(rq->client.addr, &ip6->saddr, 1);
 		rq->psum = csum_add_mem(&ip6->saddr, 32, 0);
-		rq->v6 = 1;
-	} else {
-		return 0;
 	}
+	rq->v6 = v6;
 	/* UDP length = IP payload; a reply to port 0 cannot be addressed. */
 	if (ntohs_bounded(udp->len) != len || !udp->source || (eth->h_dest[0] & 1))
 		return 0;
@@ -634,25 +623,38 @@ static __always_inline int reply_finish(struct xdp_md *ctx, const struct request
 	return XDP_TX;
 }
 
-/* A plain NTP request: exactly an NTP header of payload. */
-static __always_inline int serve_plain(struct xdp_md *ctx, const struct request *rq,
-				       const struct xnts_xdp_config *cfg)
+/*
+ * The request's UDP header, followed by at least an NTP header, or NULL.
+ * From the offset, so that it holds after calls and tail adjustments.
+ */
+static __always_inline struct udphdr *udp_at(struct xdp_md *ctx, const struct request *rq)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u64 off = rq->poff - sizeof(struct udphdr);
 	struct udphdr *udp;
-	struct ntp_hdr *n;
-	enum verdict v;
-	__s32 tai_offset;
 
 	/* 14 + 20 up to 18 + 40: masked so the verifier sees a bound. */
 	barrier_var(off);
 	off &= 0x7f;
 	udp = data + off;
-	n = (void *)(udp + 1);
-	if ((void *)(n + 1) > end)
+	if ((void *)(udp + 1) + sizeof(struct ntp_hdr) > end)
+		return NULL;
+	return udp;
+}
+
+/* A plain NTP request: exactly an NTP header of payload. */
+static __always_inline int serve_plain(struct xdp_md *ctx, const struct request *rq,
+				       const struct xnts_xdp_config *cfg)
+{
+	struct udphdr *udp = udp_at(ctx, rq);
+	struct ntp_hdr *n;
+	enum verdict v;
+	__s32 tai_offset;
+
+	if (!udp)
 		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+	n = (void *)(udp + 1);
 	/* Never answer a corrupted request (UDP checksum 0 = none, IPv4 only). */
 	if ((udp->check || rq->v6) &&
 	    (!udp->check || csum_fold(csum_add_mem(udp, sizeof(*udp) + NTP_HEADER_LEN, rq->psum))))

@@ -156,6 +156,22 @@ struct xnts_nts_current {
 #define XNTS_LOCAL_ENTRIES		1024
 
 /*
+ * addr (4 bytes for IPv4, 16 for IPv6) as 16 bytes, IPv4 as ::ffff:a.b.c.d:
+ * the form of every address in a map key above.
+ */
+static __always_inline void xnts_addr16(__u8 out[16], const void *addr, int v6)
+{
+	if (v6) {
+		__builtin_memcpy(out, addr, 16);
+		return;
+	}
+	__builtin_memset(out, 0, 10);
+	out[10] = 0xff;
+	out[11] = 0xff;
+	__builtin_memcpy(out + 12, addr, 4);
+}
+
+/*
  * Every struct above crosses the kernel/user boundary: the same sizes and
  * offsets in BPF and in x86-64 userspace, or the build fails.
  */

@@ -270,8 +270,8 @@ TEST_F(diff, kisses_agree)
  * outcome (answer, DENY and RATE kisses, ignore) must agree, for IPv4 and
  * IPv6, with IPv6 clients rate limited per /64.
  */
-static void apply_policy(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *self,
-			 const struct config_server *c)
+static struct ntp_policy *apply_policy(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(diff) *self, const struct config_server *c)
 {
 	const struct config_filter *lists[2] = { &c->allowlist, &c->denylist };
 	struct bpf_map *m4[2] = { self->skel->maps.xnts_allow4, self->skel->maps.xnts_deny4 };
@@ -286,12 +286,12 @@ static void apply_policy(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *
 				struct xnts_lpm4_key k = { .prefixlen = sn->prefix };
 
 				memcpy(k.addr, sn->addr, 4);
-				ASSERT_EQ(0, bpf_map_update_elem(bpf_map__fd(m4[l]), &k, &one, 0));
+				EXPECT_EQ(0, bpf_map_update_elem(bpf_map__fd(m4[l]), &k, &one, 0));
 			} else {
 				struct xnts_lpm6_key k = { .prefixlen = sn->prefix };
 
 				memcpy(k.addr, sn->addr, 16);
-				ASSERT_EQ(0, bpf_map_update_elem(bpf_map__fd(m6[l]), &k, &one, 0));
+				EXPECT_EQ(0, bpf_map_update_elem(bpf_map__fd(m6[l]), &k, &one, 0));
 			}
 		}
 	}
@@ -304,6 +304,7 @@ static void apply_policy(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *
 	self->cfg.rate_interval_ns = c->rate_limiting_cutoff_ms * 1000000ULL;
 	self->cfg.rate_v6_prefix = (uint8_t)c->rate_limiting_ipv6_prefix;
 	publish(self);
+	return ntp_policy_new(c);
 }
 
 /* One request from addr through both deciders; returns userspace's verdict. */
@@ -363,10 +364,8 @@ TEST_F(diff, policy_outcomes_agree)
 		.allowlist = { true, CONFIG_ACTION_IGNORE, allow, 3 },
 		.denylist = { true, CONFIG_ACTION_DENY, deny, 2 },
 	};
-	struct ntp_policy *pol;
+	struct ntp_policy *pol = apply_policy(_metadata, self, &c);
 
-	apply_policy(_metadata, self, &c);
-	pol = ntp_policy_new(&c);
 	ASSERT_NE(NULL, pol);
 	/* The denylist wins over the allowlist. */
 	EXPECT_EQ(NTP_POLICY_DENY, outcome(_metadata, self, pol, "203.0.113.9"));
@@ -396,10 +395,8 @@ TEST_F(diff, policy_actions_swapped_agree)
 		.allowlist = { true, CONFIG_ACTION_DENY, allow, 2 },
 		.denylist = { true, CONFIG_ACTION_IGNORE, deny, 2 },
 	};
-	struct ntp_policy *pol;
+	struct ntp_policy *pol = apply_policy(_metadata, self, &c);
 
-	apply_policy(_metadata, self, &c);
-	pol = ntp_policy_new(&c);
 	ASSERT_NE(NULL, pol);
 	EXPECT_EQ(NTP_POLICY_IGNORE, outcome(_metadata, self, pol, "203.0.113.9"));
 	EXPECT_EQ(NTP_POLICY_IGNORE, outcome(_metadata, self, pol, "2001:db8:bad::1"));

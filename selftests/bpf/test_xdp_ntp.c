@@ -280,36 +280,17 @@ static void check_answer(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *s
 	EXPECT_TRUE(only_counter_moved(self, before, XNTS_CNT_ANSWERED));
 }
 
-TEST_F(xdp, answer_ipv4)
+/* IPv4 and IPv6, each bare and behind one 802.1Q tag. */
+TEST_F(xdp, answer_ipv4_ipv6_vlan)
 {
 	struct pkt p;
 
-	build(&p, 0, 0);
-	check_answer(_metadata, self, &p);
-}
-
-TEST_F(xdp, answer_ipv6)
-{
-	struct pkt p;
-
-	build(&p, 1, 0);
-	check_answer(_metadata, self, &p);
-}
-
-TEST_F(xdp, answer_vlan_ipv4)
-{
-	struct pkt p;
-
-	build(&p, 0, 1);
-	check_answer(_metadata, self, &p);
-}
-
-TEST_F(xdp, answer_vlan_ipv6)
-{
-	struct pkt p;
-
-	build(&p, 1, 1);
-	check_answer(_metadata, self, &p);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		for (int vlan = 0; vlan <= 1; vlan++) {
+			build(&p, v6, vlan);
+			check_answer(_metadata, self, &p);
+		}
+	}
 }
 
 /* NTPv3 gets VN 3 back; the poll value is echoed; another leap value and refid. */
@@ -981,13 +962,7 @@ TEST_F(xdp, local_only)
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
 				   "empty map");
 		memset(&k, 0, sizeof(k));
-		if (v6) {
-			memcpy(k.addr, pkt_v6_srv, 16);
-		} else {
-			k.addr[10] = 0xff;
-			k.addr[11] = 0xff;
-			memcpy(k.addr + 12, pkt_v4_srv, 4);
-		}
+		xnts_addr16(k.addr, v6 ? pkt_v6_srv : pkt_v4_srv, v6);
 		k.port = htons(1123);
 		ASSERT_EQ(0, bpf_map_update_elem(fd, &k, &one, BPF_ANY));
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,

@@ -76,14 +76,21 @@ static struct sockaddr_in v4(const char *s)
 
 #define SA(x) ((const struct sockaddr *)&(x))
 
-TEST(policy_ipv6_per_prefix)
+static struct config_server rate_cfg(uint64_t slots, unsigned int burst, unsigned int prefix)
 {
 	struct config_server c = {
-		.rate_limiting_cache_size = 1024,
+		.rate_limiting_cache_size = slots,
 		.rate_limiting_cutoff_ms = 1000,
-		.rate_limiting_burst = 1,
-		.rate_limiting_ipv6_prefix = 64,
+		.rate_limiting_burst = burst,
+		.rate_limiting_ipv6_prefix = prefix,
 	};
+
+	return c;
+}
+
+TEST(policy_ipv6_per_prefix)
+{
+	struct config_server c = rate_cfg(1024, 1, 64);
 	struct sockaddr_in6 a = v6("2001:db8:1:2::10"), same = v6("2001:db8:1:2:ffff::1"),
 			    next = v6("2001:db8:1:3::10");
 	struct sockaddr_in b = v4("192.0.2.10"), b2 = v4("192.0.2.11");
@@ -111,12 +118,7 @@ TEST(policy_ipv6_per_prefix)
 
 TEST(policy_burst)
 {
-	struct config_server c = {
-		.rate_limiting_cache_size = 16,
-		.rate_limiting_cutoff_ms = 1000,
-		.rate_limiting_burst = 3,
-		.rate_limiting_ipv6_prefix = 64,
-	};
+	struct config_server c = rate_cfg(16, 3, 64);
 	struct sockaddr_in b = v4("198.51.100.7");
 	struct ntp_policy *p = ntp_policy_new(&c);
 

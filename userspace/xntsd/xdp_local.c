@@ -42,16 +42,10 @@ static void set_add(struct local_set *s, int family, const void *addr, uint16_t 
 	struct xnts_local_key k;
 	size_t i;
 
-	memset(&k, 0, sizeof(k));
-	if (family == AF_INET) {
-		k.addr[10] = 0xff;
-		k.addr[11] = 0xff;
-		memcpy(k.addr + 12, addr, 4);
-	} else if (family == AF_INET6) {
-		memcpy(k.addr, addr, 16);
-	} else {
+	if (family != AF_INET && family != AF_INET6)
 		return;
-	}
+	memset(&k, 0, sizeof(k));
+	xnts_addr16(k.addr, addr, family == AF_INET6);
 	k.port = htons(port);
 	for (i = 0; i < s->n; i++)
 		if (!memcmp(&s->k[i], &k, sizeof(k)))
