@@ -36,14 +36,20 @@
 static __always_inline void xnts_rate_key(__u8 key[16], const __u8 addr[16], int v4,
 					  __u32 v6_prefix)
 {
-	__u32 bits = v4 ? 128 : v6_prefix;
-	int i;
+	__u32 bits = v4 || v6_prefix > 128 ? 128 : v6_prefix;
+	__u64 w[2], m0, m1;
 
-	for (i = 0; i < 16; i++) {
-		__u32 b = bits > 8 * (__u32)i ? bits - 8 * (__u32)i : 0;
-
-		key[i] = addr[i] & (__u8)(0xff00 >> (b > 8 ? 8 : b));
-	}
+	/* Masks of the first bits, most significant first, as 64-bit words. */
+	m0 = bits >= 64 ? ~0ULL : bits ? ~0ULL << (64 - bits) : 0;
+	m1 = bits >= 128 ? ~0ULL : bits > 64 ? ~0ULL << (128 - bits) : 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	m0 = __builtin_bswap64(m0);
+	m1 = __builtin_bswap64(m1);
+#endif
+	__builtin_memcpy(w, addr, 16);
+	w[0] &= m0;
+	w[1] &= m1;
+	__builtin_memcpy(key, w, 16);
 }
 
 /*
