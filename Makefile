@@ -30,7 +30,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=gnu11 $(WARN) $(SAN) -D_GNU_SOURCE -fno-strict-aliasing
-override CPPFLAGS += -Iuserspace/lib -Iselftests/lib
+override CPPFLAGS += -Iinclude -Ikmod -Iuserspace/lib -Iselftests/lib
 # The kselftest harness is written for the kernel's -Wall, not -Wextra.
 TEST_CFLAGS = $(filter-out -Wextra -Wshadow -Wmissing-prototypes,$(CFLAGS))
 LDFLAGS += $(SAN)

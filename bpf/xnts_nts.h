@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * NTS (RFC 8915) in XDP: included by xnts.bpf.c when built with XNTS_NTS
+ * NTS (RFC 8915) in XDP: the part of bpf/xnts_xdp.h built with XNTS_NTS
  * (bpf/xnts_nts.bpf.c). Needs the kfuncs of kmod/xnts_siv.ko; the loader
  * picks this variant only when they exist. Documentation/xdp.md, "NTS".
  *
  * Contract:
  * - A request is handled here only in the shape xnts's and chrony's clients
- *   send: NTPv4 mode 3, fields UID (body >= 32), one cookie of 100 or 164
- *   bytes, placeholders of the cookie's size, and the authenticator as the
+ *   send: NTPv4 mode 3, fields UID (body >= 32), one cookie of an AEAD the
+ *   kfuncs have (15: 100 bytes, 17: 164), placeholders of the cookie's
+ *   size, and the authenticator as the
  *   last field with an empty plaintext. Framing follows userspace's
  *   nts_ntp.c rules. Anything else, and every internal failure before the
  *   packet is rewritten, goes up unchanged (XDP_PASS).
@@ -15,9 +16,14 @@
  *   not verify: an NTSN NAK with the UID echoed. Otherwise a response built
  *   in place: header | UID | authenticator sealing 1 + placeholders fresh
  *   cookies under the current master key, never longer than the request.
+ * - A cookie of a table AEAD without a kfunc (xnts_wire.h, e.g. 30) goes up,
+ *   counted as passed_nts_aead.
  * - Nonces come from the module's xnts_siv_random() (get_random_bytes).
  */
-#include "../kmod/xnts_siv.h"
+#ifndef XNTS_NTS_H
+#define XNTS_NTS_H
+
+#include "xnts_siv.h"
 
 #define NTS_EBADMSG		74	/* the kfuncs' -EBADMSG (asm-generic/errno.h) */
 
@@ -26,16 +32,10 @@
 #define NTS_SLACK		512	/* so a masked offset plus a csum chunk fits */
 #define NTS_MAX_FIELDS		16
 #define NTS_MAX_UID_FIELD	260
+#define NTS_MIN_UID_FIELD	36	/* field header and a 32-byte UID */
 #define NTS_MAX_NONCE		64
-#define NTS_MAX_EXTRA		64
-#define NTS_MAX_COOKIES		8
 #define NTS_NONCE		16
 #define NTS_TAG			16
-#define NTS_EF_UID		0x0104
-#define NTS_EF_COOKIE		0x0204
-#define NTS_EF_PLACEHOLDER	0x0304
-#define NTS_EF_AUTH		0x0404
-#define NTS_KISS_NTSN		0x4e54534e	/* "NTSN" */
 /* Response authenticator: header(4) lengths(4) nonce(16) tag(16). */
 #define NTS_AUTH_FIXED		40
 
@@ -54,7 +54,7 @@ struct nts_scratch {
 	struct xnts_siv_key c2s;
 	struct xnts_siv_key s2c;
 	__u8 rnd[NTS_NONCE * (1 + NTS_MAX_COOKIES)];
-	__u8 ck[168];			/* the cookie being opened */
+	__u8 ck[XNTS_COOKIE_MAX_LEN];	/* the cookie being opened */
 	__u8 req[NTS_BUF + NTS_SLACK];	/* the request's UDP payload */
 	__u8 w[NTS_BUF + NTS_SLACK];	/* AEAD work: AD | nonce | tag | text */
 	struct nts_req r;		/* the parsed request */
@@ -83,15 +83,11 @@ struct {
 	__type(value, struct nts_scratch);
 } xnts_nts_scratch SEC(".maps");
 
-/* What handle_ipv4/6 hand to nts_serve() when they return NTS_GO. */
-#define NTS_GO			(-1)
-
-struct nts_args {
-	struct request rq;
-	__u64 rx, asum;
-	__u32 l3off, poff, len;
-};
-
+/* The AEADs the kfuncs have (kmod/xnts_siv.h); a constant for constant ids. */
+static __always_inline int nts_kfunc_aead(__u32 aead)
+{
+	return aead == XNTS_SIV_AEAD_CMAC_256 || aead == XNTS_SIV_AEAD_CMAC_512;
+}
 
 static __always_inline __u32 nts_get16(const __u8 *b, __u32 off)
 {
@@ -143,7 +139,7 @@ static int nts_parse_field(__u32 index, void *arg)
 	if (flen < 16 || (flen & 3) || flen > rem || (flen == rem && flen < 28))
 		goto bad;
 	if (type == NTS_EF_UID) {
-		if (r->uid_flen || flen < 4 + 32 || flen > NTS_MAX_UID_FIELD)
+		if (r->uid_flen || flen < NTS_MIN_UID_FIELD || flen > NTS_MAX_UID_FIELD)
 			goto bad;
 		r->uid_off = pos;
 		r->uid_flen = flen;
@@ -171,22 +167,29 @@ bad:
 	return 1;
 }
 
-/* Framing and NTS fields of the payload copy; 0 if XDP can handle it. */
+/*
+ * Framing and NTS fields of the payload copy: 0 if XDP can handle it, 1 if
+ * not, 2 if only because no kfunc has the cookie's AEAD.
+ */
 static __always_inline int nts_parse(const __u8 *p, struct nts_req *out, __u32 len)
 {
-	struct nts_parse_ctx c = { .p = p, .pos = NTP_LEN };
+	struct nts_parse_ctx c = { .p = p, .pos = NTP_HEADER_LEN };
+	__u32 aead;
 
 	if ((p[0] & 0x3f) != ((4 << 3) | NTP_MODE_CLIENT))
-		return -1;
+		return 1;
 	c.r.len = len;
 	if (bpf_loop(NTS_MAX_FIELDS + 1, nts_parse_field, &c, 0) < 0 || c.err)
-		return -1;
+		return 1;
 	if (c.pos != len || !c.r.uid_flen || !c.r.auth_off)
-		return -1;
-	if (c.r.ck_len != 100 && c.r.ck_len != 164)
-		return -1;
+		return 1;
+	aead = xnts_cookie_aead(c.r.ck_len);
+	if (!aead)
+		return 1;
 	if (c.r.n_ph && c.r.ph_len != c.r.ck_len)
-		return -1;
+		return 1;
+	if (!nts_kfunc_aead(aead))
+		return 2;
 	*out = c.r;
 	return 0;
 }
@@ -216,20 +219,21 @@ enum nts_outcome {
 	NTS_NAK_AUTH,
 };
 
-/* Copies a session key (32 or 64 bytes) out of the opened cookie. */
+/*
+ * Copies the session keys out of the opened cookie (layout: xnts_wire.h),
+ * one constant-size copy per AEAD of the table that has a kfunc.
+ */
 static __always_inline void nts_take_keys(struct nts_scratch *s, __u32 clen)
 {
-	if (clen == 100) {
-		s->c2s.aead = XNTS_SIV_AEAD_CMAC_256;
-		s->s2c.aead = XNTS_SIV_AEAD_CMAC_256;
-		__builtin_memcpy(s->c2s.key, s->ck + 36, 32);
-		__builtin_memcpy(s->s2c.key, s->ck + 68, 32);
-	} else {
-		s->c2s.aead = XNTS_SIV_AEAD_CMAC_512;
-		s->s2c.aead = XNTS_SIV_AEAD_CMAC_512;
-		__builtin_memcpy(s->c2s.key, s->ck + 36, 64);
-		__builtin_memcpy(s->s2c.key, s->ck + 100, 64);
+#define NTS_TAKE_KEYS_(id, kl)							\
+	if (nts_kfunc_aead(id) && clen == XNTS_COOKIE_LEN(kl)) {		\
+		s->c2s.aead = (id);						\
+		s->s2c.aead = (id);						\
+		__builtin_memcpy(s->c2s.key, s->ck + XNTS_COOKIE_KEYS_OFF, (kl));	\
+		__builtin_memcpy(s->s2c.key, s->ck + XNTS_COOKIE_S2C_OFF(kl), (kl));	\
 	}
+	XNTS_COOKIE_AEADS(NTS_TAKE_KEYS_)
+#undef NTS_TAKE_KEYS_
 	s->c2s.reserved = 0;
 	s->s2c.reserved = 0;
 }
@@ -245,7 +249,7 @@ static __always_inline int nts_check(struct xdp_md *ctx, struct nts_scratch *s,
 
 	clen = r->ck_len;
 	barrier_var(clen);
-	if (clen < 100 || clen > 164)
+	if (clen <= XNTS_COOKIE_KEYS_OFF || clen > XNTS_COOKIE_MAX_LEN)
 		return NTS_ERR;
 	if (bpf_xdp_load_bytes(ctx, poff + r->ck_off, s->ck, clen))
 		return NTS_ERR;
@@ -253,7 +257,7 @@ static __always_inline int nts_check(struct xdp_md *ctx, struct nts_scratch *s,
 	mk = bpf_map_lookup_elem(&xnts_nts_keys, &kid);
 	if (!mk)
 		return NTS_NAK_KEY;
-	ret = xnts_siv_open(mk, s->ck, clen, 4, NTS_NONCE);
+	ret = xnts_siv_open(mk, s->ck, clen, XNTS_COOKIE_ID_LEN, XNTS_COOKIE_NONCE_LEN);
 	if (ret == -NTS_EBADMSG)
 		return NTS_NAK_COOKIE;
 	if (ret)
@@ -265,11 +269,11 @@ static __always_inline int nts_check(struct xdp_md *ctx, struct nts_scratch *s,
 	nl = r->nonce_len;
 	barrier_var(a);
 	barrier_var(nl);
-	if (a < NTP_LEN + 36 || a > NTS_MAX_PAYLOAD || nl < 1 || nl > NTS_MAX_NONCE)
+	if (a < NTP_HEADER_LEN + NTS_MIN_UID_FIELD || a > NTS_MAX_PAYLOAD || nl < 1 || nl > NTS_MAX_NONCE)
 		return NTS_ERR;
 	/* The header as the client sent it: the packet's now holds our answer. */
-	__builtin_memcpy(s->w, s->req, NTP_LEN);
-	if (bpf_xdp_load_bytes(ctx, poff + NTP_LEN, s->w + NTP_LEN, a - NTP_LEN))
+	__builtin_memcpy(s->w, s->req, NTP_HEADER_LEN);
+	if (bpf_xdp_load_bytes(ctx, poff + NTP_HEADER_LEN, s->w + NTP_HEADER_LEN, a - NTP_HEADER_LEN))
 		return NTS_ERR;
 	if (bpf_xdp_load_bytes(ctx, poff + r->nonce_off, s->w + a, nl))
 		return NTS_ERR;
@@ -301,27 +305,27 @@ static int nts_seal_cookie(__u32 i, void *arg)
 	__u8 *c;
 
 	barrier_var(off);
-	if (off > NTS_BUF - 168)
+	if (off > NTS_BUF - 4 - XNTS_COOKIE_MAX_LEN)
 		goto bad;
 	c = s->w + off;
 	c[0] = NTS_EF_COOKIE >> 8;
 	c[1] = NTS_EF_COOKIE & 0xff;
 	c[2] = 0;
 	c[3] = 4 + x->clen;
-	__builtin_memcpy(c + 4, &x->kid, 4);
-	__builtin_memcpy(c + 8, s->rnd + NTS_NONCE * (1 + (i & 7)), NTS_NONCE);
-	if (x->clen == 100) {
-		__builtin_memcpy(c + 40, s->c2s.key, 32);
-		__builtin_memcpy(c + 72, s->s2c.key, 32);
-		if (xnts_siv_seal(x->mk, c + 4, 100, 4, NTS_NONCE))
-			goto bad;
-		return 0;
+	__builtin_memcpy(c + 4 + XNTS_COOKIE_ID_OFF, &x->kid, XNTS_COOKIE_ID_LEN);
+	__builtin_memcpy(c + 4 + XNTS_COOKIE_NONCE_OFF, s->rnd + NTS_NONCE * (1 + (i & 7)),
+			 XNTS_COOKIE_NONCE_LEN);
+#define NTS_SEAL_COOKIE_(id, kl)						\
+	if (nts_kfunc_aead(id) && x->clen == XNTS_COOKIE_LEN(kl)) {		\
+		__builtin_memcpy(c + 4 + XNTS_COOKIE_KEYS_OFF, s->c2s.key, (kl));	\
+		__builtin_memcpy(c + 4 + XNTS_COOKIE_S2C_OFF(kl), s->s2c.key, (kl));	\
+		if (xnts_siv_seal(x->mk, c + 4, XNTS_COOKIE_LEN(kl), XNTS_COOKIE_ID_LEN,	\
+				  XNTS_COOKIE_NONCE_LEN))			\
+			goto bad;						\
+		return 0;							\
 	}
-	__builtin_memcpy(c + 40, s->c2s.key, 64);
-	__builtin_memcpy(c + 104, s->s2c.key, 64);
-	if (xnts_siv_seal(x->mk, c + 4, 164, 4, NTS_NONCE))
-		goto bad;
-	return 0;
+	XNTS_COOKIE_AEADS(NTS_SEAL_COOKIE_)
+#undef NTS_SEAL_COOKIE_
 bad:
 	x->err = 1;
 	return 1;
@@ -355,9 +359,9 @@ static __always_inline int nts_build(struct xdp_md *ctx, struct nts_scratch *s,
 	if (xnts_siv_random(s->rnd, sizeof(s->rnd)))
 		return NTS_ERR;
 
-	a = NTP_LEN + r->uid_flen;
+	a = NTP_HEADER_LEN + r->uid_flen;
 	barrier_var(a);
-	if (a < NTP_LEN + 36 || a > NTP_LEN + NTS_MAX_UID_FIELD)
+	if (a < NTP_HEADER_LEN + NTS_MIN_UID_FIELD || a > NTP_HEADER_LEN + NTS_MAX_UID_FIELD)
 		return NTS_ERR;
 	/* 1 + placeholders cookies, at most 8, and never longer than the request. */
 	if (a + NTS_AUTH_FIXED + per > r->len)
@@ -368,9 +372,9 @@ static __always_inline int nts_build(struct xdp_md *ctx, struct nts_scratch *s,
 	if (n > NTS_MAX_COOKIES)
 		n = NTS_MAX_COOKIES;
 
-	if (bpf_xdp_load_bytes(ctx, poff, s->w, NTP_LEN))
+	if (bpf_xdp_load_bytes(ctx, poff, s->w, NTP_HEADER_LEN))
 		return NTS_ERR;
-	if (bpf_xdp_load_bytes(ctx, poff + r->uid_off, s->w + NTP_LEN, a - NTP_LEN))
+	if (bpf_xdp_load_bytes(ctx, poff + r->uid_off, s->w + NTP_HEADER_LEN, a - NTP_HEADER_LEN))
 		return NTS_ERR;
 	__builtin_memcpy(s->w + a, s->rnd, NTS_NONCE);
 	cx.s = s;
@@ -402,7 +406,7 @@ static __always_inline int nts_build(struct xdp_md *ctx, struct nts_scratch *s,
 	ef[7] = (NTS_TAG + pl) & 0xff;
 	total -= a;
 	barrier_var(total);
-	if (total < NTS_NONCE + NTS_TAG || total > NTS_BUF - NTP_LEN - NTS_MAX_UID_FIELD)
+	if (total < NTS_NONCE + NTS_TAG || total > NTS_BUF - NTP_HEADER_LEN - NTS_MAX_UID_FIELD)
 		return NTS_ERR;
 	if (bpf_xdp_store_bytes(ctx, poff, s->w, a) ||
 	    bpf_xdp_store_bytes(ctx, poff + a, ef, sizeof(ef)) ||
@@ -418,22 +422,22 @@ static __always_inline int nts_build_short(struct xdp_md *ctx, struct nts_scratc
 					   const struct nts_req *r, __u32 poff, __s32 tai_offset,
 					   int nak, __u32 *out_len, __u64 *sum)
 {
-	__u64 len = NTP_LEN;
+	__u64 len = NTP_HEADER_LEN;
 
-	if (bpf_xdp_load_bytes(ctx, poff, s->w, NTP_LEN))
+	if (bpf_xdp_load_bytes(ctx, poff, s->w, NTP_HEADER_LEN))
 		return NTS_ERR;
 	if (nak) {
 		len += r->uid_flen;
 		barrier_var(len);
-		if (len < NTP_LEN + 36 || len > NTP_LEN + NTS_MAX_UID_FIELD)
+		if (len < NTP_HEADER_LEN + NTS_MIN_UID_FIELD || len > NTP_HEADER_LEN + NTS_MAX_UID_FIELD)
 			return NTS_ERR;
-		if (bpf_xdp_load_bytes(ctx, poff + r->uid_off, s->w + NTP_LEN, len - NTP_LEN))
+		if (bpf_xdp_load_bytes(ctx, poff + r->uid_off, s->w + NTP_HEADER_LEN, len - NTP_HEADER_LEN))
 			return NTS_ERR;
 		/* RFC 8915 5.7: kiss code NTSN; the client checks the UID only. */
-		s->w[0] = (XNTS_LEAP_UNSYNC << 6) | (4 << 3) | NTP_MODE_SERVER;
+		s->w[0] = (NTP_LEAP_UNSYNC << 6) | (4 << 3) | NTP_MODE_SERVER;
 		s->w[1] = 0;
 		__builtin_memset(s->w + 4, 0, 8);
-		*(__be32 *)(s->w + 12) = bpf_htonl(NTS_KISS_NTSN);
+		*(__be32 *)(s->w + 12) = bpf_htonl(NTP_KOD_NTSN);
 	}
 	put_ts((__be32 *)(s->w + 40), tai_to_ntp(bpf_ktime_get_tai_ns(), tai_offset));
 	if (bpf_xdp_store_bytes(ctx, poff, s->w, len))
@@ -441,71 +445,6 @@ static __always_inline int nts_build_short(struct xdp_md *ctx, struct nts_scratc
 	*sum = nts_csum(s->w, 0, len, 0);
 	*out_len = len;
 	return NTS_OK;
-}
-
-/*
- * Swaps addresses and ports and sets lengths and checksums for a UDP payload
- * of plen bytes whose sum is psum, after the tail was trimmed.
- */
-static __always_inline int nts_finish(struct xdp_md *ctx, __u32 l3off, int v6, __u32 plen,
-				      __u64 psum)
-{
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct udphdr *udp;
-	__u16 ulen = sizeof(*udp) + plen, c;
-	__u64 sum, off;
-	__be16 port;
-
-	if ((void *)(eth + 1) > end)
-		return XDP_DROP;
-	/* 14 or 18 (one VLAN tag): masked so the verifier sees a bound. */
-	off = l3off;
-	barrier_var(off);
-	off &= 0x1f;
-	swap_mac(eth);
-	if (v6) {
-		struct ipv6hdr *ip6 = data + off;
-		struct in6_addr tmp;
-
-		if ((void *)(ip6 + 1) > end)
-			return XDP_DROP;
-		__builtin_memcpy(&tmp, &ip6->saddr, sizeof(tmp));
-		__builtin_memcpy(&ip6->saddr, &ip6->daddr, sizeof(tmp));
-		__builtin_memcpy(&ip6->daddr, &tmp, sizeof(tmp));
-		ip6->hop_limit = RESP_TTL;
-		ip6->payload_len = bpf_htons(ulen);
-		sum = csum_add_mem(&ip6->saddr, 32, 0);
-		udp = (void *)(ip6 + 1);
-	} else {
-		struct iphdr *ip = data + off;
-		__be32 addr;
-
-		if ((void *)(ip + 1) > end)
-			return XDP_DROP;
-		addr = ip->saddr;
-		ip->saddr = ip->daddr;
-		ip->daddr = addr;
-		ip->ttl = RESP_TTL;
-		ip->tot_len = bpf_htons(sizeof(*ip) + ulen);
-		ip->check = 0;
-		ip->check = csum_fold(csum_add_mem(ip, sizeof(*ip), 0));
-		sum = csum_add_mem(&ip->saddr, 8, 0);
-		udp = (void *)(ip + 1);
-	}
-	if ((void *)(udp + 1) > end)
-		return XDP_DROP;
-	port = udp->source;
-	udp->source = udp->dest;
-	udp->dest = port;
-	udp->len = bpf_htons(ulen);
-	udp->check = 0;
-	sum += bpf_htons(IPPROTO_UDP) + (__u32)udp->len;
-	sum = csum_add_mem(udp, sizeof(*udp), sum + psum);
-	c = csum_fold(sum);
-	udp->check = c ? c : 0xffff;
-	return XDP_TX;
 }
 
 /*
@@ -548,81 +487,91 @@ __attribute__((noinline)) int nts_work(struct xdp_md *ctx, __u32 poff, __s32 tai
 
 /*
  * Copies the UDP payload (len bytes at poff) into the scratch map, checks
- * the UDP checksum (asum: the pseudo header's addresses) and parses it.
- * Global, so verified once. 0: NTS request XDP handles; 1: bad checksum;
- * 2: anything else (up to userspace).
+ * the UDP checksum (psum: the pseudo header's sum) and parses it. Global,
+ * so verified once. Returns 0 for an NTS request XDP handles, else the
+ * counter of the pass.
  */
-__attribute__((noinline)) int nts_prepare(struct xdp_md *ctx, __u32 poff, __u32 len, __u64 asum,
+__attribute__((noinline)) int nts_prepare(struct xdp_md *ctx, __u32 poff, __u32 len, __u64 psum,
 					  __u32 v6)
 {
 	struct nts_scratch *s;
 	struct udphdr uh;
 	__u32 zero = 0;
-	__u64 sum, n;
+	__u64 n;
+	int ret;
 
 	s = bpf_map_lookup_elem(&xnts_nts_scratch, &zero);
 	n = len;
 	barrier_var(n);
-	if (!s || n <= NTP_LEN || n > NTS_MAX_PAYLOAD || (n & 3))
-		return 2;
+	if (!s || n <= NTP_HEADER_LEN || n > NTS_MAX_PAYLOAD || (n & 3))
+		return XNTS_CNT_PASSED_NTS;
 	if (bpf_xdp_load_bytes(ctx, poff, s->req, n) ||
 	    bpf_xdp_load_bytes(ctx, poff - sizeof(uh), &uh, sizeof(uh)))
-		return 2;
+		return XNTS_CNT_PASSED_NTS;
 	/* The UDP checksum over the whole request; IPv4 may send none. */
-	if (uh.check || v6) {
-		sum = asum + bpf_htons(IPPROTO_UDP) + (__u32)uh.len;
-		sum = csum_add_mem(&uh, sizeof(uh), sum);
-		if (!uh.check || csum_fold(nts_csum(s->req, 0, n, sum)))
-			return 1;
-	}
-	return nts_parse(s->req, &s->r, n) ? 2 : 0;
+	if ((uh.check || v6) &&
+	    (!uh.check || csum_fold(nts_csum(s->req, 0, n, csum_add_mem(&uh, sizeof(uh), psum)))))
+		return XNTS_CNT_PASSED_INVALID;
+	ret = nts_parse(s->req, &s->r, n);
+	if (ret)
+		return ret == 2 ? XNTS_CNT_PASSED_NTS_AEAD : XNTS_CNT_PASSED_NTS;
+	return 0;
 }
 
 /*
- * An NTS request whose IP and UDP headers the caller validated (lengths,
- * addresses, IPv4 header checksum). poff: UDP payload offset in the frame,
- * len: its length. asum: the sum of the pseudo header's addresses.
+ * An NTS request that request_parse() validated (rq->len > NTP_HEADER_LEN):
+ * the UDP checksum, the NTS fields, policy and time state, then crypto and
+ * the response, built over the request and trimmed to its length.
  */
-static __always_inline int nts_serve(struct xdp_md *ctx, struct request *rq,
-				     const struct xnts_config *cfg, __u64 rx, __u32 l3off,
-				     __u32 poff, __u32 len, __u64 asum)
+static __always_inline int nts_serve(struct xdp_md *ctx, const struct request *rq,
+				     const struct xnts_xdp_config *cfg)
 {
 	struct nts_scratch *s;
+	struct udphdr *udp;
+	struct ntp_hdr *n;
 	__u32 zero = 0, out_len;
 	__u64 sum;
 	__s32 tai_offset;
 	enum verdict v;
 	int ret;
 
-	ret = nts_prepare(ctx, poff, len, asum, rq->v6);
+	ret = nts_prepare(ctx, rq->poff, rq->len, rq->psum, rq->v6);
 	if (ret) {
-		count(ret == 1 ? XNTS_CNT_PASSED_INVALID : XNTS_CNT_PASSED_NTS, 0);
-		return to_userspace(ctx, rx);
+		count(ret, 0);
+		return to_userspace(ctx, rq->rx);
 	}
 
 	/* Policy, time state and the response header, as for plain NTP. */
-	v = ntp_respond(rq, cfg, rx, &tai_offset, 1);
+	udp = udp_at(ctx, rq);
+	if (!udp)
+		return count(XNTS_CNT_PASSED_INVALID, XDP_PASS);
+	n = (void *)(udp + 1);
+	v = ntp_respond(rq, n, cfg, &tai_offset);
 	if (v == V_PASS)
-		return to_userspace(ctx, rx);
+		return to_userspace(ctx, rq->rx);
 	if (v == V_DROP)
 		return XDP_DROP;
-	ret = nts_work(ctx, poff, tai_offset, v == V_KISS);
+	ret = nts_work(ctx, rq->poff, tai_offset, v == V_KISS_RATE || v == V_KISS_DENY);
 	s = bpf_map_lookup_elem(&xnts_nts_scratch, &zero);
 	if (!s)
 		return count(XNTS_CNT_NTS_ERROR, XDP_DROP);
 	if (ret < NTS_OK || ret > NTS_NAK_AUTH) {
-		/* Put back what the plain path wrote over the header; userspace answers. */
-		bpf_xdp_store_bytes(ctx, poff, s->req, NTP_LEN);
+		/* Put back what ntp_respond() wrote over the header; userspace answers. */
+		bpf_xdp_store_bytes(ctx, rq->poff, s->req, NTP_HEADER_LEN);
 		count(XNTS_CNT_NTS_ERROR, 0);
-		return to_userspace(ctx, rx);
+		return to_userspace(ctx, rq->rx);
 	}
 	out_len = s->out_len;
 	sum = s->sum;
-	if (out_len > len || bpf_xdp_adjust_tail(ctx, (int)out_len - (int)len))
+	if (out_len > rq->len || bpf_xdp_adjust_tail(ctx, (int)out_len - (int)rq->len))
 		return count(XNTS_CNT_NTS_ERROR, XDP_DROP);
-	if (v != V_KISS)
+	if (v == V_KISS_RATE || v == V_KISS_DENY)
+		count(verdict_counter(v), 0);
+	else
 		count(ret == NTS_OK ? XNTS_CNT_NTS_ANSWERED :
 		      ret == NTS_NAK_KEY ? XNTS_CNT_NTS_NAK_KEY :
 		      ret == NTS_NAK_COOKIE ? XNTS_CNT_NTS_NAK_COOKIE : XNTS_CNT_NTS_NAK_AUTH, 0);
-	return nts_finish(ctx, l3off, rq->v6, out_len, sum);
+	return reply_finish(ctx, rq, out_len, sum, 0, 0);
 }
+
+#endif /* XNTS_NTS_H */

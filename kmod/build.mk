@@ -12,19 +12,24 @@
 
 KMOD_SRCS := Kbuild kmod/xnts_siv.c kmod/xnts_siv.h
 
-# $(call kmod_build,OUTDIR,KDIR): copy the sources to OUTDIR and run kbuild
-# there, with none of this make's variables leaking into it.
+# $(call kmod_build,OUTDIR,KDIR,KBUILD,SRCS,SUBDIR): the one recipe for an
+# out-of-tree module. Copies KBUILD to OUTDIR/Kbuild and SRCS to
+# OUTDIR/SUBDIR, then runs kbuild there against KDIR (empty: the VM's 6.12
+# headers, tools/vmtest --kdir), with none of this make's variables leaking
+# into it.
 define kmod_build
-	rm -rf $(1) && mkdir -p $(1)/kmod
-	cp Kbuild $(1)/ && cp kmod/xnts_siv.c kmod/xnts_siv.h $(1)/kmod/
+	rm -rf $(1) && mkdir -p $(1)/$(5)
+	cp $(3) $(1)/Kbuild && cp $(4) $(1)/$(5)/
 	kdir="$(2)" && kdir=$${kdir:-$$(tools/vmtest --kdir)} && \
 		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC -u CFLAGS -u LDFLAGS \
 		make -s -C "$$kdir" M=$(abspath $(1)) modules
 endef
+# The NTS module: $(call kmod_siv,OUTDIR,KDIR).
+kmod_siv = $(call kmod_build,$(1),$(2),Kbuild,kmod/xnts_siv.c kmod/xnts_siv.h,kmod)
 
 .PHONY: kmod
 kmod: $(KMOD_SRCS)
-	$(call kmod_build,$(BUILD)/kmod,$(KDIR))
+	$(call kmod_siv,$(BUILD)/kmod,$(KDIR))
 	@echo "kmod: $(BUILD)/kmod/kmod/xnts_siv.ko"
 
 # tools/xdp_nts_bench: NTS in XDP against ntp_serve() and the kfunc cost, in
@@ -33,12 +38,9 @@ kmod: $(KMOD_SRCS)
 XDP_NTS_BENCH := $(BUILD)/tools/xdp_nts_bench
 NTS_NOCRYPTO_OBJ := $(BUILD)/tools/xnts_nts_nocrypto.bpf.o
 
-$(NTS_NOCRYPTO_OBJ): tools/xnts_nts_nocrypto.bpf.c bpf/xnts.bpf.c bpf/xnts_nts.h \
-		bpf/xnts_shared.h kmod/xnts_siv.h
-	@mkdir -p $(@D)
-	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+$(eval $(call bpf_obj,$(NTS_NOCRYPTO_OBJ),tools/xnts_nts_nocrypto.bpf.c))
 
-$(XDP_NTS_BENCH): $(BUILD)/obj/tools/xdp_nts_bench.o $(LIB)
+$(XDP_NTS_BENCH): $(BUILD)/obj/tools/xdp_nts_bench.o $(BUILD)/obj/selftests/lib/pkt.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS)
 

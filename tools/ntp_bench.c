@@ -49,7 +49,7 @@ struct bench {
 	uint8_t resp[NTS_NTP_MAX_PACKET];
 	size_t resp_len;
 	uint8_t plain[NTS_NTP_MAX_PACKET];
-	uint8_t fresh[NTS_NTP_MAX_COOKIES * COOKIE_MAX_LEN];
+	uint8_t fresh[NTS_MAX_COOKIES * COOKIE_MAX_LEN];
 	struct nts_ntp_request r;
 	unsigned int n_sent;
 };

@@ -872,7 +872,7 @@ int main(int argc, char **argv)
 	    opt.duration <= 0 || opt.duration > MAX_DURATION || opt.drain < 0 ||
 	    opt.drain > 10 || opt.burst < 1 || opt.burst > MAX_BURST || opt.port < 0 ||
 	    opt.port > 65535 || opt.ke_port < 1 || opt.ke_port > 65535 || opt.exchanges < 1 ||
-	    opt.exchanges > opt.clients || (long)opt.exchanges * NTS_KE_COOKIES < opt.clients ||
+	    opt.exchanges > opt.clients || (long)opt.exchanges * NTS_MAX_COOKIES < opt.clients ||
 	    opt.pid < 0) {
 		usage();
 		fprintf(stderr, "ntp_load: need -t (or -k for nts), 1..%d clients, 1..%d burst, "

@@ -29,78 +29,21 @@
 #include <bpf/libbpf.h>
 
 #include "ntp_serve.h"
+#include "pkt.h"
 #include "xnts_shared.h"
 #include "xnts.skel.h"
-
-struct pkt {
-	uint8_t b[256];
-	uint32_t len;
-};
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t csum(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
 
 /* A valid NTPv4 request; ext adds that many bytes of extension field. */
 static void build(struct pkt *p, int v6, uint16_t dport, uint16_t ext)
 {
-	size_t l3 = 14, l4 = v6 ? 54 : 34;
-	uint16_t ulen = 56 + ext;
-	uint32_t s;
-	uint16_t c;
+	uint8_t n[48 + 256] = { (4 << 3) | 3 };
 
-	memset(p, 0, sizeof(*p));
-	memcpy(p->b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02", 12);
-	put16(p->b + 12, v6 ? 0x86dd : 0x0800);
-	if (v6) {
-		p->b[l3] = 0x60;
-		put16(p->b + l3 + 4, ulen);
-		p->b[l3 + 6] = 17;
-		p->b[l3 + 7] = 64;
-		memcpy(p->b + l3 + 8, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x10", 16);
-		memcpy(p->b + l3 + 24, "\x20\x01\x0d\xb8\0\1\0\0\0\0\0\0\0\0\0\x01", 16);
-		s = sum16(p->b + l3 + 8, 32, 0);
-	} else {
-		p->b[l3] = 0x45;
-		put16(p->b + l3 + 2, 20 + ulen);
-		p->b[l3 + 8] = 64;
-		p->b[l3 + 9] = 17;
-		memcpy(p->b + l3 + 12, "\xc0\x00\x02\x0a\xc6\x33\x64\x01", 8);
-		put16(p->b + l3 + 10, csum(sum16(p->b + l3, 20, 0)));
-		s = sum16(p->b + l3 + 12, 8, 0);
-	}
-	put16(p->b + l4, 40000);
-	put16(p->b + l4 + 2, dport);
-	put16(p->b + l4 + 4, ulen);
-	p->b[l4 + 8] = (4 << 3) | 3;
-	memset(p->b + l4 + 8 + 40, 0xa5, 8);
+	memset(n + 40, 0xa5, 8);
 	if (ext) {
-		put16(p->b + l4 + 56, 0x0104);
-		put16(p->b + l4 + 58, ext);
+		put16(n + 48, 0x0104);
+		put16(n + 50, ext);
 	}
-	c = csum(sum16(p->b + l4, ulen, s + ulen + 17));
-	put16(p->b + l4 + 6, c ? c : 0xffff);
-	p->len = (uint32_t)(l4 + ulen);
+	pkt_udp(p, v6, 0, dport, n, 48 + (size_t)ext);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -178,7 +121,7 @@ static int bench_repeat(const char *name, int fd, const struct pkt *p, uint32_t 
  */
 static void bench_userspace(const struct pkt *p, long n, uint32_t *dur)
 {
-	const uint8_t *req = p->b + 14 + 20 + 8;
+	const uint8_t *req = p->b + p->l4 + 8;
 	struct ntp_serve_state st = { .stratum = 2, .precision = -23 };
 	struct ntp_serve_ctx ctx;
 	uint8_t resp[256];
@@ -218,7 +161,7 @@ static int load_empty_tx(void)
 
 static void setup(struct xnts *skel, struct xnts_time_state *ts, uint64_t rate_ns)
 {
-	struct xnts_config cfg = { 0 };
+	struct xnts_xdp_config cfg = { 0 };
 	struct xnts_time_state st = { 0 };
 	uint32_t zero = 0;
 

@@ -40,8 +40,9 @@
 #include "ntp_serve.h"
 #include "nts_ntp.h"
 #include "aead.h"
-#include "../bpf/xnts_shared.h"
-#include "../kmod/xnts_siv.h"
+#include "pkt.h"
+#include "xnts_shared.h"
+#include "xnts_siv.h"
 #include "../selftests/vm/siv_kfunc.h"
 
 static uint64_t now_ns(void)
@@ -52,47 +53,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
 /* Ethernet + IPv4 + UDP 40000 -> 123 around payload; returns the frame length. */
 static size_t frame(uint8_t *b, const uint8_t *payload, size_t plen)
 {
-	static const uint8_t hdr[34] = {
-		2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0x08, 0x00,
-		0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0, 192, 0, 2, 10, 198, 51, 100, 1,
-	};
-	uint16_t c;
+	static struct pkt p;
 
-	memcpy(b, hdr, sizeof(hdr));
-	b[16] = (uint8_t)((28 + plen) >> 8);
-	b[17] = (uint8_t)(28 + plen);
-	c = (uint16_t)~fold(sum16(b + 14, 20, 0));
-	b[24] = c >> 8;
-	b[25] = c & 0xff;
-	b[34] = 40000 >> 8;
-	b[35] = 40000 & 0xff;
-	b[36] = 0;
-	b[37] = 123;
-	b[38] = (uint8_t)((8 + plen) >> 8);
-	b[39] = (uint8_t)(8 + plen);
-	b[40] = b[41] = 0;
-	memcpy(b + 42, payload, plen);
-	c = (uint16_t)~fold(sum16(b + 34, 8 + plen, sum16(b + 26, 8, 0) + 17 + 8 + plen));
-	b[40] = c >> 8;
-	b[41] = c & 0xff;
-	return 42 + plen;
+	pkt_udp(&p, 0, 0, 123, payload, plen);
+	memcpy(b, p.b, p.len);
+	return p.len;
 }
 
 /* Mean kernel-measured ns of n single runs; -1 if any run did not end in want. */
@@ -137,7 +105,7 @@ int main(int argc, char **argv)
 	const char *ko = "build/selftests/vm/xnts_siv/kmod/xnts_siv.ko";
 	int nocrypto = argc > 1 && !strcmp(argv[1], "-N");
 	int n = argc > 1 + nocrypto ? atoi(argv[1 + nocrypto]) : 2000;
-	struct xnts_config cfg = { .versions = 1 << 4 };
+	struct xnts_xdp_config cfg = { .versions = 1 << 4 };
 	struct xnts_time_state st = { .stratum = 2, .heartbeat_timeout_ns = ~0ULL >> 2 };
 	struct ntp_serve_state us = { .stratum = 2 };
 	struct xnts_nts_current cur = { 0 };

@@ -3,7 +3,7 @@
 BPF_TEST_SRCS := $(wildcard selftests/bpf/test_*.c)
 BPF_TEST_BINS := $(BPF_TEST_SRCS:selftests/bpf/%.c=$(BUILD)/selftests/bpf/%)
 
-$(BUILD)/obj/selftests/bpf/%.o: CPPFLAGS += -I$(BUILD)/bpf -Ibpf
+$(BUILD)/obj/selftests/bpf/%.o: CPPFLAGS += -I$(BUILD)/bpf
 $(BPF_TEST_SRCS:selftests/bpf/%.c=$(BUILD)/obj/selftests/bpf/%.o): $(BPF_SKELS)
 
 $(BUILD)/selftests/bpf/%: $(BUILD)/obj/selftests/bpf/%.o $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)

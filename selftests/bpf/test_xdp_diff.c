@@ -8,9 +8,10 @@
  * whatever XDP does not answer (XDP_PASS), userspace must either answer the
  * same way or drop. Kiss-o'-death answers are compared the same way, with
  * the kiss decided by each side's own policy code (XDP's maps, userspace's
- * ntp_policy inside ntp_serve()) for the same situation.
+ * kiss argument) for the same situation.
  */
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,67 +21,25 @@
 #include <bpf/libbpf.h>
 
 #include "kselftest_harness.h"
+#include "config.h"
 #include "ntp.h"
+#include "config_map.h"
 #include "ntp_policy.h"
 #include "ntp_serve.h"
+#include "pkt.h"
 #include "xnts_shared.h"
 #include "xnts.skel.h"
 
+#define XDP_DROP_ 1
+#define XDP_PASS_ 2
 #define XDP_TX_ 3
 #define TAI_OFF 37
-#define L4 34		/* Ethernet 14 + IPv4 20 */
-
-struct frame {
-	uint8_t b[256];
-	uint32_t len;
-};
-
-static uint16_t fold(uint32_t s)
+/* A frame from src (4 bytes, or 16 with v6) carrying payload, checksums valid. */
+static void frame(struct pkt *f, int v6, const uint8_t *payload, size_t plen, const uint8_t *src)
 {
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-/* An IPv4 frame carrying payload as its UDP data, checksums valid. */
-static void frame(struct frame *f, const uint8_t *payload, size_t plen, const uint8_t src[4])
-{
-	uint8_t *ip = f->b + 14, *udp = f->b + L4;
-	uint16_t c;
-
-	memset(f, 0, sizeof(*f));
-	memcpy(f->b, "\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00", 14);
-	ip[0] = 0x45;
-	ip[2] = (uint8_t)((20 + 8 + plen) >> 8);
-	ip[3] = (uint8_t)(20 + 8 + plen);
-	ip[6] = 0x40;
-	ip[8] = 64;
-	ip[9] = 17;
-	memcpy(ip + 12, src, 4);
-	memcpy(ip + 16, "\xc6\x33\x64\x01", 4);
-	c = (uint16_t)~fold(sum16(ip, 20, 0));
-	ip[10] = (uint8_t)(c >> 8);
-	ip[11] = (uint8_t)c;
-	udp[0] = 0x9c;
-	udp[1] = 0x40;
-	udp[2] = 0;
-	udp[3] = 123;
-	udp[4] = (uint8_t)((8 + plen) >> 8);
-	udp[5] = (uint8_t)(8 + plen);
-	memcpy(udp + 8, payload, plen);
-	c = (uint16_t)~fold(sum16(udp, 8 + plen, sum16(ip + 12, 8, 0) + 17 + 8 + (uint32_t)plen));
-	udp[6] = (uint8_t)(c ? c >> 8 : 0xff);
-	udp[7] = (uint8_t)(c ? c : 0xff);
-	f->len = (uint32_t)(L4 + 8 + plen);
+	pkt_udp(f, v6, 0, 123, payload, plen);
+	memcpy(f->b + f->l3 + (v6 ? 8 : 12), src, v6 ? 16 : 4);
+	pkt_fix_csums(f);
 }
 
 static uint64_t now_ntp(void)
@@ -99,20 +58,11 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t get64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 FIXTURE(diff) {
 	struct xnts *skel;
 	struct xnts_time_state *map;
 	struct xnts_time_state ts;
-	struct xnts_config cfg;
+	struct xnts_xdp_config cfg;
 	struct ntp_serve_state us;
 	struct ntp_serve_ctx ctx;
 	int prog;
@@ -150,7 +100,7 @@ FIXTURE_SETUP(diff)
 	self->map = m;
 	self->cfg.ports[0] = htons(123);
 	self->cfg.versions = (1 << 3) | (1 << 4);
-	self->ts.leap = XNTS_LEAP_NONE;
+	self->ts.leap = NTP_LEAP_NONE;
 	self->ts.stratum = 2;
 	self->ts.precision = -24;
 	self->ts.root_delay = 0x00000321;
@@ -173,28 +123,41 @@ FIXTURE_TEARDOWN(diff)
 
 struct verdicts {
 	int xdp_tx;
+	int xdp_action;
 	int us_answer;
+	enum ntp_serve_outcome us_outcome;
 };
 
 /*
  * One request through both paths; compares and returns what each did.
  * tai must be 0 on this host for CLOCK_TAI and CLOCK_REALTIME to agree.
  */
-static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *self,
-			       const uint8_t *req, size_t len, const uint8_t src[4])
+static struct verdicts compare6(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *self,
+				const uint8_t *req, size_t len, int v6, const uint8_t *src)
 {
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 	LIBBPF_OPTS(bpf_test_run_opts, o);
-	struct frame in, out = { 0 };
+	struct pkt in, out = { 0 };
 	uint8_t resp[256];
 	struct verdicts v;
 	size_t rlen = 0;
 	uint64_t t0, t1;
 	enum ntp_serve_outcome oc;
 	const uint8_t *x;
-	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(40000) };
 
-	memcpy(&from.sin_addr, src, 4);
-	frame(&in, req, len, src);
+	/* The sender as the socket path would see it; frame() uses port 40000 too. */
+	if (v6) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(40000);
+		memcpy(&s6->sin6_addr, src, 16);
+	} else {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(40000);
+		memcpy(&s4->sin_addr, src, 4);
+	}
+	frame(&in, v6, req, len, src);
 	o.data_in = in.b;
 	o.data_size_in = in.len;
 	o.data_out = out.b;
@@ -202,9 +165,11 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 	o.repeat = 1;
 	t0 = now_ntp();
 	EXPECT_EQ(0, bpf_prog_test_run_opts(self->prog, &o));
-	oc = ntp_serve(&self->ctx, req, len, (struct sockaddr *)&from, now_ntp(), &self->us,
-		       resp, sizeof(resp), &rlen);
+	oc = ntp_serve(&self->ctx, req, len, (struct sockaddr *)&ss, now_ntp(), &self->us, resp,
+		       sizeof(resp), &rlen);
 	t1 = now_ntp();
+	v.xdp_action = (int)o.retval;
+	v.us_outcome = oc;
 	v.xdp_tx = o.retval == XDP_TX_;
 	v.us_answer = rlen > 0;
 	if (!v.xdp_tx) {
@@ -213,10 +178,10 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 	}
 	EXPECT_TRUE(v.us_answer);
 	EXPECT_TRUE(oc == NTP_SERVE_PLAIN || oc == NTP_SERVE_RATE || oc == NTP_SERVE_DENY);
-	EXPECT_EQ(L4 + 8 + rlen, o.data_size_out);
-	if (!v.us_answer || o.data_size_out != L4 + 8 + rlen)
+	EXPECT_EQ(in.l4 + 8 + rlen, o.data_size_out);
+	if (!v.us_answer || o.data_size_out != in.l4 + 8 + rlen)
 		return v;
-	x = out.b + L4 + 8;
+	x = out.b + in.l4 + 8;
 	/* Everything up to the receive timestamp, byte for byte. */
 	EXPECT_EQ(0, memcmp(x, resp, 32)) {
 		for (int i = 0; i < 32; i++)
@@ -230,6 +195,12 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 		EXPECT_LE(get64(resp + off), t1);
 	}
 	return v;
+}
+
+static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *self,
+			       const uint8_t *req, size_t len, const uint8_t src[4])
+{
+	return compare6(_metadata, self, req, len, 0, src);
 }
 
 static void request(uint8_t *r, int li, int vn, int mode, int poll, uint64_t tx)
@@ -317,6 +288,197 @@ TEST_F(diff, kisses_agree)
 	EXPECT_TRUE(compare(_metadata, self, r, 48, cli).xdp_tx);
 	ntp_policy_free(self->ctx.policy);
 	self->ctx.policy = NULL;
+}
+
+/*
+ * One [[server]] policy, decided by userspace's own code (ntp_policy) and by
+ * the XDP program from the maps the daemon fills from it (xdp_feed.c's
+ * mapping: LPM entries per subnet, the actions, the rate limit): every
+ * outcome (answer, DENY and RATE kisses, ignore) must agree, for IPv4 and
+ * IPv6, with IPv6 clients rate limited per /64.
+ */
+static struct ntp_policy *apply_policy(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(diff) *self, const struct config_server *c)
+{
+	const struct config_filter *lists[2] = { &c->allowlist, &c->denylist };
+	struct bpf_map *m4[2] = { self->skel->maps.xnts_allow4, self->skel->maps.xnts_deny4 };
+	struct bpf_map *m6[2] = { self->skel->maps.xnts_allow6, self->skel->maps.xnts_deny6 };
+	uint8_t one = 1;
+
+	for (int l = 0; l < 2; l++) {
+		for (size_t i = 0; lists[l]->set && i < lists[l]->n_subnets; i++) {
+			const struct config_subnet *sn = &lists[l]->subnets[i];
+
+			if (sn->family == AF_INET) {
+				struct xnts_lpm4_key k = { .prefixlen = sn->prefix };
+
+				memcpy(k.addr, sn->addr, 4);
+				EXPECT_EQ(0, bpf_map_update_elem(bpf_map__fd(m4[l]), &k, &one, 0));
+			} else {
+				struct xnts_lpm6_key k = { .prefixlen = sn->prefix };
+
+				memcpy(k.addr, sn->addr, 16);
+				EXPECT_EQ(0, bpf_map_update_elem(bpf_map__fd(m6[l]), &k, &one, 0));
+			}
+		}
+	}
+	self->cfg.flags = c->allowlist.set ? XNTS_CFG_ALLOWLIST : 0;
+	self->cfg.allow_action = c->allowlist.action == CONFIG_ACTION_DENY ? XNTS_ACT_DENY :
+									     XNTS_ACT_IGNORE;
+	self->cfg.deny_action = c->denylist.action == CONFIG_ACTION_DENY ? XNTS_ACT_DENY :
+									   XNTS_ACT_IGNORE;
+	self->cfg.rate_burst = c->rate_limiting_burst;
+	self->cfg.rate_interval_ns = c->rate_limiting_cutoff_ms * 1000000ULL;
+	self->cfg.rate_v6_prefix = (uint8_t)c->rate_limiting_ipv6_prefix;
+	publish(self);
+	return config_map_ntp_policy(c);
+}
+
+/* One request from addr through both deciders; returns userspace's verdict. */
+static enum ntp_policy_verdict outcome(struct __test_metadata *_metadata,
+				       FIXTURE_DATA(diff) *self, struct ntp_policy *pol,
+				       const char *addr)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	enum ntp_policy_verdict pv;
+	int v6 = strchr(addr, ':') != NULL;
+	struct verdicts v;
+	uint8_t r[48];
+
+	if (v6) {
+		s6->sin6_family = AF_INET6;
+		EXPECT_EQ(1, inet_pton(AF_INET6, addr, &s6->sin6_addr));
+	} else {
+		s4->sin_family = AF_INET;
+		EXPECT_EQ(1, inet_pton(AF_INET, addr, &s4->sin_addr));
+	}
+	/* Userspace decides inside ntp_serve(), with the policy on its ctx. */
+	self->ctx.policy = pol;
+	request(r, 0, 4, 3, 6, 0xe4000000ULL << 32);
+	v = compare6(_metadata, self, r, 48, v6,
+		     v6 ? (const uint8_t *)&s6->sin6_addr : (const uint8_t *)&s4->sin_addr);
+	self->ctx.policy = NULL;
+	pv = v.us_outcome == NTP_SERVE_DENY ? NTP_POLICY_DENY :
+	     v.us_outcome == NTP_SERVE_RATE ? NTP_POLICY_RATE :
+	     v.us_outcome == NTP_SERVE_DROP_IGNORED ? NTP_POLICY_IGNORE : NTP_POLICY_ANSWER;
+	if (pv == NTP_POLICY_IGNORE) {
+		EXPECT_EQ(XDP_DROP_, v.xdp_action) TH_LOG("%s", addr);
+	} else {
+		EXPECT_TRUE(v.xdp_tx) TH_LOG("%s", addr);
+	}
+	return pv;
+}
+
+static struct config_subnet subnet(const char *s)
+{
+	struct config_subnet sn;
+
+	memset(&sn, 0, sizeof(sn));
+	config_parse_subnet(s, &sn);
+	return sn;
+}
+
+TEST_F(diff, policy_outcomes_agree)
+{
+	struct config_subnet deny[] = { subnet("203.0.113.0/24"), subnet("2001:db8:bad::/48") };
+	struct config_subnet allow[] = { subnet("192.0.2.0/24"), subnet("203.0.113.0/24"),
+					 subnet("2001:db8::/32") };
+	struct config_server c = {
+		.rate_limiting_cache_size = 1024,
+		.rate_limiting_cutoff_ms = 60000,
+		.rate_limiting_burst = 2,
+		.rate_limiting_ipv6_prefix = 64,
+		.allowlist = { true, CONFIG_ACTION_IGNORE, allow, 3 },
+		.denylist = { true, CONFIG_ACTION_DENY, deny, 2 },
+	};
+	struct ntp_policy *pol = apply_policy(_metadata, self, &c);
+
+	ASSERT_NE(NULL, pol);
+	/* The denylist wins over the allowlist. */
+	EXPECT_EQ(NTP_POLICY_DENY, outcome(_metadata, self, pol, "203.0.113.9"));
+	EXPECT_EQ(NTP_POLICY_DENY, outcome(_metadata, self, pol, "2001:db8:bad::1"));
+	/* Not on the allowlist: ignored (XDP_DROP). */
+	EXPECT_EQ(NTP_POLICY_IGNORE, outcome(_metadata, self, pol, "198.51.100.7"));
+	EXPECT_EQ(NTP_POLICY_IGNORE, outcome(_metadata, self, pol, "2001:db9::1"));
+	/* Burst 2, then RATE; IPv6 per /64. */
+	EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "192.0.2.10"));
+	EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "192.0.2.10"));
+	EXPECT_EQ(NTP_POLICY_RATE, outcome(_metadata, self, pol, "192.0.2.10"));
+	EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "192.0.2.11"));
+	EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "2001:db8:1:2::10"));
+	EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "2001:db8:1:2::11"));
+	EXPECT_EQ(NTP_POLICY_RATE, outcome(_metadata, self, pol, "2001:db8:1:2:ffff::1"));
+	EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "2001:db8:1:3::10"));
+	ntp_policy_free(pol);
+}
+
+/* The other actions: a denylist that ignores, an allowlist that denies. */
+TEST_F(diff, policy_actions_swapped_agree)
+{
+	struct config_subnet deny[] = { subnet("203.0.113.0/24"), subnet("2001:db8:bad::/48") };
+	struct config_subnet allow[] = { subnet("192.0.2.0/24"), subnet("2001:db8::/32") };
+	struct config_server c = {
+		.rate_limiting_ipv6_prefix = 64,
+		.allowlist = { true, CONFIG_ACTION_DENY, allow, 2 },
+		.denylist = { true, CONFIG_ACTION_IGNORE, deny, 2 },
+	};
+	struct ntp_policy *pol = apply_policy(_metadata, self, &c);
+
+	ASSERT_NE(NULL, pol);
+	EXPECT_EQ(NTP_POLICY_IGNORE, outcome(_metadata, self, pol, "203.0.113.9"));
+	EXPECT_EQ(NTP_POLICY_IGNORE, outcome(_metadata, self, pol, "2001:db8:bad::1"));
+	EXPECT_EQ(NTP_POLICY_DENY, outcome(_metadata, self, pol, "198.51.100.7"));
+	EXPECT_EQ(NTP_POLICY_DENY, outcome(_metadata, self, pol, "2001:db9::1"));
+	/* No rate limit: answered every time. */
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "192.0.2.10"));
+		EXPECT_EQ(NTP_POLICY_ANSWER, outcome(_metadata, self, pol, "2001:db8::10"));
+	}
+	ntp_policy_free(pol);
+}
+
+/*
+ * A stale heartbeat: with stale action "unsync" both answer LI=3 and
+ * stratum 16 (userspace from the same claims); with "pass" XDP hands the
+ * request up and userspace answers it.
+ */
+TEST_F(diff, stale_outcomes_agree)
+{
+	uint8_t r[48];
+	struct verdicts v;
+
+	self->ts.heartbeat_timeout_ns = 1;
+	self->ts.stale_action = XNTS_STALE_UNSYNC;
+	publish(self);
+	self->ts.heartbeat_ns = mono_ns() - 1000000000ULL;
+	xnts_time_state_publish(self->map, &self->ts);
+	self->us.leap = NTP_LEAP_UNSYNC;
+	self->us.stratum = 16;
+	request(r, 0, 4, 3, 6, 0xe5000000ULL << 32);
+	EXPECT_TRUE(compare(_metadata, self, r, 48, cli).xdp_tx);
+
+	self->ts.stale_action = XNTS_STALE_PASS;
+	xnts_time_state_publish(self->map, &self->ts);
+	v = compare(_metadata, self, r, 48, cli);
+	EXPECT_EQ(XDP_PASS_, v.xdp_action);
+	EXPECT_TRUE(v.us_answer);
+}
+
+/* NTPv3 turned off: XDP passes it, userspace drops it (accept-ntp-versions). */
+TEST_F(diff, version_off_agrees)
+{
+	uint8_t r[48];
+	struct verdicts v;
+
+	self->cfg.versions = 1 << 4;
+	publish(self);
+	request(r, 0, 3, 3, 6, 0xe6000000ULL << 32);
+	v = compare(_metadata, self, r, 48, cli);
+	EXPECT_EQ(XDP_PASS_, v.xdp_action);
+	request(r, 0, 4, 3, 6, 0xe6000001ULL << 32);
+	EXPECT_TRUE(compare(_metadata, self, r, 48, cli).xdp_tx);
 }
 
 /* What XDP does not answer, userspace does not answer differently. */

@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "kselftest_harness.h"
+#include "pkt.h"
 #include "xnts_shared.h"
 #include "xnts.skel.h"
 #include "xnts_rxts.skel.h"
@@ -38,154 +39,11 @@
 #define REF_TIME 0xe1234500deadbeefULL
 #define REFID_IP 0xc0000201	/* 192.0.2.1 as an upstream refid */
 
-struct pkt {
-	uint8_t b[512];
-	size_t len;
-	size_t l3;	/* offset of the IP header */
-	size_t l4;	/* offset of the UDP header */
-	int v6;
-};
-
-/* RFC 1071, byte by byte in network order: independent of the program's method. */
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return (uint64_t)get32(p) << 32 | get32(p + 4);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, v >> 32);
-	put32(p + 4, (uint32_t)v);
-}
-
-/* Sum of the UDP pseudo header plus the UDP bytes as given by the length field. */
-static uint32_t udp_sum(const struct pkt *p)
-{
-	size_t ulen = get16(p->b + p->l4 + 4);
-	uint8_t ph[40] = { 0 };
-	uint32_t s;
-
-	if (p->l4 + ulen > p->len)
-		ulen = p->len - p->l4;
-	if (p->v6) {
-		memcpy(ph, p->b + p->l3 + 8, 32);
-		s = sum16(ph, 32, 0) + (uint32_t)ulen + 17;
-	} else {
-		s = sum16(p->b + p->l3 + 12, 8, 0) + (uint32_t)ulen + 17;
-	}
-	return sum16(p->b + p->l4, ulen, s);
-}
-
-static uint16_t ip4_hdr_len(const struct pkt *p)
-{
-	return (p->b[p->l3] & 15) * 4;
-}
-
-/* Recompute both checksums after a test has changed some bytes. */
-static void fix_csums(struct pkt *p)
-{
-	uint16_t c;
-
-	if (!p->v6) {
-		put16(p->b + p->l3 + 10, 0);
-		put16(p->b + p->l3 + 10, (uint16_t)~fold(sum16(p->b + p->l3, ip4_hdr_len(p), 0)));
-	}
-	put16(p->b + p->l4 + 6, 0);
-	c = (uint16_t)~fold(udp_sum(p));
-	put16(p->b + p->l4 + 6, c ? c : 0xffff);
-}
-
-static const uint8_t mac_srv[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-static const uint8_t mac_cli[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t v4_cli[4] = { 192, 0, 2, 10 };
-static const uint8_t v4_srv[4] = { 198, 51, 100, 1 };
-static const uint8_t v6_cli[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 };
-static const uint8_t v6_srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x01 };
-
 /* A valid NTPv4 client request, optionally behind one 802.1Q tag. */
 static void build(struct pkt *p, int v6, int vlan)
 {
-	uint8_t *n;
-	size_t o = 12;
+	uint8_t n[48] = { (0 << 6) | (4 << 3) | 3, 0, 6, (uint8_t)-20 };	/* poll 6 */
 
-	memset(p, 0, sizeof(*p));
-	p->v6 = v6;
-	memcpy(p->b, mac_srv, 6);
-	memcpy(p->b + 6, mac_cli, 6);
-	if (vlan) {
-		put16(p->b + o, 0x8100);
-		put16(p->b + o + 2, 0x2064);	/* PCP 1, VID 100 */
-		o += 4;
-	}
-	put16(p->b + o, v6 ? 0x86dd : 0x0800);
-	p->l3 = o + 2;
-	if (v6) {
-		put32(p->b + p->l3, 0x60012345);
-		put16(p->b + p->l3 + 4, 56);
-		p->b[p->l3 + 6] = 17;
-		p->b[p->l3 + 7] = 9;
-		memcpy(p->b + p->l3 + 8, v6_cli, 16);
-		memcpy(p->b + p->l3 + 24, v6_srv, 16);
-		p->l4 = p->l3 + 40;
-	} else {
-		p->b[p->l3] = 0x45;
-		p->b[p->l3 + 1] = 0xb8;
-		put16(p->b + p->l3 + 2, 76);
-		put16(p->b + p->l3 + 4, 0x1234);
-		put16(p->b + p->l3 + 6, 0x4000);	/* DF */
-		p->b[p->l3 + 8] = 17;			/* TTL */
-		p->b[p->l3 + 9] = 17;			/* UDP */
-		memcpy(p->b + p->l3 + 12, v4_cli, 4);
-		memcpy(p->b + p->l3 + 16, v4_srv, 4);
-		p->l4 = p->l3 + 20;
-	}
-	put16(p->b + p->l4, 40000);
-	put16(p->b + p->l4 + 2, 123);
-	put16(p->b + p->l4 + 4, 56);
-	n = p->b + p->l4 + 8;
-	n[0] = (0 << 6) | (4 << 3) | 3;
-	n[2] = 6;				/* poll */
-	n[3] = (uint8_t)-20;
 	put32(n + 4, 0x00010000);		/* junk the server must overwrite */
 	put32(n + 8, 0x00020000);
 	put32(n + 12, 0x58585858);
@@ -193,8 +51,7 @@ static void build(struct pkt *p, int v6, int vlan)
 	put64(n + 24, 0x2222222222222222ULL);
 	put64(n + 32, 0x3333333333333333ULL);
 	put64(n + 40, CLIENT_TX);
-	p->len = p->l4 + 8 + 48;
-	fix_csums(p);
+	pkt_udp(p, v6, vlan, 123, n, sizeof(n));
 }
 
 static uint8_t *ntp(struct pkt *p)
@@ -230,7 +87,7 @@ FIXTURE(xdp) {
 	struct xnts *skel;
 	struct xnts_time_state *ts;	/* mmap of xnts_time */
 	struct xnts_time_state state;	/* what the test last published */
-	struct xnts_config cfg;
+	struct xnts_xdp_config cfg;
 	int prog_fd;
 	int ncpu;
 };
@@ -268,9 +125,10 @@ FIXTURE_SETUP(xdp)
 
 	self->cfg.ports[0] = htons(123);
 	self->cfg.versions = (1 << 3) | (1 << 4);
+	self->cfg.rate_v6_prefix = XNTS_RATE_V6_PREFIX_DEFAULT;
 	ASSERT_EQ(0, set_config(self));
 
-	self->state.leap = XNTS_LEAP_NONE;
+	self->state.leap = NTP_LEAP_NONE;
 	self->state.stratum = 2;
 	self->state.precision = -23;
 	self->state.stale_action = XNTS_STALE_UNSYNC;
@@ -374,7 +232,7 @@ static void expected(const struct pkt *req, const struct pkt *got, struct pkt *e
 		memcpy(e->b + e->l3 + 16, req->b + req->l3 + 12, 4);
 		e->b[e->l3 + 8] = 64;
 		put16(e->b + e->l3 + 10, 0);
-		put16(e->b + e->l3 + 10, (uint16_t)~fold(sum16(e->b + e->l3, 20, 0)));
+		put16(e->b + e->l3 + 10, (uint16_t)~pkt_fold(pkt_sum16(e->b + e->l3, 20, 0)));
 	}
 	memcpy(e->b + e->l4, req->b + req->l4 + 2, 2);
 	memcpy(e->b + e->l4 + 2, req->b + req->l4, 2);
@@ -393,15 +251,6 @@ static void expected(const struct pkt *req, const struct pkt *got, struct pkt *e
 }
 
 /* Checksums of a response, verified independently of how the program made them. */
-static int csums_ok(const struct pkt *p)
-{
-	if (!p->v6 && fold(sum16(p->b + p->l3, 20, 0)) != 0xffff)
-		return 0;
-	if (get16(p->b + p->l4 + 6) == 0)
-		return 0;
-	return fold(udp_sum(p)) == 0xffff;
-}
-
 static int ts_in_window(const struct run *r)
 {
 	const uint8_t *n = r->out.b + r->out.l4 + 8;
@@ -426,41 +275,22 @@ static void check_answer(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *s
 		 self->state.root_delay, self->state.root_dispersion,
 		 self->state.reference_time, self->state.precision);
 	EXPECT_EQ(0, memcmp(e.b, r.out.b, r.out.len));
-	EXPECT_TRUE(csums_ok(&r.out));
+	EXPECT_TRUE(pkt_csums_ok(&r.out));
 	EXPECT_TRUE(ts_in_window(&r));
 	EXPECT_TRUE(only_counter_moved(self, before, XNTS_CNT_ANSWERED));
 }
 
-TEST_F(xdp, answer_ipv4)
+/* IPv4 and IPv6, each bare and behind one 802.1Q tag. */
+TEST_F(xdp, answer_ipv4_ipv6_vlan)
 {
 	struct pkt p;
 
-	build(&p, 0, 0);
-	check_answer(_metadata, self, &p);
-}
-
-TEST_F(xdp, answer_ipv6)
-{
-	struct pkt p;
-
-	build(&p, 1, 0);
-	check_answer(_metadata, self, &p);
-}
-
-TEST_F(xdp, answer_vlan_ipv4)
-{
-	struct pkt p;
-
-	build(&p, 0, 1);
-	check_answer(_metadata, self, &p);
-}
-
-TEST_F(xdp, answer_vlan_ipv6)
-{
-	struct pkt p;
-
-	build(&p, 1, 1);
-	check_answer(_metadata, self, &p);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		for (int vlan = 0; vlan <= 1; vlan++) {
+			build(&p, v6, vlan);
+			check_answer(_metadata, self, &p);
+		}
+	}
 }
 
 /* NTPv3 gets VN 3 back; the poll value is echoed; another leap value and refid. */
@@ -468,7 +298,7 @@ TEST_F(xdp, answer_v3_leap_and_fields)
 {
 	struct pkt p;
 
-	self->state.leap = XNTS_LEAP_INSERT;
+	self->state.leap = NTP_LEAP_INSERT;
 	self->state.stratum = 1;
 	self->state.precision = -7;
 	self->state.refid = htonl(0x47505300);	/* "GPS" */
@@ -479,11 +309,11 @@ TEST_F(xdp, answer_v3_leap_and_fields)
 	build(&p, 0, 0);
 	ntp(&p)[0] = (3 << 3) | 3;
 	ntp(&p)[2] = 10;
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_answer(_metadata, self, &p);
 	build(&p, 1, 0);
 	ntp(&p)[0] = (3 << 6) | (4 << 3) | 3;	/* the client's LI is not echoed */
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_answer(_metadata, self, &p);
 }
 
@@ -499,7 +329,7 @@ TEST_F(xdp, answer_ipv4_no_udp_checksum)
 
 /*
  * The IPv4 header checksum is updated incrementally for the TTL change; sweep
- * TTL and ID so that many checksum values (including the fold edge cases) are
+ * TTL and ID so that many checksum values (including the pkt_fold edge cases) are
  * compared with a checksum computed from scratch.
  */
 TEST_F(xdp, ipv4_checksum_sweep)
@@ -514,7 +344,7 @@ TEST_F(xdp, ipv4_checksum_sweep)
 			build(&p, 0, 0);
 			p.b[p.l3 + 8] = (uint8_t)ttls[i];
 			put16(p.b + p.l3 + 4, (uint16_t)id);
-			fix_csums(&p);
+			pkt_fix_csums(&p);
 			check_answer(_metadata, self, &p);
 		}
 	}
@@ -529,7 +359,7 @@ TEST_F(xdp, answer_second_port)
 	ASSERT_EQ(0, set_config(self));
 	build(&p, 1, 0);
 	put16(p.b + p.l4 + 2, 10123);
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_answer(_metadata, self, &p);
 }
 
@@ -581,7 +411,7 @@ TEST_F(xdp, truncated)
 			put16(p.b + p.l3 + 4, 55);
 		else
 			put16(p.b + p.l3 + 2, 75);
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "ntp short");
 		/* No NTP at all. */
@@ -592,7 +422,7 @@ TEST_F(xdp, truncated)
 			put16(p.b + p.l3 + 4, 8);
 		else
 			put16(p.b + p.l3 + 2, 28);
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "empty udp");
 	}
@@ -611,21 +441,21 @@ TEST_F(xdp, ipv4_options_and_fragments)
 	put16(p.b + p.l3 + 2, 80);
 	p.len += 4;
 	p.l4 += 4;
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_UNSUPPORTED, "options");
 
 	build(&p, 0, 0);
 	put16(p.b + p.l3 + 6, 0x2000);	/* MF */
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_UNSUPPORTED, "MF");
 	build(&p, 0, 0);
 	put16(p.b + p.l3 + 6, 0x0001);	/* offset 8 */
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_UNSUPPORTED,
 			   "offset");
 	build(&p, 0, 0);
 	put16(p.b + p.l3 + 6, 0x1fff);	/* largest offset, no MF: the last fragment */
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_UNSUPPORTED,
 			   "last fragment");
 }
@@ -645,7 +475,7 @@ TEST_F(xdp, ipv6_extension_header)
 	put16(p.b + p.l3 + 4, 64);
 	p.len += 8;
 	p.l4 += 8;
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_UNSUPPORTED, "hbh");
 }
 
@@ -671,17 +501,17 @@ TEST_F(xdp, bad_lengths)
 	for (v6 = 0; v6 <= 1; v6++) {
 		build(&p, v6, 0);
 		put16(p.b + p.l4 + 4, 57);	/* UDP longer than the packet */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "udp long");
 		build(&p, v6, 0);
 		put16(p.b + p.l4 + 4, 52);	/* UDP shorter than the IP payload */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "udp short");
 		build(&p, v6, 0);
 		put16(p.b + p.l4 + 4, 4);	/* UDP shorter than its own header */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "udp < 8");
 		build(&p, v6, 0);
@@ -689,7 +519,7 @@ TEST_F(xdp, bad_lengths)
 			put16(p.b + p.l3 + 4, 57);
 		else
 			put16(p.b + p.l3 + 2, 77);	/* IP longer than the frame */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "ip long");
 		/* Oversize frame: trailing bytes after a well-formed request. */
@@ -717,7 +547,7 @@ TEST_F(xdp, wrong_mode_and_version)
 		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 			build(&p, v6, 0);
 			ntp(&p)[0] = (uint8_t)((4 << 3) | modes[i]);
-			fix_csums(&p);
+			pkt_fix_csums(&p);
 			snprintf(what, sizeof(what), "v6=%d mode %d", v6, modes[i]);
 			check_not_answered(_metadata, self, &p, XDP_PASS_,
 					   XNTS_CNT_PASSED_INVALID, what);
@@ -725,7 +555,7 @@ TEST_F(xdp, wrong_mode_and_version)
 		for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 			build(&p, v6, 0);
 			ntp(&p)[0] = (uint8_t)((versions[i] << 3) | 3);
-			fix_csums(&p);
+			pkt_fix_csums(&p);
 			snprintf(what, sizeof(what), "v6=%d version %d", v6, versions[i]);
 			check_not_answered(_metadata, self, &p, XDP_PASS_,
 					   XNTS_CNT_PASSED_INVALID, what);
@@ -736,7 +566,7 @@ TEST_F(xdp, wrong_mode_and_version)
 	ASSERT_EQ(0, set_config(self));
 	build(&p, 0, 0);
 	ntp(&p)[0] = (3 << 3) | 3;
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID, "v3 off");
 }
 
@@ -767,12 +597,12 @@ TEST_F(xdp, bad_addresses_and_ports)
 	for (v6 = 0; v6 <= 1; v6++) {
 		build(&p, v6, 0);
 		put16(p.b + p.l4, 0);		/* source port 0 */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "sport 0");
 		build(&p, v6, 0);
 		put16(p.b + p.l4 + 2, 124);	/* not a served port */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_OTHER,
 				   "port 124");
 		build(&p, v6, 0);
@@ -784,7 +614,7 @@ TEST_F(xdp, bad_addresses_and_ports)
 			p.b[p.l3 + 24] = 0xff;	/* to a multicast group */
 		else
 			p.b[p.l3 + 16] = 224;
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "mcast dst");
 		build(&p, v6, 0);
@@ -792,7 +622,7 @@ TEST_F(xdp, bad_addresses_and_ports)
 			memset(p.b + p.l3 + 8, 0, 16);	/* from :: */
 		else
 			memset(p.b + p.l3 + 12, 0xff, 4);	/* from 255.255.255.255 */
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_INVALID,
 				   "bad src");
 	}
@@ -801,7 +631,7 @@ TEST_F(xdp, bad_addresses_and_ports)
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_OTHER, "arp");
 	build(&p, 0, 0);
 	p.b[p.l3 + 9] = 6;			/* TCP */
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_OTHER, "tcp");
 }
 
@@ -824,7 +654,7 @@ TEST_F(xdp, nts_request_passes)
 			put16(p.b + p.l3 + 4, 56 + 36);
 		else
 			put16(p.b + p.l3 + 2, 76 + 36);
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NTS, "nts");
 	}
 }
@@ -844,7 +674,7 @@ static void check_kiss(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *sel
 		 self->state.precision);
 	EXPECT_EQ(0, memcmp(e.b, r.out.b, r.out.len)) TH_LOG("%s", code);
 	EXPECT_EQ(0, memcmp(r.out.b + r.out.l4 + 8 + 12, code, 4));
-	EXPECT_TRUE(csums_ok(&r.out));
+	EXPECT_TRUE(pkt_csums_ok(&r.out));
 	EXPECT_TRUE(ts_in_window(&r));
 	EXPECT_TRUE(only_counter_moved(self, before, c)) TH_LOG("%s", code);
 }
@@ -864,12 +694,48 @@ TEST_F(xdp, rate_limit_burst)
 		check_answer(_metadata, self, &p);
 		check_kiss(_metadata, self, &p, "RATE", XNTS_CNT_RATE_LIMITED);
 		check_kiss(_metadata, self, &p, "RATE", XNTS_CNT_RATE_LIMITED);
-		/* Another client has its own bucket. */
+		/* Another client (IPv6: in another /64) has its own bucket. */
 		build(&other, v6, 0);
-		other.b[v6 ? other.l3 + 23 : other.l3 + 15] ^= 0x40;
-		fix_csums(&other);
+		other.b[v6 ? other.l3 + 8 + 7 : other.l3 + 15] ^= 0x40;
+		pkt_fix_csums(&other);
 		check_answer(_metadata, self, &other);
 	}
+}
+
+/*
+ * IPv6 clients share a bucket per rate-limiting-ipv6-prefix (64 by
+ * default): another address in the same /64 is over the limit too, one in
+ * the next /64 is not. With the prefix at 128 every address counts alone.
+ */
+TEST_F(xdp, rate_limit_ipv6_prefix)
+{
+	struct pkt p, same64, next64;
+
+	self->cfg.rate_interval_ns = 10ULL * 1000000000ULL;
+	self->cfg.rate_burst = 1;
+	ASSERT_EQ(0, set_config(self));
+	build(&p, 1, 0);
+	build(&same64, 1, 0);
+	same64.b[same64.l3 + 8 + 15] ^= 0x40;
+	pkt_fix_csums(&same64);
+	build(&next64, 1, 0);
+	next64.b[next64.l3 + 8 + 7] ^= 0x01;
+	pkt_fix_csums(&next64);
+	check_answer(_metadata, self, &p);
+	check_kiss(_metadata, self, &same64, "RATE", XNTS_CNT_RATE_LIMITED);
+	check_answer(_metadata, self, &next64);
+	check_kiss(_metadata, self, &next64, "RATE", XNTS_CNT_RATE_LIMITED);
+
+	self->cfg.rate_v6_prefix = 128;
+	ASSERT_EQ(0, set_config(self));
+	same64.b[same64.l3 + 8 + 14] ^= 0x01;	/* a key not seen yet */
+	pkt_fix_csums(&same64);
+	check_answer(_metadata, self, &same64);
+	check_kiss(_metadata, self, &same64, "RATE", XNTS_CNT_RATE_LIMITED);
+	p.b[p.l3 + 8 + 14] ^= 0x01;
+	p.b[p.l3 + 8 + 15] ^= 0x80;
+	pkt_fix_csums(&p);
+	check_answer(_metadata, self, &p);
 }
 
 /* Burst 1: the interval is the minimum gap between answered requests. */
@@ -928,7 +794,7 @@ TEST_F(xdp, denylist)
 			p.b[p.l3 + 8 + 3] = 0xb9;
 		else
 			p.b[p.l3 + 12 + 2] = 3;
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_answer(_metadata, self, &p);
 	}
 }
@@ -950,7 +816,7 @@ TEST_F(xdp, allowlist)
 		check_answer(_metadata, self, &p);
 		/* 192.0.2.16 or 2001:db8::11: not on the list. */
 		p.b[v6 ? p.l3 + 8 + 15 : p.l3 + 12 + 3] = v6 ? 0x11 : 16;
-		fix_csums(&p);
+		pkt_fix_csums(&p);
 		check_kiss(_metadata, self, &p, "DENY", XNTS_CNT_DENIED);
 		self->cfg.allow_action = XNTS_ACT_IGNORE;
 		ASSERT_EQ(0, set_config(self));
@@ -963,7 +829,7 @@ TEST_F(xdp, allowlist)
 	build(&p, 0, 0);
 	check_answer(_metadata, self, &p);	/* .10 is allowed, .8 is denied */
 	p.b[p.l3 + 12 + 3] = 8;
-	fix_csums(&p);
+	pkt_fix_csums(&p);
 	check_kiss(_metadata, self, &p, "DENY", XNTS_CNT_DENIED);
 }
 
@@ -987,7 +853,7 @@ TEST_F(xdp, stale_unsync)
 			 self->state.root_dispersion, self->state.reference_time,
 			 self->state.precision);
 		EXPECT_EQ(0, memcmp(e.b, r.out.b, r.out.len));
-		EXPECT_TRUE(csums_ok(&r.out));
+		EXPECT_TRUE(pkt_csums_ok(&r.out));
 		EXPECT_TRUE(ts_in_window(&r));
 		EXPECT_TRUE(only_counter_moved(self, before, XNTS_CNT_STALE_UNSYNC));
 	}
@@ -1075,6 +941,42 @@ TEST(rx_metadata_variant_loads_device_bound)
 	libbpf_set_print(NULL);
 	EXPECT_NE(0, xnts_rxts__load(skel));
 	xnts_rxts__destroy(skel);
+}
+
+/*
+ * XNTS_CFG_LOCAL_ONLY: only destinations in xnts_local are answered; the
+ * same address on another port, or another address, goes up untouched.
+ */
+TEST_F(xdp, local_only)
+{
+	int fd = bpf_map__fd(self->skel->maps.xnts_local);
+	struct xnts_local_key k;
+	uint8_t one = 1;
+	struct pkt p;
+	int v6;
+
+	self->cfg.flags = XNTS_CFG_LOCAL_ONLY;
+	ASSERT_EQ(0, set_config(self));
+	for (v6 = 0; v6 <= 1; v6++) {
+		build(&p, v6, 0);
+		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
+				   "empty map");
+		memset(&k, 0, sizeof(k));
+		xnts_addr16(k.addr, v6 ? pkt_v6_srv : pkt_v4_srv, v6);
+		k.port = htons(1123);
+		ASSERT_EQ(0, bpf_map_update_elem(fd, &k, &one, BPF_ANY));
+		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
+				   "other port");
+		k.port = htons(123);
+		ASSERT_EQ(0, bpf_map_update_elem(fd, &k, &one, BPF_ANY));
+		check_answer(_metadata, self, &p);
+		/* Another destination address on the same port. */
+		build(&p, v6, 0);
+		p.b[p.l3 + (v6 ? 39 : 19)] ^= 0x20;
+		pkt_fix_csums(&p);
+		check_not_answered(_metadata, self, &p, XDP_PASS_, XNTS_CNT_PASSED_NOT_LOCAL,
+				   "other address");
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -55,7 +55,7 @@ static void walk(const uint8_t *data, size_t size, size_t start, unsigned int fl
 static void server_path(const uint8_t *data, size_t size, int k)
 {
 	static uint8_t plain[65536], resp[NTS_NTP_MAX_PACKET], cplain[NTS_NTP_MAX_PACKET];
-	static uint8_t cookies[NTS_NTP_MAX_COOKIES * NTS_NTP_MAX_COOKIE_LEN];
+	static uint8_t cookies[NTS_MAX_COOKIES * NTS_NTP_MAX_COOKIE_LEN];
 	struct nts_ntp_request req;
 	struct nts_ntp_response c;
 	struct ntp_header h = { .stratum = 1, .refid = { 'G', 'P', 'S', 0 } };
@@ -85,7 +85,7 @@ static void server_path(const uint8_t *data, size_t size, int k)
 		cookies[i] = (uint8_t)(i * 7 + 3);
 	want = nts_ntp_response_cookies(&req, clen);
 	err = nts_ntp_server_response(resp, sizeof(resp), &len, &h, &req, sivs[k], &keys[k],
-				      cookies, clen, NTS_NTP_MAX_COOKIES, NULL, &sent);
+				      cookies, clen, NTS_MAX_COOKIES, NULL, &sent);
 	if (!want) {
 		CHECK(err == NTS_NTP_ERR_SPACE);
 		return;
@@ -117,7 +117,7 @@ static void client_path(const uint8_t *data, size_t size, int k)
 	/* Expect the packet's own first UID, to get past the match check. */
 	ntp_ef_iter_init(&it, data, size, size >= NTP_HEADER_LEN ? NTP_HEADER_LEN : size, 0);
 	while (ntp_ef_next(&it, &ef) == NTP_EF_FIELD) {
-		if (ef.type == NTS_NTP_EF_UID && ef.body_len) {
+		if (ef.type == NTS_EF_UID && ef.body_len) {
 			uid = ef.body;
 			uid_len = ef.body_len;
 			break;
@@ -129,7 +129,7 @@ static void client_path(const uint8_t *data, size_t size, int k)
 		CHECK(c.n_cookies == 0);
 		return;
 	}
-	CHECK(c.n_cookies <= NTS_NTP_MAX_COOKIES);
+	CHECK(c.n_cookies <= NTS_MAX_COOKIES);
 	for (unsigned int i = 0; i < c.n_cookies; i++) {
 		CHECK(c.cookies[i] >= plain && c.cookies[i] + c.cookie_lens[i] <= plain + size);
 		CHECK(c.cookie_lens[i] >= 1 && c.cookie_lens[i] <= NTS_NTP_MAX_COOKIE_LEN);

@@ -52,8 +52,8 @@ static void check_plain(const uint8_t *req, size_t len)
 
 	ntp_ef_iter_init(&it, req, len, NTP_HEADER_LEN, 0);
 	while (ntp_ef_next(&it, &ef) == NTP_EF_FIELD)
-		if (ef.type == NTS_NTP_EF_UID || ef.type == NTS_NTP_EF_COOKIE ||
-		    ef.type == NTS_NTP_EF_PLACEHOLDER || ef.type == NTS_NTP_EF_AUTH)
+		if (ef.type == NTS_EF_UID || ef.type == NTS_EF_COOKIE ||
+		    ef.type == NTS_EF_PLACEHOLDER || ef.type == NTS_EF_AUTH)
 			abort();
 }
 

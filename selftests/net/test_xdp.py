@@ -27,10 +27,22 @@ SRV4, CLI4 = "10.199.0.1", "10.199.0.2"
 SRV6, CLI6 = "fd00:199::1", "fd00:199::2"
 SRV_IF, CLI_IF = "xs0", "xc0"
 _libc = ctypes.CDLL(None, use_errno=True)
-COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
-            "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
-            "passed_busy", "nts_answered", "nts_nak_key", "nts_nak_cookie", "nts_nak_auth",
-            "nts_error", "redirected_xsk")
+
+
+def wire_counters():
+    """The XDP counter names, from the one list in include/xnts_wire.h."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "include",
+                        "xnts_wire.h")
+    with open(path) as f:
+        text = f.read()
+    body = text[text.index("#define XNTS_COUNTERS(X)"):text.index("enum xnts_counter {")]
+    names = tuple(re.findall(r"\bX\(\s*[A-Z0-9_]+,\s*([a-z0-9_]+),", body))
+    if len(names) < 10:
+        raise AssertionError("counter list not found in %s" % path)
+    return names
+
+
+COUNTERS = wire_counters()
 
 
 class Net:
@@ -629,9 +641,133 @@ def t_policy(wd):
         check(counters(d)["denied"] == 1, "denied %r" % counters(d))
         s4.close()
         s6.close()
+        check(d.stop() == 0, "clean exit")
+        d = None
+        # A burst of 2 per minute, IPv6 clients counted per /64: two answers,
+        # then RATE, also from a second address of the same /64.
+        cfgtext = conf(net).replace(
+            'listen = "0.0.0.0:123"\n',
+            'listen = "[::]:123"\nrate-limiting-cache-size = 64\n'
+            'rate-limiting-cutoff-ms = 60000\nrate-limiting-burst = 2\n'
+            'rate-limiting-ipv6-prefix = 64\n')
+        d = start(wd, net, "rate", cfgtext)
+        run("ip", "-n", net.cli, "addr", "add", CLI6_2 + "/64", "dev", CLI_IF, "nodad")
+        s6 = socket_in(net.cli, socket.AF_INET6)
+        for _ in range(2):
+            check_answer(query(s6, SRV6), 0, 2, b"XTST")
+        r = query(s6, SRV6)
+        check(r and r["stratum"] == 0 and r["refid"] == b"RATE", "RATE kiss: %r" % r)
+        s6.close()
+        s6 = socket_in(net.cli, socket.AF_INET6)
+        s6.bind((CLI6_2, 0))
+        r = query(s6, SRV6)
+        check(r and r["refid"] == b"RATE", "same /64, same bucket: %r" % r)
+        s6.close()
+        check(counters(d)["rate_limited"] == 2, "rate_limited %r" % counters(d))
     finally:
         if d:
             check(d.stop() == 0, "clean exit")
+        net.close()
+
+
+CLI6_2 = "fd00:199::2:2"
+THIRD4, FWD4 = "10.198.0.2", "10.198.0.1"
+THIRD6, FWD6 = "fd00:198::2", "fd00:198::1"
+
+
+def responder(ns, family, addr, seen, stop):
+    """A stand-in NTP server in namespace ns: stratum 9, origin echoed."""
+    sock = socket_in(ns, family)
+    sock.bind((addr, 123))
+    sock.settimeout(0.1)
+    while not stop.is_set():
+        try:
+            data, peer = sock.recvfrom(512)
+        except socket.timeout:
+            continue
+        seen.append(data)
+        if len(data) >= 48:
+            sock.sendto(struct.pack(">BBbb", (4 << 3) | 4, 9, 6, -20) + bytes(20) +
+                        data[40:48] + bytes(16), peer)
+    sock.close()
+
+
+def t_forwarded_not_answered(wd):
+    """The server namespace routes between the client and a third namespace.
+    NTP to the third namespace's addresses crosses the server's XDP untouched
+    (passed_not_local) and is answered there; NTP to the server's own
+    addresses is still answered by XDP. Then a server bound to one address:
+    XDP answers only that one."""
+    net = Net("fwd")
+    third = net.tag + "-t"
+    d = None
+    stop = threading.Event()
+    threads = []
+    seen4, seen6 = [], []
+    try:
+        run("ip", "netns", "add", third)
+        run("ip", "-n", net.srv, "link", "add", "xt0", "type", "veth", "peer", "name", "xt1",
+            "netns", third)
+        # No duplicate address detection: a tentative link-local address
+        # would hold up neighbour discovery, and the first query, for seconds.
+        run("ip", "netns", "exec", net.srv, "sysctl", "-qw", "net.ipv6.conf.xt0.accept_dad=0")
+        run("ip", "netns", "exec", third, "sysctl", "-qw", "net.ipv6.conf.xt1.accept_dad=0")
+        run("ip", "-n", net.srv, "addr", "add", FWD4 + "/24", "dev", "xt0")
+        run("ip", "-n", net.srv, "addr", "add", FWD6 + "/64", "dev", "xt0", "nodad")
+        run("ip", "-n", third, "addr", "add", THIRD4 + "/24", "dev", "xt1")
+        run("ip", "-n", third, "addr", "add", THIRD6 + "/64", "dev", "xt1", "nodad")
+        for ns, dev in ((net.srv, "xt0"), (third, "xt1"), (third, "lo")):
+            run("ip", "-n", ns, "link", "set", dev, "up")
+        run("ip", "netns", "exec", net.srv, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+            "net.ipv6.conf.all.forwarding=1")
+        run("ip", "-n", net.cli, "route", "add", "10.198.0.0/24", "via", SRV4)
+        run("ip", "-n", net.cli, "-6", "route", "add", "fd00:198::/64", "via", SRV6)
+        run("ip", "-n", third, "route", "add", "10.199.0.0/24", "via", FWD4)
+        run("ip", "-n", third, "-6", "route", "add", "fd00:199::/64", "via", FWD6)
+        for fam, addr, seen in ((socket.AF_INET, THIRD4, seen4),
+                                (socket.AF_INET6, THIRD6, seen6)):
+            t = threading.Thread(target=responder, args=(third, fam, addr, seen, stop))
+            t.start()
+            threads.append(t)
+        d = start(wd, net, "fwd", conf(net))
+        s4 = socket_in(net.cli)
+        s6 = socket_in(net.cli, socket.AF_INET6)
+        c0 = counters(d)
+        for k in range(3):
+            r = query(s4, THIRD4, timeout=2.0)
+            check(r is not None and r["stratum"] == 9, "answered by the third: %r" % r)
+            r = query(s6, THIRD6, timeout=2.0)
+            check(r is not None and r["stratum"] == 9, "answered by the third (v6): %r" % r)
+        check(len(seen4) == 3 and len(seen6) == 3 and
+              all(len(p) == 48 and p[0] == (4 << 3) | 3 for p in seen4 + seen6),
+              "the third saw the requests: %r %r" % (seen4, seen6))
+        check_answer(query(s4, SRV4), 0, 2, b"XTST")
+        check_answer(query(s6, SRV6), 0, 2, b"XTST")
+        c1 = counters(d)
+        check(c1["answered"] - c0["answered"] == 2, "XDP answered only its own: %r" % c1)
+        check(c1["passed_not_local"] - c0["passed_not_local"] == 6,
+              "forwarded requests counted: %r" % c1)
+        check(d.stop() == 0, "clean exit")
+        d = None
+
+        # Bound to SRV4 only: a second address of the server is not served by XDP.
+        run("ip", "-n", net.srv, "addr", "add", "10.199.0.3/24", "dev", SRV_IF)
+        d = start(wd, net, "fwd1", conf(net, servers=(SRV4 + ":123",)))
+        c0 = counters(d)
+        check_answer(query(s4, SRV4), 0, 2, b"XTST")
+        check(query(s4, "10.199.0.3", timeout=0.3) is None, "no one serves 10.199.0.3")
+        c1 = counters(d)
+        check(c1["answered"] - c0["answered"] == 1 and
+              c1["passed_not_local"] - c0["passed_not_local"] == 1, "counters %r" % c1)
+        s4.close()
+        s6.close()
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        if d:
+            d.stop()
+        subprocess.run(["ip", "netns", "del", third], capture_output=True)
         net.close()
 
 
@@ -640,7 +776,7 @@ def main():
              t_chronyd_client, t_restart_keeps_serving, t_upgrade_swaps_program,
              t_sigkill_unsync, t_sigkill_pass,
              t_interface_recreated, t_interface_appears_later, t_mode_off_cleans_up,
-             t_policy]
+             t_policy, t_forwarded_not_answered]
     k = Ktap(len(tests))
     with Workdir() as wd:
         for t in tests:

@@ -252,6 +252,8 @@ static const char full_config[] =
 	"listen = \"0.0.0.0:123\"\n"
 	"rate-limiting-cache-size = 100000\n"
 	"rate-limiting-cutoff-ms = 1000\n"
+	"rate-limiting-burst = 4\n"
+	"rate-limiting-ipv6-prefix = 56\n"
 	"allowlist = { filter = [\"10.0.0.0/8\", \"::1/128\", \"192.168.1.77/24\"], "
 	"action = \"deny\" }\n"
 	"denylist = { filter = [\"10.1.0.0/16\"], action = \"ignore\" }\n"
@@ -371,6 +373,8 @@ TEST(every_key)
 	EXPECT_EQ(123, v->listen.port);
 	EXPECT_EQ(100000, v->rate_limiting_cache_size);
 	EXPECT_EQ(1000, v->rate_limiting_cutoff_ms);
+	EXPECT_EQ(4, v->rate_limiting_burst);
+	EXPECT_EQ(56, v->rate_limiting_ipv6_prefix);
 	EXPECT_TRUE(v->allowlist.set);
 	EXPECT_EQ(CONFIG_ACTION_DENY, v->allowlist.action);
 	ASSERT_EQ(3, v->allowlist.n_subnets);
@@ -397,6 +401,8 @@ TEST(every_key)
 	EXPECT_EQ((1u << 3) | (1u << 4), v->accept_ntp_versions);
 	EXPECT_FALSE(v->allowlist.set);
 	EXPECT_EQ(0, v->rate_limiting_cache_size);
+	EXPECT_EQ(1, v->rate_limiting_burst);
+	EXPECT_EQ(64, v->rate_limiting_ipv6_prefix);
 
 	EXPECT_EQ(CONFIG_LOG_DEBUG, c.observability.log_level);
 	EXPECT_STREQ("/var/log/xnts.log", c.observability.log_path);
@@ -487,7 +493,7 @@ TEST(load_from_file)
 	close(fd);
 	EXPECT_EQ(-1, config_load(path, &c, err, sizeof(err)));
 	EXPECT_EQ(0, strncmp(err, path, strlen(path)));
-	EXPECT_STREQ(":92:1: unknown key 'bogus' in [daemon]", err + strlen(path));
+	EXPECT_STREQ(":94:1: unknown key 'bogus' in [daemon]", err + strlen(path));
 	ASSERT_EQ(0, truncate(path, (off_t)n));
 	ASSERT_EQ(0, config_load(path, &c, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(3, c.n_sources);
@@ -801,6 +807,11 @@ static const struct {
 	{ "[[server]]\nlisten = \"[::]:123\"\nrate-limiting-cutoff-ms = -1\n",
 	  "ntp.toml:3:27: 'rate-limiting-cutoff-ms' in [[server]]: -1 is out of range "
 	  "0..86400000" },
+	{ "[[server]]\nlisten = \"[::]:123\"\nrate-limiting-burst = 0\n",
+	  "ntp.toml:3:23: 'rate-limiting-burst' in [[server]]: 0 is out of range 1..1000" },
+	{ "[[server]]\nlisten = \"[::]:123\"\nrate-limiting-ipv6-prefix = 129\n",
+	  "ntp.toml:3:29: 'rate-limiting-ipv6-prefix' in [[server]]: 129 is out of range "
+	  "16..128" },
 	/* NTS-KE servers */
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\nprivate-key-path = \"k\"\n",
 	  "ntp.toml:1:1: [[nts-ke-server]]: missing key 'certificate-chain-path'" },

@@ -72,6 +72,8 @@ static const struct rule rules[] = {
 	HONOURED(SRV, "listen", T_NTP),
 	HONOURED(SRV, "rate-limiting-cache-size", T_NTP),
 	HONOURED(SRV, "rate-limiting-cutoff-ms", T_NTP),
+	HONOURED(SRV, "rate-limiting-burst", T_XDP),
+	HONOURED(SRV, "rate-limiting-ipv6-prefix", T_XDP),
 	HONOURED(SRV, "allowlist", T_NTP),
 	HONOURED(SRV, "denylist", T_NTP),
 	HONOURED(SRV, "require-nts", T_NTP),

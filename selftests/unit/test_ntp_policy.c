@@ -239,9 +239,12 @@ TEST(rate_interval)
  */
 TEST(rate_neighbours_independent)
 {
+	/* Per address, also for IPv6: the hash must spread neighbours. */
 	struct ntp_policy_config pc = {
 		.rate_limiting_cache_size = 65536,
 		.rate_limiting_cutoff_ms = 1000,
+		.rate_limiting_burst = 1,
+		.rate_limiting_ipv6_prefix = 128,
 	};
 	struct ntp_policy *p = ntp_policy_new(&pc);
 	int limited4 = 0, limited6 = 0;

@@ -292,18 +292,18 @@ TEST_F(serve, nts_many_encrypted_fields)
 
 		ASSERT_NE(0, clen);
 		for (int i = 0; i < NTS_NTP_MAX_PLACEHOLDERS; i++)
-			ASSERT_NE(NULL, ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_PLACEHOLDER, NULL,
+			ASSERT_NE(NULL, ntp_ef_add(inner, PKT, &il, NTS_EF_PLACEHOLDER, NULL,
 						   clen, 0));
 		ASSERT_GT(il, 512);
 		memset(self->uid, 0x11, sizeof(self->uid));
 		ntp_header_encode(&h, self->req);
 		len = NTP_HEADER_LEN;
-		ntp_ef_add(self->req, PKT, &len, NTS_NTP_EF_UID, self->uid, NTS_NTP_UID_LEN, 16);
-		ntp_ef_add(self->req, PKT, &len, NTS_NTP_EF_COOKIE, cookie, clen, 16);
+		ntp_ef_add(self->req, PKT, &len, NTS_EF_UID, self->uid, NTS_NTP_UID_LEN, 16);
+		ntp_ef_add(self->req, PKT, &len, NTS_EF_COOKIE, cookie, clen, 16);
 		ad_len = len;
 		pl = il;
 		cpad = (AEAD_TAG_LEN + pl + 3) & ~(size_t)3;
-		b = ntp_ef_add(self->req, PKT, &len, NTS_NTP_EF_AUTH, NULL, 4 + npad + cpad, 28);
+		b = ntp_ef_add(self->req, PKT, &len, NTS_EF_AUTH, NULL, 4 + npad + cpad, 28);
 		ASSERT_NE(NULL, b);
 		ntp_put16(b, NTS_NTP_NONCE_LEN);
 		ntp_put16(b + 2, (uint16_t)(AEAD_TAG_LEN + pl));
@@ -531,8 +531,8 @@ TEST_F(serve, drop_invalid)
  */
 TEST_F(serve, drop_nts_fields_never_plain)
 {
-	static const uint16_t types[] = { NTS_NTP_EF_UID, NTS_NTP_EF_COOKIE,
-					  NTS_NTP_EF_PLACEHOLDER, NTS_NTP_EF_AUTH };
+	static const uint16_t types[] = { NTS_EF_UID, NTS_EF_COOKIE,
+					  NTS_EF_PLACEHOLDER, NTS_EF_AUTH };
 	struct ntp_policy_subnet deny = { .family = AF_INET, .addr = { 192, 0, 2, 0 },
 					  .prefix = 24 };
 	const struct ntp_policy_config pc = {
@@ -552,17 +552,17 @@ TEST_F(serve, drop_nts_fields_never_plain)
 		}
 		/* Cookie and placeholder but no UID; UID and cookie but no authenticator. */
 		plain_req(self, 4, NTP_MODE_CLIENT);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_COOKIE, body, 64, 16);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_PLACEHOLDER, body, 64, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_COOKIE, body, 64, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_PLACEHOLDER, body, 64, 16);
 		check_dropped(_metadata, self, NTP_SERVE_DROP_NTS, serve(self));
 		plain_req(self, 4, NTP_MODE_CLIENT);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_UID, body, 32, 16);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_COOKIE, body, 64, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_UID, body, 32, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_COOKIE, body, 64, 16);
 		check_dropped(_metadata, self, NTP_SERVE_DROP_NTS, serve(self));
 		/* A UID that is too short, next to a valid-looking cookie. */
 		plain_req(self, 4, NTP_MODE_CLIENT);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_UID, body, 16, 16);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_COOKIE, body, 64, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_UID, body, 16, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_COOKIE, body, 64, 16);
 		check_dropped(_metadata, self, NTP_SERVE_DROP_NTS, serve(self));
 		/* A real request with a second UID before the authenticator... */
 		ASSERT_EQ(NTS_NTP_OK, nts_req(self, AEAD_AES_SIV_CMAC_256, 0));
@@ -575,11 +575,11 @@ TEST_F(serve, drop_nts_fields_never_plain)
 		/* ...or with its UID moved behind the authenticator (unauthenticated). */
 		ASSERT_EQ(NTS_NTP_OK, nts_req(self, AEAD_AES_SIV_CMAC_256, 0));
 		self->req[NTP_HEADER_LEN + 1] = 0x77;	/* UID becomes an unknown field */
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_UID, body, 32, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_UID, body, 32, 16);
 		check_dropped(_metadata, self, NTP_SERVE_DROP_NTS, serve(self));
 		/* Broken extension-field framing. */
 		plain_req(self, 4, NTP_MODE_CLIENT);
-		ntp_ef_add(self->req, PKT, &self->req_len, NTS_NTP_EF_UID, body, 32, 16);
+		ntp_ef_add(self->req, PKT, &self->req_len, NTS_EF_UID, body, 32, 16);
 		self->req[NTP_HEADER_LEN + 3] = 0x26;	/* length not a multiple of 4 */
 		check_dropped(_metadata, self, NTP_SERVE_DROP_NTS, serve(self));
 		set_policy(_metadata, self, &pc);

@@ -469,8 +469,8 @@ TEST(error_response_bytes)
 
 TEST(exchange_roundtrip)
 {
-	uint8_t reqbuf[256], respbuf[2048], cbytes[NTS_KE_COOKIES][100];
-	struct nts_ke_cookie cookies[NTS_KE_COOKIES];
+	uint8_t reqbuf[256], respbuf[2048], cbytes[NTS_MAX_COOKIES][100];
+	struct nts_ke_cookie cookies[NTS_MAX_COOKIES];
 	struct nts_ke_response resp;
 	struct nts_ke_request req;
 	struct nts_ke_reply reply;
@@ -490,12 +490,12 @@ TEST(exchange_roundtrip)
 
 	nts_ke_negotiate(&req, NULL, 0, &reply);
 	ASSERT_EQ(15, reply.aead);
-	for (int i = 0; i < NTS_KE_COOKIES; i++) {
+	for (int i = 0; i < NTS_MAX_COOKIES; i++) {
 		memset(cbytes[i], 0x40 + i, sizeof(cbytes[i]));
 		cookies[i] = (struct nts_ke_cookie){ cbytes[i], sizeof(cbytes[i]) };
 	}
 	reply.cookies = cookies;
-	reply.n_cookies = NTS_KE_COOKIES;
+	reply.n_cookies = NTS_MAX_COOKIES;
 	reply.server = "192.0.2.5";
 	reply.port = 10123;
 	sl = nts_ke_build_response(respbuf, sizeof(respbuf), &reply);
@@ -505,9 +505,9 @@ TEST(exchange_roundtrip)
 	EXPECT_TRUE(resp.has_proto);
 	EXPECT_EQ(NTS_PROTO_NTPV4, resp.proto);
 	EXPECT_EQ(15, resp.aead);
-	ASSERT_EQ(NTS_KE_COOKIES, resp.n_cookies);
+	ASSERT_EQ(NTS_MAX_COOKIES, resp.n_cookies);
 	EXPECT_EQ(0, resp.n_cookies_dropped);
-	for (int i = 0; i < NTS_KE_COOKIES; i++) {
+	for (int i = 0; i < NTS_MAX_COOKIES; i++) {
 		EXPECT_EQ(100, resp.cookie_len[i]);
 		EXPECT_EQ(0, memcmp(resp.cookies[i], cbytes[i], 100));
 	}
@@ -748,20 +748,20 @@ TEST(stream_every_split_point)
 TEST(stream_random_chunks)
 {
 	static uint8_t buf[NTS_KE_MAX_MSG], m[NTS_KE_MAX_MSG];
-	uint8_t cb[NTS_KE_COOKIES][100];
-	struct nts_ke_cookie cookies[NTS_KE_COOKIES];
+	uint8_t cb[NTS_MAX_COOKIES][100];
+	struct nts_ke_cookie cookies[NTS_MAX_COOKIES];
 	struct nts_ke_reply reply = { .ntpv4 = true, .aead = 17, .port = -1 };
 	struct nts_ke_parser p;
 	unsigned int seed = 12345, recs;
 	size_t taken;
 	ssize_t n;
 
-	for (int i = 0; i < NTS_KE_COOKIES; i++) {
+	for (int i = 0; i < NTS_MAX_COOKIES; i++) {
 		memset(cb[i], i, sizeof(cb[i]));
 		cookies[i] = (struct nts_ke_cookie){ cb[i], sizeof(cb[i]) };
 	}
 	reply.cookies = cookies;
-	reply.n_cookies = NTS_KE_COOKIES;
+	reply.n_cookies = NTS_MAX_COOKIES;
 	reply.server = "ntp.example.org";
 	n = nts_ke_build_response(m, sizeof(m), &reply);
 	ASSERT_GT(n, 0);
@@ -774,7 +774,7 @@ TEST(stream_random_chunks)
 			sizes[k] = 1 + rand_r(&seed) % (iter % 2 ? 7 : 300);
 		nts_ke_parser_init(&p, buf, sizeof(buf), NTS_KE_MAX_RECORDS);
 		ASSERT_EQ(0, stream(&p, m, n + 64, sizes, 16, &recs, &taken));
-		ASSERT_EQ(4 + NTS_KE_COOKIES, recs);
+		ASSERT_EQ(4 + NTS_MAX_COOKIES, recs);
 		ASSERT_EQ(n, taken);
 		ASSERT_EQ(0, memcmp(buf, m, n));
 	}

@@ -31,7 +31,7 @@ FIXTURE(nts)
 	struct nts_keys keys;
 	size_t cookie_len;
 	uint8_t cookie[256];
-	uint8_t fresh[NTS_NTP_MAX_COOKIES * 256];
+	uint8_t fresh[NTS_MAX_COOKIES * 256];
 	struct xchg x;
 };
 
@@ -114,7 +114,7 @@ static int serve(FIXTURE_DATA(nts) *self, size_t clen)
 	h = server_hdr(&x->r.hdr);
 	return nts_ntp_server_response(x->resp, sizeof(x->resp), &x->resp_len, &h, &x->r,
 				       self->siv, &self->keys, self->fresh, clen,
-				       NTS_NTP_MAX_COOKIES, NULL, &x->sent);
+				       NTS_MAX_COOKIES, NULL, &x->sent);
 }
 
 static int client_check(FIXTURE_DATA(nts) *self, const uint8_t *pkt, size_t len)
@@ -146,7 +146,7 @@ static int hand_auth(FIXTURE_DATA(nts) *self, uint8_t *p, size_t *len, int s2c,
 	size_t ad_len = *len;
 	uint8_t *b;
 
-	b = ntp_ef_add(p, PKT, len, NTS_NTP_EF_AUTH, NULL, 4 + npad + cpad + extra, 28);
+	b = ntp_ef_add(p, PKT, len, NTS_EF_AUTH, NULL, 4 + npad + cpad + extra, 28);
 	if (!b)
 		return -1;
 	ntp_put16(b, (uint16_t)nonce_len);
@@ -162,8 +162,8 @@ static size_t hand_request(FIXTURE_DATA(nts) *self, uint8_t *p)
 	size_t len = hand_header(p, NTP_MODE_CLIENT);
 
 	memset(self->x.uid, 0x11, sizeof(self->x.uid));
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, NTS_NTP_UID_LEN, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->x.uid, NTS_NTP_UID_LEN, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	return len;
 }
 
@@ -400,7 +400,7 @@ TEST_F(nts, nak)
 	/* A NAK must not carry a cookie or an authenticator. */
 	memcpy(pkt, x->resp, x->resp_len);
 	len = x->resp_len;
-	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie,
+	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_EF_COOKIE, self->cookie,
 				   self->cookie_len, 28));
 	EXPECT_EQ(NTS_NTP_ERR_NAK_FORMAT, client_check(self, pkt, len));
 	len = x->resp_len;
@@ -426,45 +426,45 @@ TEST_F(nts, placeholder_sizes)
 
 	/* Placeholder shorter than the cookie. */
 	len = hand_request(self, p);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len - 4, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_PLACEHOLDER, NULL, self->cookie_len - 4, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_PLACEHOLDER, parse_verify(self, p, len));
 	/* Longer, and placed before the cookie. */
 	len = hand_header(p, NTP_MODE_CLIENT);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len + 4, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, 32, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_PLACEHOLDER, NULL, self->cookie_len + 4, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->x.uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_PLACEHOLDER, parse_verify(self, p, len));
 	/* Right size before the cookie: fine, contents ignored. */
 	len = hand_header(p, NTP_MODE_CLIENT);
 	memset(inner, 0x77, sizeof(inner));
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_PLACEHOLDER, inner, self->cookie_len, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, 32, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_PLACEHOLDER, inner, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->x.uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_OK, parse_verify(self, p, len));
 	EXPECT_EQ(1, self->x.r.n_placeholders);
 	/* Two placeholders of different sizes. */
 	len = hand_request(self, p);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len + 8, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_PLACEHOLDER, NULL, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_PLACEHOLDER, NULL, self->cookie_len + 8, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_PLACEHOLDER, parse_verify(self, p, len));
 	/* Encrypted placeholders count; a wrong-size one is refused. */
 	il = 0;
-	ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len, 0);
-	ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len, 0);
+	ntp_ef_add(inner, PKT, &il, NTS_EF_PLACEHOLDER, NULL, self->cookie_len, 0);
+	ntp_ef_add(inner, PKT, &il, NTS_EF_PLACEHOLDER, NULL, self->cookie_len, 0);
 	ntp_ef_add(inner, PKT, &il, 0x7001, NULL, 0, 0);	/* tiny unknown: allowed */
 	len = hand_request(self, p);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_PLACEHOLDER, NULL, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, inner, il));
 	ASSERT_EQ(NTS_NTP_OK, parse_verify(self, p, len));
 	EXPECT_EQ(3, self->x.r.n_placeholders);
 	EXPECT_EQ(il, self->x.r.plain_len);
 	EXPECT_EQ(4, nts_ntp_response_cookies(&self->x.r, self->cookie_len));
 	il = 0;
-	ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_PLACEHOLDER, NULL, self->cookie_len - 4, 0);
+	ntp_ef_add(inner, PKT, &il, NTS_EF_PLACEHOLDER, NULL, self->cookie_len - 4, 0);
 	len = hand_request(self, p);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_PLACEHOLDER, parse_verify(self, p, len));
@@ -481,21 +481,21 @@ TEST_F(nts, missing_and_duplicate_fields)
 	EXPECT_EQ(NTS_NTP_ERR_NO_AUTH, parse_verify(self, p, len));
 	/* No UID. */
 	len = hand_header(p, NTP_MODE_CLIENT);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_NO_UID, parse_verify(self, p, len));
 	/* No cookie. */
 	len = hand_header(p, NTP_MODE_CLIENT);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->x.uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_NO_COOKIE, parse_verify(self, p, len));
 	/* Duplicate UID, duplicate cookie. */
 	len = hand_request(self, p);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->x.uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_DUP_UID, parse_verify(self, p, len));
 	len = hand_request(self, p);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_DUP_COOKIE, parse_verify(self, p, len));
 	/* A malformed request gets no NAK, though its UID was seen. */
@@ -504,14 +504,14 @@ TEST_F(nts, missing_and_duplicate_fields)
 	EXPECT_EQ(0, nts_ntp_response_cookies(&self->x.r, self->cookie_len));
 	/* UID shorter than 32. */
 	len = hand_header(p, NTP_MODE_CLIENT);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->x.uid, 28, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->x.uid, 28, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_UID_LEN, parse_verify(self, p, len));
 	/* A longer UID is fine and echoed whole. */
 	len = hand_header(p, NTP_MODE_CLIENT);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, self->cookie, 48, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie, self->cookie_len, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, self->cookie, 48, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_COOKIE, self->cookie, self->cookie_len, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_OK, parse_verify(self, p, len));
 	EXPECT_EQ(48, self->x.r.uid_len);
@@ -528,12 +528,12 @@ TEST_F(nts, missing_and_duplicate_fields)
 	hand_header(p, NTP_MODE_SERVER);
 	EXPECT_EQ(NTS_NTP_ERR_MODE, parse_verify(self, p, len));
 	/* An encrypted UID or cookie is forbidden. */
-	ntp_ef_add(inner, sizeof(inner), &il, NTS_NTP_EF_UID, self->x.uid, 32, 0);
+	ntp_ef_add(inner, sizeof(inner), &il, NTS_EF_UID, self->x.uid, 32, 0);
 	len = hand_request(self, p);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_INNER, parse_verify(self, p, len));
 	il = 0;
-	ntp_ef_add(inner, sizeof(inner), &il, NTS_NTP_EF_COOKIE, self->cookie, 40, 0);
+	ntp_ef_add(inner, sizeof(inner), &il, NTS_EF_COOKIE, self->cookie, 40, 0);
 	len = hand_request(self, p);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 0, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_INNER, parse_verify(self, p, len));
@@ -585,7 +585,7 @@ TEST_F(nts, authenticator_layout)
 	/* A response may use a short nonce with no padding. */
 	len = hand_header(p, NTP_MODE_SERVER);
 	memset(x->uid, 0x33, sizeof(x->uid));
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 1, 4, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_OK, client_check(self, p, len));
 	EXPECT_EQ(0, x->c.n_cookies);
@@ -603,11 +603,11 @@ TEST_F(nts, fields_after_authenticator_ignored)
 	len = x->req_len;
 	/* Unauthenticated placeholders, a second UID and cookie: not counted. */
 	for (int i = 0; i < 3; i++) {
-		ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_NTP_EF_PLACEHOLDER, NULL,
+		ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_EF_PLACEHOLDER, NULL,
 					   self->cookie_len, 16));
 	}
-	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16));
-	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie,
+	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_EF_UID, x->uid, 32, 16));
+	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_EF_COOKIE, self->cookie,
 				   self->cookie_len, 28));
 	ASSERT_EQ(NTS_NTP_OK, parse_verify(self, pkt, len));
 	EXPECT_EQ(5, x->r.n_unauth);
@@ -623,7 +623,7 @@ TEST_F(nts, fields_after_authenticator_ignored)
 	/* Response with an unauthenticated cookie appended: ignored. */
 	memcpy(pkt, x->resp, x->resp_len);
 	len = x->resp_len;
-	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_NTP_EF_COOKIE, self->cookie,
+	ASSERT_NE(NULL, ntp_ef_add(pkt, PKT, &len, NTS_EF_COOKIE, self->cookie,
 				   self->cookie_len, 28));
 	ASSERT_EQ(NTS_NTP_OK, client_check(self, pkt, len));
 	EXPECT_EQ(2, x->c.n_cookies);
@@ -632,7 +632,7 @@ TEST_F(nts, fields_after_authenticator_ignored)
 	/* A UID only after the authenticator does not count. */
 	len = hand_header(pkt, NTP_MODE_SERVER);
 	ASSERT_EQ(0, hand_auth(self, pkt, &len, 1, 16, 0, NULL, 0));
-	ntp_ef_add(pkt, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(pkt, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	EXPECT_EQ(NTS_NTP_ERR_NO_UID, client_check(self, pkt, len));
 }
 
@@ -644,32 +644,32 @@ TEST_F(nts, response_cookie_bounds)
 
 	memset(x->uid, 0x44, sizeof(x->uid));
 	/* Nine encrypted cookies: more than the client takes. */
-	for (int i = 0; i < NTS_NTP_MAX_COOKIES + 1; i++)
-		ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_COOKIE, self->fresh, 100, 0);
+	for (int i = 0; i < NTS_MAX_COOKIES + 1; i++)
+		ntp_ef_add(inner, PKT, &il, NTS_EF_COOKIE, self->fresh, 100, 0);
 	len = hand_header(p, NTP_MODE_SERVER);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 1, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_COOKIES, client_check(self, p, len));
 	EXPECT_EQ(0, x->c.n_cookies);
 	/* An empty cookie. */
 	il = 0;
-	ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_COOKIE, NULL, 0, 0);
+	ntp_ef_add(inner, PKT, &il, NTS_EF_COOKIE, NULL, 0, 0);
 	len = hand_header(p, NTP_MODE_SERVER);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 1, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_COOKIES, client_check(self, p, len));
 	/* An encrypted UID in a response. */
 	il = 0;
-	ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_UID, x->uid, 32, 0);
+	ntp_ef_add(inner, PKT, &il, NTS_EF_UID, x->uid, 32, 0);
 	len = hand_header(p, NTP_MODE_SERVER);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 1, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_INNER, client_check(self, p, len));
 	/* Plaintext buffer too small for the cookies. */
 	il = 0;
-	ntp_ef_add(inner, PKT, &il, NTS_NTP_EF_COOKIE, self->fresh, 100, 0);
+	ntp_ef_add(inner, PKT, &il, NTS_EF_COOKIE, self->fresh, 100, 0);
 	len = hand_header(p, NTP_MODE_SERVER);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 1, 16, 0, inner, il));
 	EXPECT_EQ(NTS_NTP_ERR_SPACE, nts_ntp_client_response(p, len, x->uid, 32, self->siv,
 		  &self->keys, x->cplain, 50, &x->c));
@@ -677,8 +677,8 @@ TEST_F(nts, response_cookie_bounds)
 	EXPECT_EQ(1, x->c.n_cookies);
 	/* Two UIDs in a response. */
 	len = hand_header(p, NTP_MODE_SERVER);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
-	ntp_ef_add(p, PKT, &len, NTS_NTP_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
+	ntp_ef_add(p, PKT, &len, NTS_EF_UID, x->uid, 32, 16);
 	ASSERT_EQ(0, hand_auth(self, p, &len, 1, 16, 0, NULL, 0));
 	EXPECT_EQ(NTS_NTP_ERR_DUP_UID, client_check(self, p, len));
 }

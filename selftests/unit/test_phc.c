@@ -12,7 +12,7 @@
 #include "kselftest_harness.h"
 #include "phc.h"
 #include "phc_read.h"
-#include "../../bpf/xnts_shared.h"
+#include "xnts_shared.h"
 
 static void add(struct phc_map *m, int64_t sys, int64_t phc)
 {
@@ -87,7 +87,8 @@ TEST(read_not_a_phc)
 
 /*
  * The integer form the daemon publishes for the XDP program (xdp_ctl.c)
- * converts as phc_map_to_sys() does, to 1 ns within 3 s of the reference.
+ * and phc_map_to_sys() agree with the exact solution of the fit, to 1 ns
+ * within 3 s of the reference.
  */
 TEST(xdp_time_state_form)
 {
@@ -107,11 +108,17 @@ TEST(xdp_time_state_form)
 	ts.phc_index = 3;
 	ts.phc_ref_sys_ns = m.ref_sys_ns;
 	ts.phc_ref_off_ns = m.ref_off_ns;
-	ts.phc_slope_q32 = llround((1.0 / (1.0 + m.rate_ppm * 1e-6) - 1.0) * 4294967296.0);
+	ts.phc_slope_q32 = m.slope_q32;
 	for (int64_t dt = -3000000000LL; dt <= 3000000000LL; dt += 123456789LL) {
 		int64_t phc = m.ref_sys_ns + dt + off;
 
-		ASSERT_EQ(0, phc_map_to_sys(&m, phc, &want));
+		int64_t sys;
+
+		/* phc = sys + off + r * (sys - ref_sys), solved for sys. */
+		want = m.ref_sys_ns + llround((double)(phc - m.ref_off_ns - m.ref_sys_ns) /
+					      (1.0 + m.rate_ppm * 1e-6));
+		ASSERT_EQ(0, phc_map_to_sys(&m, phc, &sys));
+		EXPECT_NEAR(0, (double)(want - sys), 1);
 		EXPECT_NEAR(0, (double)(want - xnts_phc_to_sys(&ts, phc)), 1);
 	}
 }

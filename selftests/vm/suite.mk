@@ -23,7 +23,6 @@ VM_RUNNER := $(VM_DIR)/run_vm_tests
 VM_LIBS := -luring -lbpf
 # test_xdp_nts runs build/bpf/xnts_nts.bpf.o
 $(VM_DIR)/test_xdp_nts: | $(BPF_OUT)/xnts_nts.bpf.o
-BPF_CLANG ?= clang-15
 
 ALL += $(VM_BINS) $(VM_BPF) $(VM_RUNNER)
 TEST_PROGS += vm:$(VM_RUNNER)
@@ -32,9 +31,7 @@ $(VM_BINS): $(VM_DIR)/%: $(BUILD)/obj/selftests/vm/%.o $(TEST_HELPER_OBJS) $(SYS
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(VM_LIBS)
 
-$(VM_BPF): $(VM_DIR)/%.bpf.o: selftests/vm/%.bpf.c $(wildcard selftests/vm/*.h) kmod/xnts_siv.h
-	@mkdir -p $(@D)
-	$(BPF_CLANG) -O2 -g -Wall -Werror -target bpf -I/usr/include/x86_64-linux-gnu -c -o $@ $<
+$(foreach s,$(wildcard selftests/vm/*.bpf.c),$(eval $(call bpf_obj,$(s:selftests/vm/%.bpf.c=$(VM_DIR)/%.bpf.o),$(s),$(wildcard selftests/vm/*.h))))
 
 # The kernel release the VM will boot (the newest 6.12 in apt); rewritten
 # only when it changes, so a new kernel rebuilds the module.
@@ -47,13 +44,10 @@ $(VM_DIR)/kmod.kver: FORCE
 # and pahole; none of this make's variables may leak into it.
 # All modules of kmod/ (the kfunc module, the software PHC) in one build.
 $(VM_KMOD): $(VM_KMOD_SRCS) selftests/vm/kmod/Kbuild $(VM_DIR)/kmod.kver
-	rm -rf $(@D) && mkdir -p $(@D)
-	cp $(VM_KMOD_SRCS) selftests/vm/kmod/Kbuild $(@D)/
-	kdir=$$(tools/vmtest --kdir) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CC \
-		-u CFLAGS -u LDFLAGS make -s -C "$$kdir" M=$(abspath $(@D)) modules
+	$(call kmod_build,$(@D),,selftests/vm/kmod/Kbuild,$(VM_KMOD_SRCS),.)
 
 $(VM_SIV_KMOD): $(KMOD_SRCS) $(VM_DIR)/kmod.kver
-	$(call kmod_build,$(VM_DIR)/xnts_siv,)
+	$(call kmod_siv,$(VM_DIR)/xnts_siv,)
 
 # One program for run_tests.sh: boots the VM once for all the tests. It is
 # rewritten whenever the list of tests changes (checked on every make).
@@ -67,7 +61,7 @@ $(VM_RUNNER): FORCE
 .PHONY: FORCE
 FORCE:
 
-check: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
+check check-vm: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
 
 .PHONY: vmcheck
 vmcheck: $(VM_BINS) $(VM_BPF) $(VM_KMOD) $(VM_SIV_KMOD) $(VM_RUNNER) $(KSFT_DIR)/kselftest_harness.h

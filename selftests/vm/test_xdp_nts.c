@@ -23,12 +23,14 @@
 #include "cookie.h"
 #include "keyset.h"
 #include "ntp.h"
+#include "ntp_policy.h"
 #include "ntp_serve.h"
 #include "nts_ntp.h"
 #include "aead.h"
 #include "vm_guest.h"
-#include "../../bpf/xnts_shared.h"
-#include "../../kmod/xnts_siv.h"
+#include "pkt.h"
+#include "xnts_shared.h"
+#include "xnts_siv.h"
 
 #define MOD "xnts_siv"
 #define NTP_UNIX 2208988800ULL
@@ -41,111 +43,10 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-struct pkt {
-	uint8_t b[2048];
-	size_t len, l3, l4;
-	int v6;
-};
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t udp_sum(const struct pkt *p)
-{
-	size_t ulen = get16(p->b + p->l4 + 4);
-	uint32_t s;
-
-	if (p->l4 + ulen > p->len)
-		ulen = p->len - p->l4;
-	if (p->v6)
-		s = sum16(p->b + p->l3 + 8, 32, 0) + (uint32_t)ulen + 17;
-	else
-		s = sum16(p->b + p->l3 + 12, 8, 0) + (uint32_t)ulen + 17;
-	return sum16(p->b + p->l4, ulen, s);
-}
-
-static void fix_csums(struct pkt *p)
-{
-	uint16_t c;
-
-	if (!p->v6) {
-		put16(p->b + p->l3 + 10, 0);
-		put16(p->b + p->l3 + 10, (uint16_t)~fold(sum16(p->b + p->l3, 20, 0)));
-	}
-	put16(p->b + p->l4 + 6, 0);
-	c = (uint16_t)~fold(udp_sum(p));
-	put16(p->b + p->l4 + 6, c ? c : 0xffff);
-}
-
-static int csums_ok(const struct pkt *p)
-{
-	if (!p->v6 && fold(sum16(p->b + p->l3, 20, 0)) != 0xffff)
-		return 0;
-	return fold(udp_sum(p)) == 0xffff;
-}
-
 /* Frame around an NTP payload: Ethernet, IPv4 or IPv6, UDP 40000 -> 123. */
 static void frame(struct pkt *p, int v6, const uint8_t *payload, size_t plen)
 {
-	static const uint8_t mac_srv[6] = { 2, 0, 0, 0, 0, 1 }, mac_cli[6] = { 2, 0, 0, 0, 0, 2 };
-	static const uint8_t v4_cli[4] = { 192, 0, 2, 10 }, v4_srv[4] = { 198, 51, 100, 1 };
-	static const uint8_t v6_cli[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 };
-	static const uint8_t v6_srv[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
-
-	memset(p, 0, sizeof(*p));
-	p->v6 = v6;
-	memcpy(p->b, mac_srv, 6);
-	memcpy(p->b + 6, mac_cli, 6);
-	put16(p->b + 12, v6 ? 0x86dd : 0x0800);
-	p->l3 = 14;
-	if (v6) {
-		p->b[14] = 0x60;
-		put16(p->b + 18, 8 + plen);
-		p->b[20] = 17;
-		p->b[21] = 9;
-		memcpy(p->b + 22, v6_cli, 16);
-		memcpy(p->b + 38, v6_srv, 16);
-		p->l4 = 54;
-	} else {
-		p->b[14] = 0x45;
-		put16(p->b + 16, 28 + plen);
-		put16(p->b + 20, 0x4000);
-		p->b[22] = 17;
-		p->b[23] = 17;
-		memcpy(p->b + 26, v4_cli, 4);
-		memcpy(p->b + 30, v4_srv, 4);
-		p->l4 = 34;
-	}
-	put16(p->b + p->l4, 40000);
-	put16(p->b + p->l4 + 2, 123);
-	put16(p->b + p->l4 + 4, 8 + plen);
-	memcpy(p->b + p->l4 + 8, payload, plen);
-	p->len = p->l4 + 8 + plen;
-	fix_csums(p);
+	pkt_udp(p, v6, 0, 123, payload, plen);
 }
 
 static uint64_t mono_ns(void)
@@ -242,7 +143,7 @@ static uint64_t counter(FIXTURE_DATA(nts) *self, enum xnts_counter c)
 
 FIXTURE_SETUP(nts)
 {
-	struct xnts_config cfg = { .versions = (1 << 3) | (1 << 4) };
+	struct xnts_xdp_config cfg = { .versions = (1 << 3) | (1 << 4) };
 	struct xnts_time_state st = { 0 };
 	struct keyset_config kc;
 	uint32_t zero = 0;
@@ -360,7 +261,7 @@ static int client_check(struct __test_metadata *_metadata, FIXTURE_DATA(nts) *se
 {
 	size_t plen = out->len - out->l4 - 8;
 
-	EXPECT_TRUE(csums_ok(out));
+	EXPECT_TRUE(pkt_csums_ok(out));
 	EXPECT_LE(out->len, in->len);
 	EXPECT_EQ(0, memcmp(out->b, in->b + 6, 6));
 	EXPECT_EQ(40000, get16(out->b + out->l4 + 2));
@@ -465,6 +366,40 @@ TEST_F(nts, differential_ntp_serve)
 }
 
 /*
+ * A cookie whose length names an AEAD of the cookie table that the module
+ * has no kfunc for (30, AES-128-GCM-SIV: 68 bytes) goes up untouched,
+ * counted as passed_nts_aead; a length no AEAD has is plain passed_nts.
+ */
+TEST_F(nts, aead_without_kfunc_passes)
+{
+	struct ntp_header h = { .version = 4, .mode = 3, .poll = 6, .tx_ts = CLIENT_TX };
+	uint8_t cookie[COOKIE_MAX_LEN + 8];
+	struct nts_keys keys = { .aead = AEAD_AES_SIV_CMAC_256 };
+	uint8_t uid[NTS_NTP_UID_LEN], payload[NTS_NTP_MAX_PACKET];
+	const size_t lens[] = { XNTS_COOKIE_LEN_30, XNTS_COOKIE_LEN_30 + 4 };
+	const enum xnts_counter want[] = { XNTS_CNT_PASSED_NTS_AEAD, XNTS_CNT_PASSED_NTS };
+	struct pkt in, out;
+	uint64_t before;
+	size_t len;
+
+	ASSERT_EQ(30, xnts_cookie_aead(XNTS_COOKIE_LEN_30));
+	for (unsigned int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < sizeof(cookie); i++)
+			cookie[i] = (uint8_t)rand();
+		for (unsigned int n_ph = 0; n_ph <= 1; n_ph++) {
+			ASSERT_EQ(0, nts_ntp_client_request(payload, sizeof(payload), &len, &h,
+							    self->siv[0], &keys, cookie, lens[k],
+							    n_ph, uid));
+			frame(&in, k, payload, len);
+			before = counter(self, want[k]);
+			EXPECT_EQ(XDP_PASS, run(self, &in, &out)) TH_LOG("len %zu", lens[k]);
+			EXPECT_EQ(0, memcmp(in.b, out.b, in.len)) TH_LOG("len %zu", lens[k]);
+			EXPECT_EQ(before + 1, counter(self, want[k])) TH_LOG("len %zu", lens[k]);
+		}
+	}
+}
+
+/*
  * Every byte of the payload flipped in turn (checksums fixed, so the NTS
  * logic sees it): XDP passes it unchanged or answers with something the
  * client does not accept as a time answer (a NAK, or a NAK echoing a
@@ -486,7 +421,7 @@ TEST_F(nts, corruption_nak_or_pass)
 	for (size_t i = 0; i < c.len; i++) {
 		frame(&in, 0, c.payload, c.len);
 		in.b[in.l4 + 8 + i] ^= 0x10;
-		fix_csums(&in);
+		pkt_fix_csums(&in);
 		r = run(self, &in, &out);
 		if (r == XDP_PASS) {
 			EXPECT_EQ(0, memcmp(in.b, out.b, in.len)) TH_LOG("byte %zu", i);
@@ -515,7 +450,7 @@ TEST_F(nts, corruption_nak_or_pass)
 	for (unsigned int k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		frame(&in, 0, c.payload, c.len);
 		in.b[in.l4 + 8 + cases[k].off] ^= 0x01;
-		fix_csums(&in);
+		pkt_fix_csums(&in);
 		before = counter(self, cases[k].cnt);
 		ASSERT_EQ(XDP_TX, run(self, &in, &out)) TH_LOG("case %u", k);
 		EXPECT_EQ(NTS_NTP_NAK, client_check(_metadata, self, &c, &in, &out, &resp, plain,
@@ -630,6 +565,108 @@ TEST_F(nts, rotation_while_requests_flow)
 	TH_LOG("%d requests, %u rotations", i, rot.rotations);
 	EXPECT_EQ(0, atomic_load(&rot.failed));
 	EXPECT_GE(rot.rotations, 10);
+}
+
+/*
+ * Policy outcomes for NTS requests, XDP against ntp_serve() with the same
+ * policy on its ctx: a DENY and a RATE kiss are the same 48-byte header
+ * (leap 3, stratum 0, the code), and a denylist action "ignore" drops. The
+ * maps are shared by every test of this program, so the policy is undone at
+ * the end.
+ */
+TEST_F(nts, policy_kisses_agree)
+{
+	struct ntp_serve_state us = { .stratum = 2, .precision = -23, .root_delay = 0x1234,
+				      .root_dispersion = 0x567, .refid = { 192, 0, 2, 1 },
+				      .reference_time = 0xe1234500deadbeefULL };
+	struct xnts_xdp_config cfg = { .versions = (1 << 3) | (1 << 4),
+				       .deny_action = XNTS_ACT_DENY };
+	struct xnts_lpm4_key k = { .prefixlen = 32 };
+	int cfg_fd = bpf_map__fd(bpf_object__find_map_by_name(self->obj, "xnts_config"));
+	int deny_fd = bpf_map__fd(bpf_object__find_map_by_name(self->obj, "xnts_deny4"));
+	static const struct {
+		int v6;
+		enum ntp_serve_outcome o;
+		enum xnts_counter cnt;
+	} steps[] = {
+		{ 0, NTP_SERVE_DENY, XNTS_CNT_DENIED },		/* on the denylist */
+		{ 1, NTP_SERVE_NTS, XNTS_CNT_NTS_ANSWERED },	/* first of its /64 */
+		{ 1, NTP_SERVE_RATE, XNTS_CNT_RATE_LIMITED },	/* inside the interval */
+	};
+	struct ntp_policy_subnet dn = { .family = AF_INET, .prefix = 32 };
+	struct ntp_policy_config pc = {
+		.denylist = { .set = true, .deny = true, .subnets = &dn, .n_subnets = 1 },
+		.rate_limiting_cache_size = 64,
+		.rate_limiting_cutoff_ms = 600000,
+		.rate_limiting_burst = 1,
+		.rate_limiting_ipv6_prefix = 64,
+	};
+	uint8_t uout[NTS_NTP_MAX_PACKET], one = 1;
+	uint32_t zero = 0;
+	struct client c;
+	struct pkt in, out;
+	uint64_t before;
+	size_t ulen;
+
+	memcpy(k.addr, pkt_v4_cli, 4);
+	memcpy(dn.addr, pkt_v4_cli, 4);
+	self->us.policy = ntp_policy_new(&pc);
+	ASSERT_NE(NULL, self->us.policy);
+	cfg.ports[0] = htons(123);
+	cfg.rate_burst = 1;
+	cfg.rate_interval_ns = 600ULL * 1000000000ULL;
+	cfg.rate_v6_prefix = 64;
+	ASSERT_EQ(0, bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY));
+	ASSERT_EQ(0, bpf_map_update_elem(deny_fd, &k, &one, BPF_ANY));
+	for (unsigned int i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct sockaddr_storage ss = { 0 };
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		if (steps[i].v6) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(PKT_CLIENT_PORT);
+			memcpy(&s6->sin6_addr, pkt_v6_cli, 16);
+		} else {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(PKT_CLIENT_PORT);
+			memcpy(&s4->sin_addr, pkt_v4_cli, 4);
+		}
+		ASSERT_EQ(0, make_request(self, &c, AEAD_AES_SIV_CMAC_256, 1));
+		frame(&in, steps[i].v6, c.payload, c.len);
+		before = counter(self, steps[i].cnt);
+		ASSERT_EQ(XDP_TX, run(self, &in, &out)) TH_LOG("step %u", i);
+		EXPECT_EQ(before + 1, counter(self, steps[i].cnt)) TH_LOG("step %u", i);
+		/* Userspace decides too, from its own policy: every step, so the
+		 * rate limit sees the same history. */
+		ulen = 0;
+		EXPECT_EQ(steps[i].o, ntp_serve(&self->us, c.payload, c.len, (struct sockaddr *)&ss,
+						ntp_serve_now(), &us, uout, sizeof(uout), &ulen))
+			TH_LOG("step %u", i);
+		if (steps[i].o == NTP_SERVE_NTS)
+			continue;
+		EXPECT_EQ(ulen, out.len - out.l4 - 8) TH_LOG("step %u", i);
+		EXPECT_EQ(48, ulen);
+		/* Byte for byte up to the receive timestamp. */
+		EXPECT_EQ(0, memcmp(uout, out.b + out.l4 + 8, 32)) TH_LOG("step %u", i);
+		EXPECT_TRUE(pkt_csums_ok(&out));
+	}
+	ntp_policy_free(self->us.policy);
+	self->us.policy = NULL;
+	/* Denylist action "ignore": dropped, as userspace sends nothing. */
+	cfg.deny_action = XNTS_ACT_IGNORE;
+	ASSERT_EQ(0, bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY));
+	ASSERT_EQ(0, make_request(self, &c, AEAD_AES_SIV_CMAC_256, 0));
+	frame(&in, 0, c.payload, c.len);
+	before = counter(self, XNTS_CNT_IGNORED);
+	EXPECT_EQ(XDP_DROP, run(self, &in, &out));
+	EXPECT_EQ(before + 1, counter(self, XNTS_CNT_IGNORED));
+
+	bpf_map_delete_elem(deny_fd, &k);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.versions = (1 << 3) | (1 << 4);
+	cfg.ports[0] = htons(123);
+	ASSERT_EQ(0, bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY));
 }
 
 TEST_HARNESS_MAIN

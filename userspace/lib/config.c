@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "xnts_ratelimit.h"
 #include "toml.h"
 
 struct ctx {
@@ -918,6 +919,10 @@ static const struct field server_fields[] = {
 	  1 << 24),
 	F("rate-limiting-cutoff-ms", K_U64, struct config_server, rate_limiting_cutoff_ms, 0,
 	  86400000),
+	/* xnts extensions */
+	F("rate-limiting-burst", K_UINT, struct config_server, rate_limiting_burst, 1, 1000),
+	F("rate-limiting-ipv6-prefix", K_UINT, struct config_server, rate_limiting_ipv6_prefix,
+	  16, 128),
 	FN("allowlist", fn_srv_allow),
 	FN("denylist", fn_srv_deny),
 	FN("require-nts", fn_srv_require_nts),
@@ -928,6 +933,8 @@ static const struct field server_fields[] = {
 static int parse_server(struct ctx *c, const struct toml_node *t, struct config_server *s)
 {
 	s->accept_ntp_versions = (1u << 3) | (1u << 4);
+	s->rate_limiting_burst = 1;
+	s->rate_limiting_ipv6_prefix = XNTS_RATE_V6_PREFIX_DEFAULT;
 	if (APPLY(c, t, "[[server]]", server_fields, s))
 		return -1;
 	if (!toml_get(t, "listen"))

@@ -105,6 +105,9 @@ struct config_server {
 	struct config_addr listen;
 	uint64_t rate_limiting_cache_size;
 	uint64_t rate_limiting_cutoff_ms;
+	/* xnts extensions: token bucket size; IPv6 clients counted per prefix */
+	unsigned int rate_limiting_burst;	/* default 1 */
+	unsigned int rate_limiting_ipv6_prefix;	/* default 64 */
 	struct config_filter allowlist, denylist;
 	bool require_nts;
 	enum config_filter_action require_nts_action;

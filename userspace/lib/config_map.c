@@ -56,6 +56,8 @@ struct ntp_policy *config_map_ntp_policy(const struct config_server *s)
 	struct ntp_policy_config pc = {
 		.rate_limiting_cache_size = s->rate_limiting_cache_size,
 		.rate_limiting_cutoff_ms = s->rate_limiting_cutoff_ms,
+		.rate_limiting_burst = s->rate_limiting_burst,
+		.rate_limiting_ipv6_prefix = s->rate_limiting_ipv6_prefix,
 	};
 	/* ntp_policy_new() keeps its own copy of the lists. */
 	struct ntp_policy_subnet *subnets = calloc(na + nd + 1, sizeof(*subnets));

@@ -9,8 +9,7 @@
 #include "nonce.h"
 
 _Static_assert(KEYSET_KEY_LEN == 32, "master key must be an AES-SIV-CMAC-256 key");
-_Static_assert(COOKIE_LEN_CMAC_256 == 100 && COOKIE_LEN_CMAC_512 == 164 &&
-	       COOKIE_LEN_GCM_SIV == 68, "cookie lengths are fixed by the XDP layout");
+_Static_assert(XNTS_COOKIE_TAG_LEN == AEAD_TAG_LEN, "the cookie's tag is an SIV tag");
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tls_key;
@@ -57,25 +56,29 @@ void cookie_thread_cleanup(void)
 	}
 }
 
+/*
+ * The cookie table (xnts_wire.h) says what each length carries; a cookie of
+ * an AEAD this build cannot run (aead_key_len()) is none of ours.
+ */
+static size_t runnable_key_len(int aead)
+{
+	size_t kl = aead > 0 ? xnts_cookie_key_len((__u32)aead) : 0;
+
+	return kl && aead_key_len(aead) == kl ? kl : 0;
+}
+
 size_t cookie_len(int aead)
 {
-	size_t kl = aead_key_len(aead);
+	size_t kl = runnable_key_len(aead);
 
-	return kl ? COOKIE_OVERHEAD + 2 * kl : 0;
+	return kl ? XNTS_COOKIE_LEN(kl) : 0;
 }
 
 int cookie_aead(size_t len)
 {
-	switch (len) {
-	case COOKIE_LEN_CMAC_256:
-		return AEAD_AES_SIV_CMAC_256;
-	case COOKIE_LEN_CMAC_512:
-		return AEAD_AES_SIV_CMAC_512;
-	case COOKIE_LEN_GCM_SIV:
-		return AEAD_AES_128_GCM_SIV;
-	default:
-		return 0;
-	}
+	int aead = len <= XNTS_COOKIE_MAX_LEN ? (int)xnts_cookie_aead((__u32)len) : 0;
+
+	return runnable_key_len(aead) ? aead : 0;
 }
 
 static uint32_t get_id(const uint8_t *c)
@@ -106,14 +109,14 @@ int cookie_seal_siv(struct aead *aead, const struct keyset_key *k,
 	out[1] = (uint8_t)(k->id >> 16);
 	out[2] = (uint8_t)(k->id >> 8);
 	out[3] = (uint8_t)k->id;
-	if (nonce_fill(out + COOKIE_ID_LEN, COOKIE_NONCE_LEN))
+	if (nonce_fill(out + XNTS_COOKIE_ID_LEN, XNTS_COOKIE_NONCE_LEN))
 		return -1;
 	memcpy(pt, keys->c2s, kl);
 	memcpy(pt + kl, keys->s2c, kl);
 	/* SIV output is tag || ciphertext, exactly the layout from byte 20. */
-	if (aead_seal_nts(aead, AEAD_AES_SIV_CMAC_256, k->key, out + COOKIE_ID_LEN,
-			  COOKIE_NONCE_LEN, out, COOKIE_ID_LEN, pt, 2 * kl,
-			  out + COOKIE_HDR_LEN) == 0)
+	if (aead_seal_nts(aead, AEAD_AES_SIV_CMAC_256, k->key, out + XNTS_COOKIE_ID_LEN,
+			  XNTS_COOKIE_NONCE_LEN, out, XNTS_COOKIE_ID_LEN, pt, 2 * kl,
+			  out + XNTS_COOKIE_TAG_OFF) == 0)
 		ret = (int)len;
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return ret;
@@ -138,9 +141,9 @@ enum cookie_result cookie_open_siv(struct aead *aead, const struct keyset *ks,
 	if (!aead)
 		return COOKIE_ERROR;
 	kl = aead_key_len(alg);
-	if (aead_open_nts(aead, AEAD_AES_SIV_CMAC_256, k->key, c + COOKIE_ID_LEN,
-			  COOKIE_NONCE_LEN, c, COOKIE_ID_LEN, c + COOKIE_HDR_LEN,
-			  len - COOKIE_HDR_LEN, pt)) {
+	if (aead_open_nts(aead, AEAD_AES_SIV_CMAC_256, k->key, c + XNTS_COOKIE_ID_LEN,
+			  XNTS_COOKIE_NONCE_LEN, c, XNTS_COOKIE_ID_LEN, c + XNTS_COOKIE_TAG_OFF,
+			  len - XNTS_COOKIE_TAG_OFF, pt)) {
 		r = COOKIE_AUTH_FAILED;
 	} else {
 		out->aead = (uint16_t)alg;

@@ -1,22 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cookie: the NTS cookie a server hands out (RFC 8915 section 6), sealed
- * under a keyset master key. Layout (Documentation/cookie-format.md):
- *
- *   0       4        20        36
- *   key_id | nonce   | SIV tag  | E(C2S key || S2C key)
- *
- *   whatever the session AEAD, the master key seals with AES-SIV-CMAC-256.
- *   4 B BE | 16 B    | 16 B     | 2 * session key length
+ * under a keyset master key. The layout (key id, nonce, SIV tag, then the
+ * encrypted C2S and S2C keys) and the AEADs a cookie may carry are in
+ * xnts_wire.h (XNTS_COOKIE_*), which the XDP program shares;
+ * Documentation/cookie-format.md explains it.
  *
  * Contract:
  * - Sealed with AES-SIV-CMAC-256 under the 32-byte master key; the four
  *   key id bytes are the associated data and the nonce the SIV nonce
  *   (aead_seal_nts), so a cookie neither opens under another key nor can
  *   have its key id rewritten.
- * - The length identifies the session AEAD: 100 bytes for AEAD 15 (64-byte
- *   plaintext), 164 for AEAD 17 (128-byte plaintext), 68 for AEAD 30
- *   (32-byte plaintext). No other length is a cookie.
+ * - Whatever the session AEAD, the master key seals with AES-SIV-CMAC-256.
+ * - The length identifies the session AEAD (xnts_cookie_aead()): 100 bytes
+ *   for AEAD 15, 164 for AEAD 17, 68 for AEAD 30, one length per row of
+ *   XNTS_COOKIE_AEADS. No other length is a cookie.
  * - Nonces come from OpenSSL RAND_bytes (through nonce.h), fresh for every
  *   cookie.
  * - cookie_open() checks length, then key id, then the tag, and says which
@@ -25,7 +23,7 @@
  *   cookie_seal()/cookie_open() use a context private to the calling thread,
  *   made on first use and freed when the thread exits (or by
  *   cookie_thread_cleanup()). The *_siv variants take the caller's own
- *   struct aead instead and touch no other state. Neither locks the
+ *   AEAD context instead and touch no other state. Neither locks the
  *   keyset: see keyset.h for what may run concurrently.
  */
 #ifndef XNTS_COOKIE_H
@@ -37,20 +35,13 @@
 #include "keyset.h"
 #include "nts.h"
 #include "aead.h"
+#include "xnts_wire.h"
 
-#define COOKIE_ID_LEN 4
-#define COOKIE_NONCE_LEN 16
-#define COOKIE_HDR_LEN (COOKIE_ID_LEN + COOKIE_NONCE_LEN)	/* 20 */
-/* key id, nonce and tag: what the plaintext adds up to a cookie. */
-#define COOKIE_OVERHEAD (COOKIE_HDR_LEN + AEAD_TAG_LEN)		/* 36 */
-#define COOKIE_LEN_CMAC_256 (COOKIE_OVERHEAD + 2 * 32)		/* 100 */
-#define COOKIE_LEN_CMAC_512 (COOKIE_OVERHEAD + 2 * 64)		/* 164 */
-#define COOKIE_LEN_GCM_SIV (COOKIE_OVERHEAD + 2 * 16)		/* 68 */
-#define COOKIE_MAX_LEN COOKIE_LEN_CMAC_512
+#define COOKIE_MAX_LEN XNTS_COOKIE_MAX_LEN
 
 enum cookie_result {
 	COOKIE_OK = 0,
-	COOKIE_BAD_LENGTH,	/* not 68, 100 or 164 bytes */
+	COOKIE_BAD_LENGTH,	/* no AEAD's cookie length */
 	COOKIE_UNKNOWN_KEY,	/* key id not in the keyset (rotated out) */
 	COOKIE_AUTH_FAILED,	/* tag did not verify: forged or damaged */
 	COOKIE_ERROR,		/* no cipher context (out of memory) */

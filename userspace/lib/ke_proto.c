@@ -63,8 +63,8 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 			const struct ke_proto_server_params *params, uint8_t *out,
 			size_t cap, struct ke_proto_result *res)
 {
-	uint8_t cookies[NTS_KE_COOKIES][COOKIE_MAX_LEN];
-	struct nts_ke_cookie refs[NTS_KE_COOKIES];
+	uint8_t cookies[NTS_MAX_COOKIES][COOKIE_MAX_LEN];
+	struct nts_ke_cookie refs[NTS_MAX_COOKIES];
 	const struct keyset_key *cur;
 	struct keyset_key key;
 	struct nts_ke_request req;
@@ -112,7 +112,7 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 		OPENSSL_cleanse(&key, sizeof(key));
 		return error_reply(NTS_KE_ERR_INTERNAL, out, cap, res);
 	}
-	for (int i = 0; i < NTS_KE_COOKIES; i++) {
+	for (int i = 0; i < NTS_MAX_COOKIES; i++) {
 		ret = cookie_seal(&key, &keys, cookies[i], sizeof(cookies[i]));
 		if (ret < 0) {
 			OPENSSL_cleanse(&keys, sizeof(keys));
@@ -126,13 +126,13 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 	res->key_id = key.id;
 	OPENSSL_cleanse(&key, sizeof(key));
 	reply.cookies = refs;
-	reply.n_cookies = NTS_KE_COOKIES;
+	reply.n_cookies = NTS_MAX_COOKIES;
 	n = nts_ke_build_response(out, cap, &reply);
 	if (n <= 0)
 		return error_reply(NTS_KE_ERR_INTERNAL, out, cap, res);
 	res->outcome = KE_PROTO_OK;
 	res->aead = reply.aead;
-	res->cookies = NTS_KE_COOKIES;
+	res->cookies = NTS_MAX_COOKIES;
 	return (size_t)n;
 }
 

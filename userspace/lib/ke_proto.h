@@ -7,7 +7,7 @@
  * Server: feed request bytes until ke_proto_feed() says the message ended
  * (or failed), then ke_proto_respond() builds the whole answer: the
  * negotiated protocol and AEAD (the first of the server's preference list,
- * default 30, 15, 17, that the client offered), NTS_KE_COOKIES
+ * default 30, 15, 17, that the client offered), NTS_MAX_COOKIES
  * cookies sealed under the keyset's current key, and the configured NTP
  * server and port; or an Error record (0 for an unrecognised critical
  * record, 1 for a bad request, 2 for an internal failure).

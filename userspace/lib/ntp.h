@@ -40,28 +40,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define NTP_HEADER_LEN 48
-#define NTP_VERSION 4
-/* Seconds from 1900-01-01 (NTP era 0) to 1970-01-01 (Unix epoch). */
-#define NTP_UNIX_OFFSET 2208988800LL
-
-enum ntp_leap {
-	NTP_LEAP_NONE = 0,
-	NTP_LEAP_INSERT = 1,
-	NTP_LEAP_DELETE = 2,
-	NTP_LEAP_UNSYNC = 3,
-};
-
-enum ntp_mode {
-	NTP_MODE_RESERVED = 0,
-	NTP_MODE_SYM_ACTIVE = 1,
-	NTP_MODE_SYM_PASSIVE = 2,
-	NTP_MODE_CLIENT = 3,
-	NTP_MODE_SERVER = 4,
-	NTP_MODE_BROADCAST = 5,
-	NTP_MODE_CONTROL = 6,
-	NTP_MODE_PRIVATE = 7,
-};
+/* NTP_HEADER_LEN, NTP_VERSION, NTP_UNIX_OFFSET, enum ntp_leap, enum ntp_mode. */
+#include "xnts_wire.h"
 
 struct ntp_header {
 	uint8_t leap;		/* 2 bits */

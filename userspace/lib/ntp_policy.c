@@ -7,10 +7,11 @@
 #include <openssl/rand.h>
 
 #include "ntp_policy.h"
+#include "xnts_ratelimit.h"
 
 struct rate_slot {
-	_Atomic uint64_t tag;	/* hash of the address, 0 = empty */
-	_Atomic uint64_t last_ms;
+	_Atomic uint64_t tag;	/* hash of the rate key, 0 = empty */
+	_Atomic uint64_t tat_ms;	/* xnts_rate_admit()'s state */
 };
 
 struct ntp_policy {
@@ -121,26 +122,26 @@ bool ntp_policy_match(const struct ntp_policy_list *l, const struct sockaddr *sa
 	return false;
 }
 
-/* A keyed mix so clients cannot aim at one slot to evict others. */
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+static uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * A keyed mix so clients cannot aim at one slot to evict others. Both
+ * halves go through a full mix: IPv4 clients differ only in the last bytes,
+ * which a bare multiply leaves in the high bits and out of the slot index.
+ */
 static uint64_t hash(const struct ntp_policy *p, const uint8_t a[16])
 {
-	uint64_t x, y, h;
+	uint64_t x, y;
 
 	memcpy(&x, a, 8);
 	memcpy(&y, a + 8, 8);
-	h = (x ^ p->key[0]) * 0x9e3779b97f4a7c15ULL;
-	h ^= (y ^ p->key[1]) + (h << 6) + (h >> 2);
-	/*
-	 * The last address byte lands in the top bits of y, and a multiply only
-	 * carries upward: without shifts down before and between the multiplies,
-	 * every address of an IPv4 /24 took the same slot (h % n_slots).
-	 */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h | 1;
+	return mix64(mix64(x ^ p->key[0]) ^ y ^ p->key[1]) | 1;
 }
 
 enum ntp_policy_verdict ntp_policy_check(struct ntp_policy *p, const struct sockaddr *sa,
@@ -148,8 +149,9 @@ enum ntp_policy_verdict ntp_policy_check(struct ntp_policy *p, const struct sock
 {
 	const struct ntp_policy_config *c = &p->cfg;
 	struct rate_slot *slot;
-	uint64_t h, last;
-	uint8_t a[16];
+	uint8_t a[16], key[16];
+	__u64 tat = 0;
+	uint64_t h;
 	int v4;
 
 	if (c->denylist.set && ntp_policy_match(&c->denylist, sa))
@@ -158,15 +160,15 @@ enum ntp_policy_verdict ntp_policy_check(struct ntp_policy *p, const struct sock
 		return c->allowlist.deny ? NTP_POLICY_DENY : NTP_POLICY_IGNORE;
 	if (!p->slots || addr16(sa, a, &v4))
 		return NTP_POLICY_ANSWER;
-	h = hash(p, a);
+	/* The algorithm and the key are the XDP program's (xnts_ratelimit.h). */
+	xnts_rate_key(key, a, v4, c->rate_limiting_ipv6_prefix);
+	h = hash(p, key);
 	slot = &p->slots[h % p->n_slots];
-	if (atomic_load_explicit(&slot->tag, memory_order_relaxed) == h) {
-		last = atomic_load_explicit(&slot->last_ms, memory_order_relaxed);
-		if (now_ms - last < c->rate_limiting_cutoff_ms)
-			return NTP_POLICY_RATE;
-	} else {
-		atomic_store_explicit(&slot->tag, h, memory_order_relaxed);
-	}
-	atomic_store_explicit(&slot->last_ms, now_ms, memory_order_relaxed);
+	if (atomic_load_explicit(&slot->tag, memory_order_relaxed) == h)
+		tat = atomic_load_explicit(&slot->tat_ms, memory_order_relaxed);
+	if (!xnts_rate_admit(&tat, now_ms, c->rate_limiting_cutoff_ms, c->rate_limiting_burst))
+		return NTP_POLICY_RATE;
+	atomic_store_explicit(&slot->tag, h, memory_order_relaxed);
+	atomic_store_explicit(&slot->tat_ms, tat, memory_order_relaxed);
 	return NTP_POLICY_ANSWER;
 }

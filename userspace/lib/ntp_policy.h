@@ -6,12 +6,14 @@
  * - denylist: a matching client gets the list's action (DENY kiss or
  *   silence); it wins over the allowlist.
  * - allowlist: when set, a client that does not match gets its action.
- * - Rate limiting: a table of rate_limiting_cache_size slots indexed by a
- *   keyed hash of the client address. A request arriving less than
- *   rate_limiting_cutoff_ms after the last one answered for that address gets
- *   a RATE kiss and does not restart the interval (as the XDP program does).
- *   A slot taken over by another address forgets the old one: the table
- *   bounds memory, not accuracy. 0 for either setting turns limiting off.
+ * - Rate limiting: the XDP program's algorithm and key (xnts_ratelimit.h):
+ *   a token bucket of rate-limiting-burst requests refilled one per
+ *   rate-limiting-cutoff-ms, per IPv4 address or IPv6 prefix
+ *   (rate-limiting-ipv6-prefix); over the limit: a RATE kiss. The state is a
+ *   table of rate-limiting-cache-size slots indexed by a keyed hash of the
+ *   rate key. A slot taken over by another key forgets the old one: the
+ *   table bounds memory, not accuracy. 0 for the size or the cutoff turns
+ *   limiting off.
  * - The configuration is its own small struct, filled by the daemon from
  *   the [[server]] table; ntp_policy_new() copies it, lists included.
  * - Safe to call from several threads at once: slots are updated with
@@ -44,6 +46,8 @@ struct ntp_policy_config {
 	struct ntp_policy_list allowlist, denylist;
 	uint64_t rate_limiting_cache_size;
 	uint64_t rate_limiting_cutoff_ms;
+	unsigned int rate_limiting_burst;	/* 0 is taken as 1 */
+	unsigned int rate_limiting_ipv6_prefix;	/* IPv6 clients share a bucket per prefix */
 };
 
 enum ntp_policy_verdict {

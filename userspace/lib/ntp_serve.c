@@ -107,7 +107,7 @@ static enum ntp_serve_outcome serve_nts_keys(struct ntp_serve_ctx *c,
 					     size_t cap, size_t *out_len)
 {
 	/* Back to back, as nts_ntp_server_response() reads them. */
-	uint8_t cookies[NTS_NTP_MAX_COOKIES * COOKIE_MAX_LEN];
+	uint8_t cookies[NTS_MAX_COOKIES * COOKIE_MAX_LEN];
 	/* Whole-packet sized: however many encrypted fields a valid request has. */
 	uint8_t plain[NTS_NTP_MAX_PACKET];
 	const struct keyset_key *cur;

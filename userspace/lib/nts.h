@@ -12,13 +12,13 @@
 #include <stdint.h>
 
 #include "aead.h"
+#include "xnts_wire.h"
 
 /* NTS-KE Next Protocol id for NTPv4. */
 #define NTS_PROTO_NTPV4 0
 #define NTS_KE_DEFAULT_PORT 4460
 #define NTS_NTP_DEFAULT_PORT 123
-/* A server hands out this many cookies per NTS-KE exchange. */
-#define NTS_KE_COOKIES 8
+/* A server hands out NTS_MAX_COOKIES (xnts_wire.h) per NTS-KE exchange. */
 
 struct nts_keys {
 	uint16_t aead;	/* AEAD_AES_SIV_CMAC_256, _512 or AEAD_AES_128_GCM_SIV */

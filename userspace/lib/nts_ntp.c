@@ -150,21 +150,21 @@ int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
 	len = NTP_HEADER_LEN;
 	if (nonce_fill(uid, NTS_NTP_UID_LEN))
 		return NTS_NTP_ERR_CRYPTO;
-	if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_UID, uid, NTS_NTP_UID_LEN,
+	if (!ntp_ef_add(out, cap, &len, NTS_EF_UID, uid, NTS_NTP_UID_LEN,
 			NTP_EF_MIN_LEN))
 		return NTS_NTP_ERR_SPACE;
 	/* A placeholder's body must be as long as the cookie's, padding included. */
 	ph_len = ntp_ef_field_len(cookie_len, NTP_EF_MIN_LEN) - NTP_EF_HDR_LEN;
-	if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_COOKIE, cookie, cookie_len,
+	if (!ntp_ef_add(out, cap, &len, NTS_EF_COOKIE, cookie, cookie_len,
 			NTP_EF_MIN_LEN))
 		return NTS_NTP_ERR_SPACE;
 	for (unsigned int i = 0; i < n_placeholders; i++)
-		if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_PLACEHOLDER, NULL,
+		if (!ntp_ef_add(out, cap, &len, NTS_EF_PLACEHOLDER, NULL,
 				ph_len, NTP_EF_MIN_LEN))
 			return NTS_NTP_ERR_SPACE;
 	auth_off = len;
 	/* 12 + 16 bytes for GCM-SIV is a multiple of 4: no padding is needed. */
-	body = ntp_ef_add(out, cap, &len, NTS_NTP_EF_AUTH, NULL, auth_fixed_body(keys->aead),
+	body = ntp_ef_add(out, cap, &len, NTS_EF_AUTH, NULL, auth_fixed_body(keys->aead),
 			  NTP_EF_MIN_LAST_LEN);
 	if (!body)
 		return NTS_NTP_ERR_SPACE;
@@ -204,7 +204,7 @@ int nts_ntp_server_parse(const uint8_t *pkt, size_t len, struct nts_ntp_request 
 			continue;
 		}
 		switch (ef.type) {
-		case NTS_NTP_EF_UID:
+		case NTS_EF_UID:
 			if (req->uid)
 				return NTS_NTP_ERR_DUP_UID;
 			if (ef.body_len < NTS_NTP_UID_LEN)
@@ -212,19 +212,19 @@ int nts_ntp_server_parse(const uint8_t *pkt, size_t len, struct nts_ntp_request 
 			req->uid = ef.body;
 			req->uid_len = ef.body_len;
 			break;
-		case NTS_NTP_EF_COOKIE:
+		case NTS_EF_COOKIE:
 			if (req->cookie)
 				return NTS_NTP_ERR_DUP_COOKIE;
 			req->cookie = ef.body;
 			req->cookie_len = ef.body_len;
 			break;
-		case NTS_NTP_EF_PLACEHOLDER:
+		case NTS_EF_PLACEHOLDER:
 			if (req->n_placeholders && ef.body_len != ph_len)
 				return NTS_NTP_ERR_PLACEHOLDER;
 			ph_len = ef.body_len;
 			req->n_placeholders++;
 			break;
-		case NTS_NTP_EF_AUTH:
+		case NTS_EF_AUTH:
 			err = auth_parse(&ef, 1, &req->nonce, &req->nonce_len,
 					 &req->ct, &req->ct_len, &req->nonce_room);
 			if (err)
@@ -279,12 +279,12 @@ int nts_ntp_server_verify(struct nts_ntp_request *req, struct aead *aead,
 	ntp_ef_iter_init(&it, plain, pl, 0, NTP_EF_INNER);
 	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_FIELD) {
 		switch (ef.type) {
-		case NTS_NTP_EF_UID:
-		case NTS_NTP_EF_COOKIE:
-		case NTS_NTP_EF_AUTH:
+		case NTS_EF_UID:
+		case NTS_EF_COOKIE:
+		case NTS_EF_AUTH:
 			/* RFC 8915 5.7: these must not be encrypted. */
 			return NTS_NTP_ERR_INNER;
-		case NTS_NTP_EF_PLACEHOLDER:
+		case NTS_EF_PLACEHOLDER:
 			if (ef.body_len != req->cookie_len)
 				return NTS_NTP_ERR_PLACEHOLDER;
 			req->n_placeholders++;
@@ -326,8 +326,8 @@ unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t 
 	n = (limit - fixed) / per;
 	if (n > (size_t)req->n_placeholders + 1)
 		n = (size_t)req->n_placeholders + 1;
-	if (n > NTS_NTP_MAX_COOKIES)
-		n = NTS_NTP_MAX_COOKIES;
+	if (n > NTS_MAX_COOKIES)
+		n = NTS_MAX_COOKIES;
 	return (unsigned int)n;
 }
 
@@ -356,7 +356,7 @@ int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 	if (!n)
 		return NTS_NTP_ERR_SPACE;
 	for (unsigned int i = 0; i < n; i++)
-		if (!ntp_ef_add(pt, sizeof(pt), &pl, NTS_NTP_EF_COOKIE,
+		if (!ntp_ef_add(pt, sizeof(pt), &pl, NTS_EF_COOKIE,
 				cookies + (size_t)i * cookie_len, cookie_len, 0))
 			return NTS_NTP_ERR_SPACE;
 	if (cap < NTP_HEADER_LEN)
@@ -366,11 +366,11 @@ int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 	h.mode = NTP_MODE_SERVER;
 	ntp_header_encode(&h, out);
 	len = NTP_HEADER_LEN;
-	if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_UID, req->uid, req->uid_len,
+	if (!ntp_ef_add(out, cap, &len, NTS_EF_UID, req->uid, req->uid_len,
 			NTP_EF_MIN_LEN))
 		return NTS_NTP_ERR_SPACE;
 	auth_off = len;
-	body = ntp_ef_add(out, cap, &len, NTS_NTP_EF_AUTH, NULL, auth_fixed_body(keys->aead) + pl,
+	body = ntp_ef_add(out, cap, &len, NTS_EF_AUTH, NULL, auth_fixed_body(keys->aead) + pl,
 			  NTP_EF_MIN_LAST_LEN);
 	if (!body)
 		return NTS_NTP_ERR_SPACE;
@@ -412,7 +412,7 @@ int nts_ntp_server_nak(uint8_t *out, size_t cap, size_t *out_len,
 	memcpy(h.refid, kiss_ntsn, 4);
 	ntp_header_encode(&h, out);
 	len = NTP_HEADER_LEN;
-	if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_UID, req->uid, req->uid_len,
+	if (!ntp_ef_add(out, cap, &len, NTS_EF_UID, req->uid, req->uid_len,
 			NTP_EF_MIN_LAST_LEN))
 		return NTS_NTP_ERR_SPACE;
 	*out_len = len;
@@ -439,20 +439,20 @@ int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
 		return err;
 	ntp_ef_iter_init(&it, pkt, len, NTP_HEADER_LEN, 0);
 	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_FIELD) {
-		saw_cookie |= ef.type == NTS_NTP_EF_COOKIE;
-		saw_auth |= ef.type == NTS_NTP_EF_AUTH;
+		saw_cookie |= ef.type == NTS_EF_COOKIE;
+		saw_auth |= ef.type == NTS_EF_AUTH;
 		if (ct) {
 			resp->n_unauth++;
 			continue;
 		}
 		switch (ef.type) {
-		case NTS_NTP_EF_UID:
+		case NTS_EF_UID:
 			if (ruid)
 				return NTS_NTP_ERR_DUP_UID;
 			ruid = ef.body;
 			ruid_len = ef.body_len;
 			break;
-		case NTS_NTP_EF_AUTH:
+		case NTS_EF_AUTH:
 			err = auth_parse(&ef, 0, &nonce, &nonce_len, &ct, &ct_len, NULL);
 			if (err)
 				return err;
@@ -491,16 +491,16 @@ int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
 	ntp_ef_iter_init(&it, plain, pl, 0, NTP_EF_INNER);
 	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_FIELD) {
 		switch (ef.type) {
-		case NTS_NTP_EF_COOKIE:
-			if (resp->n_cookies >= NTS_NTP_MAX_COOKIES || !ef.body_len ||
+		case NTS_EF_COOKIE:
+			if (resp->n_cookies >= NTS_MAX_COOKIES || !ef.body_len ||
 			    ef.body_len > NTS_NTP_MAX_COOKIE_LEN)
 				goto bad_cookies;
 			resp->cookies[resp->n_cookies] = ef.body;
 			resp->cookie_lens[resp->n_cookies] = ef.body_len;
 			resp->n_cookies++;
 			break;
-		case NTS_NTP_EF_UID:
-		case NTS_NTP_EF_AUTH:
+		case NTS_EF_UID:
+		case NTS_EF_AUTH:
 			goto bad_inner;
 		default:
 			resp->n_ignored++;

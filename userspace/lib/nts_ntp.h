@@ -45,7 +45,7 @@
  *   request and no cookie or authenticator; then it returns NTS_NTP_NAK.
  * - Client: the UID must match (before any crypto), the authenticator must
  *   verify with S2C; cookies are taken only from inside the ciphertext, at
- *   most NTS_NTP_MAX_COOKIES, each 1..NTS_NTP_MAX_COOKIE_LEN bytes.
+ *   most NTS_MAX_COOKIES, each 1..NTS_NTP_MAX_COOKIE_LEN bytes.
  *   Unencrypted cookies or placeholders in a response are ignored.
  *   The origin-timestamp check is the caller's (plain NTP) business.
  */
@@ -58,22 +58,18 @@
 #include "nts.h"
 #include "ntp.h"
 #include "aead.h"
+#include "xnts_wire.h"
 
-#define NTS_NTP_EF_UID 0x0104
-#define NTS_NTP_EF_COOKIE 0x0204
-#define NTS_NTP_EF_PLACEHOLDER 0x0304
-#define NTS_NTP_EF_AUTH 0x0404
-
+/* Extension field types (NTS_EF_*) and NTS_MAX_COOKIES: xnts_wire.h. */
 #define NTS_NTP_UID_LEN 32		/* what we send; also the minimum */
 #define NTS_NTP_NONCE_LEN 16		/* what we send with AES-SIV */
 #define NTS_NTP_NONCE_REQ 16		/* N_REQ of RFC 8915 5.6 for AES-SIV */
 #define NTS_NTP_NONCE_REQ_MIN 12	/* N_REQ for AES-128-GCM-SIV */
-#define NTS_NTP_MAX_COOKIES 8
 #define NTS_NTP_MAX_COOKIE_LEN 1024
 /* Largest packet we build; responses are also bounded by the request. */
 #define NTS_NTP_MAX_PACKET 2048
 /* Placeholders a client may ask for in one request. */
-#define NTS_NTP_MAX_PLACEHOLDERS (NTS_NTP_MAX_COOKIES - 1)
+#define NTS_NTP_MAX_PLACEHOLDERS (NTS_MAX_COOKIES - 1)
 
 enum nts_ntp_result {
 	NTS_NTP_OK = 0,
@@ -134,8 +130,8 @@ struct nts_ntp_request {
 struct nts_ntp_response {
 	struct ntp_header hdr;
 	unsigned int n_cookies;
-	const uint8_t *cookies[NTS_NTP_MAX_COOKIES];	/* into plain buffer */
-	size_t cookie_lens[NTS_NTP_MAX_COOKIES];
+	const uint8_t *cookies[NTS_MAX_COOKIES];	/* into plain buffer */
+	size_t cookie_lens[NTS_MAX_COOKIES];
 	unsigned int n_unauth;		/* fields after the authenticator */
 	unsigned int n_ignored;		/* authenticated fields not used */
 };
@@ -164,7 +160,7 @@ int nts_ntp_server_verify(struct nts_ntp_request *req, struct aead *aead,
 
 /*
  * How many cookies of cookie_len the response to req holds: min(1 +
- * placeholders, NTS_NTP_MAX_COOKIES, what fits in the request's length).
+ * placeholders, NTS_MAX_COOKIES, what fits in the request's length).
  * 0 if not even one fits.
  */
 unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t cookie_len);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "phc.h"
+#include "xnts_shared.h"
 
 const char *phc_method_name(enum phc_method m)
 {
@@ -59,25 +60,23 @@ void phc_map_add(struct phc_map *m, const struct phc_reading *r)
 	m->ref_sys_ns = m->sys_ns[newest];
 	m->ref_off_ns = m->off_ns[newest] + llround(a);
 	m->rate_ppm = b / 1e3;
+	m->slope_q32 = llround((1.0 / (1.0 + b * 1e-9) - 1.0) * 4294967296.0);
 	m->valid = true;
 }
 
+/* Farther from the fit than this, the integer mapping could overflow. */
+#define PHC_MAP_MAX_GAP_NS (1LL << 40)
+
 int phc_map_to_sys(const struct phc_map *m, int64_t phc_ns, int64_t *sys_ns)
 {
-	double dt;
-	int64_t s;
+	int64_t d;
 
 	if (!m->valid)
 		return -EAGAIN;
-	/*
-	 * phc = sys + off(sys), off(sys) = ref_off + rate * (sys - ref_sys).
-	 * Solve for sys; one fixed-point pass is exact to well under a
-	 * nanosecond for rates below 1000 ppm and gaps below an hour.
-	 */
-	s = phc_ns - m->ref_off_ns;
-	dt = (double)(s - m->ref_sys_ns) * m->rate_ppm * 1e-6;
-	s = phc_ns - m->ref_off_ns - llround(dt);
-	dt = (double)(s - m->ref_sys_ns) * m->rate_ppm * 1e-6;
-	*sys_ns = phc_ns - m->ref_off_ns - llround(dt);
+	d = phc_ns - m->ref_off_ns - m->ref_sys_ns;
+	if (d > PHC_MAP_MAX_GAP_NS || d < -PHC_MAP_MAX_GAP_NS)
+		return -ERANGE;
+	/* The same integer mapping as the XDP program's (xnts_shared.h). */
+	*sys_ns = xnts_phc_map_sys(m->ref_sys_ns, m->ref_off_ns, m->slope_q32, phc_ns);
 	return 0;
 }

@@ -14,8 +14,10 @@
  *   squares, PHC - system as a line over system time: an offset at the
  *   newest reading and a rate (ppm, positive: the PHC runs fast against the
  *   system clock). phc_map_to_sys() converts a raw PHC time (e.g. a NIC's
- *   hardware timestamp) to system time with it; it fails (-EAGAIN) until
- *   two readings exist.
+ *   hardware timestamp) to system time with it, by the same integer
+ *   mapping the XDP program uses (xnts_phc_map_sys()); it fails (-EAGAIN)
+ *   until two readings exist, and (-ERANGE) 2^40 ns (18 min) or more from
+ *   the fit.
  * - No allocation, no global state; the mapping is plain data that can be
  *   copied (e.g. into the XDP time state).
  */
@@ -50,6 +52,7 @@ struct phc_map {
 	int64_t ref_sys_ns;	/* the newest reading's system time */
 	int64_t ref_off_ns;	/* fitted PHC - system at ref_sys_ns */
 	double rate_ppm;	/* d(PHC - system)/d(system), in ppm */
+	int64_t slope_q32;	/* 1 / (1 + rate) - 1, times 2^32: xnts_phc_map_sys() */
 };
 
 const char *phc_method_name(enum phc_method m);

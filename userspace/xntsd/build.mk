@@ -5,8 +5,10 @@ NL_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0)
 DAEMON_LIBS := -luring -lpthread -lm -lxdp $(BPF_LIBS) -lnl-route-3 -lnl-genl-3 -lnl-3
 
 # xdp_ctl opens the XDP program's skeleton and talks rtnetlink through libnl.
-$(BUILD)/obj/userspace/xntsd/xdp_ctl.o: CPPFLAGS += -I$(BPF_OUT) -Ibpf $(NL_CFLAGS)
-$(BUILD)/obj/userspace/xntsd/xdp_ctl.o: $(BPF_OUT)/xnts.skel.h $(BPF_OUT)/xnts_nts.skel.h
+XDP_CTL_OBJS := $(addprefix $(BUILD)/obj/userspace/xntsd/,xdp_ctl.o xdp_load.o xdp_link.o \
+	xdp_feed.o xdp_local.o)
+$(XDP_CTL_OBJS): CPPFLAGS += -I$(BPF_OUT) $(NL_CFLAGS)
+$(XDP_CTL_OBJS): $(BPF_OUT)/xnts.skel.h $(BPF_OUT)/xnts_nts.skel.h
 
 $(BUILD)/xntsd: $(XNTSD_OBJS) $(SYS_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)

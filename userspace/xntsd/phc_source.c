@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <linux/ethtool_netlink.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "phc_read.h"
 #include "phc_source.h"
 #include "source.h"
+#include "xnts_seqcount.h"
 
 #define PHC_SAMPLES 9		/* per reading: the narrowest window wins */
 #define PHC_RESOLUTION 1e-9	/* what one reading can resolve at best, s */
@@ -42,38 +42,34 @@ static struct phc_source *active;
 
 /* The active source's mapping for other threads, under a sequence counter. */
 static struct {
-	_Atomic unsigned int seq;
+	__u32 seq;		/* xnts_seqcount.h */
 	int index;
 	struct phc_map map;
 } shared;
 
 static void share(const struct phc_source *p)
 {
-	unsigned int s = atomic_load_explicit(&shared.seq, memory_order_relaxed);
+	__u32 s = xnts_seq_write_begin(&shared.seq);
 
-	atomic_store_explicit(&shared.seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 	if (p) {
 		shared.map = p->map;
 		shared.index = p->index;
 	} else {
 		shared.map.valid = false;
 	}
-	atomic_store_explicit(&shared.seq, s + 2, memory_order_release);
+	xnts_seq_write_end(&shared.seq, s);
 }
 
 int phc_map_snapshot(struct phc_map *out, int *phc_index)
 {
-	unsigned int s1, s2;
+	__u32 s;
 	int idx;
 
 	for (int tries = 0; tries < 1000; tries++) {
-		s1 = atomic_load_explicit(&shared.seq, memory_order_acquire);
+		s = xnts_seq_read_begin(&shared.seq);
 		memcpy(out, &shared.map, sizeof(*out));
 		idx = shared.index;
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&shared.seq, memory_order_relaxed);
-		if (!(s1 & 1) && s1 == s2) {
+		if (!xnts_seq_read_retry(&shared.seq, s)) {
 			if (!out->valid)
 				return -EAGAIN;
 			*phc_index = idx;

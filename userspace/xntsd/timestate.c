@@ -6,24 +6,20 @@
 
 void timestate_publish(struct timestate *t, const struct ntp_serve_state *st)
 {
-	unsigned int s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	__u32 s = xnts_seq_write_begin(&t->seq);
 
-	atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
 	memcpy(&t->st, st, sizeof(*st));
-	atomic_store_explicit(&t->seq, s + 2, memory_order_release);
+	xnts_seq_write_end(&t->seq, s);
 }
 
 void timestate_read(struct timestate *t, struct ntp_serve_state *out)
 {
-	unsigned int s1, s2;
+	__u32 s;
 
 	do {
-		s1 = atomic_load_explicit(&t->seq, memory_order_acquire);
+		s = xnts_seq_read_begin(&t->seq);
 		memcpy(out, &t->st, sizeof(*out));
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&t->seq, memory_order_relaxed);
-	} while ((s1 & 1) || s1 != s2);
+	} while (xnts_seq_read_retry(&t->seq, s));
 }
 
 /*

@@ -8,12 +8,11 @@
 #ifndef XNTS_TIMESTATE_H
 #define XNTS_TIMESTATE_H
 
-#include <stdatomic.h>
-
 #include "ntp_serve.h"
+#include "xnts_seqcount.h"
 
 struct timestate {
-	_Atomic unsigned int seq;
+	__u32 seq;		/* xnts_seqcount.h */
 	struct ntp_serve_state st;
 };
 

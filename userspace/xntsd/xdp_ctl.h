@@ -24,6 +24,10 @@
  *   died.
  * - Link changes (RTNLGRP_LINK through libnl, polled on the loop) re-attach an
  *   interface that came back with a new ifindex, or came up after a failure.
+ * - The program answers only requests addressed to this host: the listen
+ *   addresses, or every address of the [xdp] interfaces for a wildcard
+ *   listener, kept in a map that address events (RTNLGRP_IPV4/6_IFADDR)
+ *   update; everything else is passed (forwarded traffic stays untouched).
  * - xdp_ctl_free() detaches and unpins everything, unless keep-serving-on-exit
  *   is set: then it leaves the pins and the program keeps answering until the
  *   heartbeat goes stale. It must run before the loop is torn down.

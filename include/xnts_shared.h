@@ -9,18 +9,23 @@
  *   xnts_time      ARRAY[1] (BPF_F_MMAPABLE) of struct xnts_time_state. The
  *                  daemon writes it through mmap with xnts_time_state_publish()
  *                  (a seqcount: the program never uses a half-written state).
- *   xnts_config    ARRAY[1] of struct xnts_config: ports, versions, policy,
+ *   xnts_config    ARRAY[1] of struct xnts_xdp_config: ports, versions, policy,
  *                  rate limit. Written with bpf_map_update_elem() at setup.
  *   xnts_allow4/6  LPM_TRIE, struct xnts_lpm4_key/xnts_lpm6_key -> __u8.
  *   xnts_deny4/6   Same layout. The allowlist is consulted only when
  *                  XNTS_CFG_ALLOWLIST is set in the config.
+ *   xnts_local     HASH struct xnts_local_key -> __u8: the (address, port)
+ *                  pairs this host serves. With XNTS_CFG_LOCAL_ONLY set, a
+ *                  request to any other destination is passed untouched
+ *                  (forwarded traffic, someone else's server).
  *   xnts_rate      LRU_HASH struct xnts_client_key -> struct xnts_rate_state.
- *   xnts_counters  PERCPU_ARRAY[XNTS_CNT_MAX] of __u64, indexed by
- *                  enum xnts_counter; userspace sums the per-CPU values.
  *   xnts_xsk       XSKMAP[XNTS_XSK_QUEUES_MAX] by RX queue: the daemon's AF_XDP
- *                  sockets. A served-port request the program does not
- *                  answer goes to the socket of its queue, if there is one,
- *                  with struct xnts_xsk_meta in front; otherwise up the stack.
+ *                  sockets. A request the program hands to userspace goes to
+ *                  the socket of its queue, if there is one, with struct
+ *                  xnts_xsk_meta in front; otherwise up the stack.
+ *   xnts_counters  PERCPU_ARRAY[XNTS_CNT_MAX] of __u64, indexed by
+ *                  enum xnts_counter (xnts_wire.h); userspace sums the
+ *                  per-CPU values.
  *
  * A zero-filled time state or config makes the program inert: no port is
  * served, and a zero heartbeat is stale with the stale action "pass".
@@ -30,15 +35,11 @@
 
 #include <linux/types.h>
 
-#define XNTS_MAX_PORTS 4
+#include "xnts_ratelimit.h"
+#include "xnts_seqcount.h"
+#include "xnts_wire.h"
 
-/* Leap indicator values (RFC 5905 figure 9), as stored in xnts_time_state. */
-enum xnts_leap {
-	XNTS_LEAP_NONE = 0,
-	XNTS_LEAP_INSERT = 1,	/* last minute of the day has 61 s */
-	XNTS_LEAP_DELETE = 2,	/* last minute of the day has 59 s */
-	XNTS_LEAP_UNSYNC = 3,	/* clock not synchronised */
-};
+#define XNTS_MAX_PORTS 4
 
 /* What the program does while the daemon's heartbeat is older than the timeout. */
 enum xnts_stale_action {
@@ -60,7 +61,7 @@ enum xnts_action {
  */
 struct xnts_time_state {
 	__u32 seq;			/* seqcount: odd while the daemon writes */
-	__u8 leap;			/* enum xnts_leap */
+	__u8 leap;			/* enum ntp_leap */
 	__u8 stratum;			/* 1..15 when synchronised */
 	__s8 precision;			/* log2 seconds, e.g. -24 */
 	__u8 stale_action;		/* enum xnts_stale_action */
@@ -95,22 +96,23 @@ struct xnts_time_state {
 
 /* Config flags. */
 #define XNTS_CFG_ALLOWLIST	(1U << 0)	/* allowlist in force: unlisted clients get allow_action */
+#define XNTS_CFG_LOCAL_ONLY	(1U << 1)	/* answer only (address, port) pairs in xnts_local */
 
-struct xnts_config {
+struct xnts_xdp_config {
 	__be16 ports[XNTS_MAX_PORTS];	/* UDP ports served, network order; 0 = unused slot */
 	__u8 versions;			/* bit n: answer NTP version n; only 3 and 4 are honoured */
 	__u8 flags;			/* XNTS_CFG_* */
 	__u8 allow_action;		/* enum xnts_action for clients not on the allowlist */
 	__u8 deny_action;		/* enum xnts_action for clients on the denylist */
 	/*
-	 * Per-client rate limit as a token bucket: one request per
-	 * rate_interval_ns is answered in the long run, up to rate_burst back to
-	 * back. rate_burst = 1 makes rate_interval_ns the minimum interval between
-	 * answered requests (ntpd-rs rate-limiting-cutoff-ms * 1000000). Requests
-	 * over the limit get a RATE kiss-o'-death. rate_interval_ns = 0: no limit.
+	 * Per-client rate limit, xnts_ratelimit.h: rate-limiting-cutoff-ms *
+	 * 1000000, rate-limiting-burst and rate-limiting-ipv6-prefix.
+	 * rate_interval_ns = 0: no limit.
 	 */
 	__u32 rate_burst;		/* 0 is treated as 1 */
 	__u64 rate_interval_ns;
+	__u8 rate_v6_prefix;		/* IPv6 clients share a bucket per prefix */
+	__u8 pad[7];
 };
 
 struct xnts_lpm4_key {
@@ -123,41 +125,21 @@ struct xnts_lpm6_key {
 	__u8 addr[16];
 };
 
-/* Rate-limit key: the client's IPv6 address, IPv4 as ::ffff:a.b.c.d. */
+/* Rate-limit key (xnts_rate_key()): IPv4 as ::ffff:a.b.c.d, IPv6 masked to the prefix. */
 struct xnts_client_key {
 	__u8 addr[16];
 };
 
-/* GCRA form of the token bucket: the earliest time the bucket is full again. */
-struct xnts_rate_state {
-	__u64 tat_ns;			/* CLOCK_MONOTONIC */
+/* A destination this host serves: its address (IPv4 as ::ffff:a.b.c.d) and UDP port. */
+struct xnts_local_key {
+	__u8 addr[16];
+	__be16 port;			/* network order */
+	__u16 pad;			/* 0 */
 };
 
-enum xnts_counter {
-	XNTS_CNT_ANSWERED = 0,		/* time response sent (XDP_TX) */
-	XNTS_CNT_STALE_UNSYNC,		/* time response with LI=3, stratum 16 (also XDP_TX) */
-	XNTS_CNT_RATE_LIMITED,		/* RATE kiss-o'-death sent */
-	XNTS_CNT_DENIED,		/* DENY kiss-o'-death sent */
-	XNTS_CNT_IGNORED,		/* dropped by an allow/deny list action "ignore" */
-	XNTS_CNT_PASSED_NTS,		/* request with extension fields (NTS): to userspace */
-	XNTS_CNT_PASSED_OTHER,		/* not IP/UDP to a served port, or unparseable headers */
-	XNTS_CNT_PASSED_UNSUPPORTED,	/* IPv4 options, IPv6 extension headers, fragments,
-					 * stacked VLAN tags */
-	XNTS_CNT_PASSED_INVALID,	/* to a served port but not an answerable NTPv3/v4
-					 * client request: lengths, checksums, addresses,
-					 * port 0, version, mode */
-	XNTS_CNT_STALE_PASS,		/* passed: heartbeat stale, stale action "pass" */
-	XNTS_CNT_PASSED_BUSY,		/* passed: time state missing or being rewritten */
-	/* The NTS variant (xnts_nts.bpf.c) only: */
-	XNTS_CNT_NTS_ANSWERED,		/* NTS response sent (XDP_TX) */
-	XNTS_CNT_NTS_NAK_KEY,		/* NTSN NAK: cookie key id not in xnts_nts_keys */
-	XNTS_CNT_NTS_NAK_COOKIE,	/* NTSN NAK: cookie does not open */
-	XNTS_CNT_NTS_NAK_AUTH,		/* NTSN NAK: authenticator does not verify */
-	XNTS_CNT_NTS_ERROR,		/* passed: no current key, or a kfunc failed */
-	/* Appended: */
-	XNTS_CNT_REDIRECTED_XSK,	/* of the passed requests on a served port, sent to the
-					 * queue's AF_XDP socket instead of the kernel stack */
-	XNTS_CNT_MAX
+/* xnts_rate_admit()'s state: the earliest time the bucket is full again. */
+struct xnts_rate_state {
+	__u64 tat_ns;			/* CLOCK_MONOTONIC */
 };
 
 /*
@@ -174,9 +156,9 @@ struct xnts_nts_current {
 };
 
 /*
- * AF_XDP: xnts_xsk is an XSKMAP by RX queue index. A frame the program
- * redirects there carries this in its metadata area, right in front of the
- * frame: the receive time the program read, so the worker need not guess it.
+ * AF_XDP: what the program puts in the metadata area, right in front of a
+ * frame it redirects to xnts_xsk: its receive time, so that the worker need
+ * not guess it.
  */
 #define XNTS_XSK_QUEUES_MAX		64
 #define XNTS_XSK_META_MAGIC		0x78736b31	/* "xsk1" */
@@ -189,20 +171,79 @@ struct xnts_xsk_meta {
 
 #define XNTS_RATE_ENTRIES_DEFAULT	65536
 #define XNTS_LPM_ENTRIES_DEFAULT	1024
+#define XNTS_LOCAL_ENTRIES		1024
+
+/*
+ * addr (4 bytes for IPv4, 16 for IPv6) as 16 bytes, IPv4 as ::ffff:a.b.c.d:
+ * the form of every address in a map key above.
+ */
+static __always_inline void xnts_addr16(__u8 out[16], const void *addr, int v6)
+{
+	if (v6) {
+		__builtin_memcpy(out, addr, 16);
+		return;
+	}
+	__builtin_memset(out, 0, 10);
+	out[10] = 0xff;
+	out[11] = 0xff;
+	__builtin_memcpy(out + 12, addr, 4);
+}
+
+/*
+ * Every struct above crosses the kernel/user boundary: the same sizes and
+ * offsets in BPF and in x86-64 userspace, or the build fails.
+ */
+#define XNTS_ASSERT_LAYOUT(type, size) _Static_assert(sizeof(type) == (size), #type " size")
+#define XNTS_ASSERT_OFF(type, field, off) \
+	_Static_assert(__builtin_offsetof(type, field) == (off), #type "." #field " offset")
+XNTS_ASSERT_LAYOUT(struct xnts_time_state, 80);
+XNTS_ASSERT_OFF(struct xnts_time_state, leap, 4);
+XNTS_ASSERT_OFF(struct xnts_time_state, refid, 16);
+XNTS_ASSERT_OFF(struct xnts_time_state, tai_offset, 20);
+XNTS_ASSERT_OFF(struct xnts_time_state, reference_time, 24);
+XNTS_ASSERT_OFF(struct xnts_time_state, heartbeat_ns, 32);
+XNTS_ASSERT_OFF(struct xnts_time_state, phc_ref_sys_ns, 48);
+XNTS_ASSERT_OFF(struct xnts_time_state, phc_index, 72);
+XNTS_ASSERT_LAYOUT(struct xnts_xdp_config, 32);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, versions, 8);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_burst, 12);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_interval_ns, 16);
+XNTS_ASSERT_OFF(struct xnts_xdp_config, rate_v6_prefix, 24);
+XNTS_ASSERT_LAYOUT(struct xnts_lpm4_key, 8);
+XNTS_ASSERT_LAYOUT(struct xnts_lpm6_key, 20);
+XNTS_ASSERT_LAYOUT(struct xnts_client_key, 16);
+XNTS_ASSERT_LAYOUT(struct xnts_rate_state, 8);
+XNTS_ASSERT_LAYOUT(struct xnts_local_key, 20);
+XNTS_ASSERT_OFF(struct xnts_local_key, port, 16);
+XNTS_ASSERT_LAYOUT(struct xnts_nts_current, 8);
+XNTS_ASSERT_LAYOUT(struct xnts_xsk_meta, 16);
+
+/*
+ * The one PHC-to-system mapping, integer only so that the program can run
+ * it too (see struct xnts_time_state for the derivation): a raw PHC time
+ * (ns) to CLOCK_REALTIME ns, for a fit anchored at ref_sys_ns where PHC -
+ * system was ref_off_ns, with slope_q32 = (1 / (1 + rate) - 1) * 2^32.
+ * Exact to 1 ns for |phc - ref_off_ns - ref_sys_ns| below about 4 s, and the
+ * product fits in 64 bits up to 2^41 ns (36 minutes) at 1000 ppm.
+ */
+static inline __s64 xnts_phc_map_sys(__s64 ref_sys_ns, __s64 ref_off_ns, __s64 slope_q32,
+				     __s64 phc_ns)
+{
+	__s64 d = phc_ns - ref_off_ns - ref_sys_ns;
+
+	return phc_ns - ref_off_ns + ((d * slope_q32 + (1LL << 31)) >> 32);
+}
 
 /*
  * A raw PHC time (ns, e.g. a NIC receive timestamp) of /dev/ptp<phc_index>
  * as CLOCK_REALTIME ns, with the mapping in ts (see struct xnts_time_state).
- * Returns 0 when ts holds no mapping. Integer only, for the program too.
+ * Returns 0 when ts holds no mapping.
  */
 static inline __s64 xnts_phc_to_sys(const struct xnts_time_state *ts, __s64 phc_ns)
 {
-	__s64 d;
-
 	if (ts->phc_index < 0 || !ts->phc_ref_sys_ns)
 		return 0;
-	d = phc_ns - ts->phc_ref_off_ns - ts->phc_ref_sys_ns;
-	return phc_ns - ts->phc_ref_off_ns + ((d * ts->phc_slope_q32) >> 32);
+	return xnts_phc_map_sys(ts->phc_ref_sys_ns, ts->phc_ref_off_ns, ts->phc_slope_q32, phc_ns);
 }
 
 #if !defined(__bpf__) && !defined(__BPF__)
@@ -211,19 +252,16 @@ static inline __s64 xnts_phc_to_sys(const struct xnts_time_state *ts, __s64 phc_
 /*
  * Publish a new time state into the mmap()ed xnts_time value. Single writer.
  * The seq field of *src is ignored. Readers in the program retry or pass while
- * seq is odd or changes under them.
+ * seq is odd or changes under them (xnts_seqcount.h).
  */
 static inline void xnts_time_state_publish(struct xnts_time_state *dst,
 					   const struct xnts_time_state *src)
 {
-	__u32 seq = __atomic_load_n(&dst->seq, __ATOMIC_RELAXED);
+	__u32 seq = xnts_seq_write_begin(&dst->seq);
 
-	__atomic_store_n(&dst->seq, seq | 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy((char *)dst + sizeof(dst->seq), (const char *)src + sizeof(src->seq),
 	       sizeof(*dst) - sizeof(dst->seq));
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&dst->seq, (seq | 1) + 1, __ATOMIC_RELAXED);
+	xnts_seq_write_end(&dst->seq, seq);
 }
 #endif
 
