@@ -394,7 +394,7 @@ out:
 /* ---- receive ---- */
 
 struct rx_ctx {
-	struct aead *siv15, *siv17;
+	struct aead *aead;	/* one context serves every AEAD */
 	uint8_t plain[NTS_NTP_MAX_PACKET];
 };
 
@@ -433,9 +433,7 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 		goto out;
 	}
 	if (opt.nts) {
-		struct aead *siv = c->keys.aead == AEAD_AES_SIV_CMAC_512 ? rx->siv17 : rx->siv15;
-
-		r = nts_ntp_client_response(pkt, len, s->uid, NTS_NTP_UID_LEN, siv, &c->keys,
+		r = nts_ntp_client_response(pkt, len, s->uid, NTS_NTP_UID_LEN, rx->aead, &c->keys,
 					    rx->plain, sizeof(rx->plain), &resp);
 		if (r == NTS_NTP_NAK) {
 			s->state = SLOT_DONE;
@@ -567,7 +565,7 @@ static void *rx_thread(void *arg)
  * mode a burst ends at an empty jar, and only a client with no cookie at
  * all reuses its last one (counted): answers may still be on their way.
  */
-static int build(struct client *c, struct aead *siv15, struct aead *siv17, int step,
+static int build(struct client *c, struct aead *aead, int step,
 		 uint8_t bufs[][NTS_NTP_MAX_PACKET], struct iovec *iov, int n, int *used)
 {
 	struct step *st = &steps[step];
@@ -594,7 +592,6 @@ static int build(struct client *c, struct aead *siv15, struct aead *siv17, int s
 		while (s->tx == idx || s->tx == s->prev_tx);
 		h.tx_ts = s->tx;
 		if (opt.nts) {
-			struct aead *siv = c->keys.aead == AEAD_AES_SIV_CMAC_512 ? siv17 : siv15;
 			const uint8_t *ck;
 			unsigned int nph;
 			size_t cl;
@@ -614,7 +611,7 @@ static int build(struct client *c, struct aead *siv15, struct aead *siv17, int s
 			ck = c->last;
 			if (nph > NTS_NTP_MAX_PLACEHOLDERS)
 				nph = NTS_NTP_MAX_PLACEHOLDERS;
-			if (nts_ntp_client_request(bufs[k], NTS_NTP_MAX_PACKET, &len, &h, siv,
+			if (nts_ntp_client_request(bufs[k], NTS_NTP_MAX_PACKET, &len, &h, aead,
 						   &c->keys, ck, cl, nph, s->uid)) {
 				st->send_err++;
 				s->state = SLOT_FREE;
@@ -641,7 +638,7 @@ static void sleep_ns(int64_t ns)
 	nanosleep(&t, NULL);
 }
 
-static void run_step(int step, struct aead *siv15, struct aead *siv17)
+static void run_step(int step, struct aead *aead)
 {
 	static uint8_t bufs[MAX_BURST][NTS_NTP_MAX_PACKET];
 	struct iovec iov[MAX_BURST];
@@ -675,7 +672,7 @@ static void run_step(int step, struct aead *siv15, struct aead *siv17)
 			  (unsigned long)opt.burst);
 		c = &clients[next];
 		next = (next + 1) % opt.clients;
-		k = build(c, siv15, siv17, step, bufs, iov, n, &used);
+		k = build(c, aead, step, bufs, iov, n, &used);
 		for (int j = 0; j < k; j++)
 			msgs[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
 		r = k ? sendmmsg(c->fd, msgs, (unsigned int)k, 0) : 0;
@@ -794,7 +791,7 @@ static int open_clients(void)
 int main(int argc, char **argv)
 {
 	struct rx_ctx *rx = NULL;
-	struct aead *siv15, *siv17;
+	struct aead *aead;
 	int o, best = -1, ret = 1, sender_limited = -1;
 	pthread_t rxt;
 	double planned;
@@ -892,13 +889,11 @@ int main(int argc, char **argv)
 
 	clients = calloc((size_t)opt.clients, sizeof(*clients));
 	rx = calloc(1, sizeof(*rx));
-	siv15 = aead_new();
-	siv17 = aead_new();
-	if (!clients || !rx || !siv15 || !siv17)
+	aead = aead_new();
+	if (!clients || !rx || !aead)
 		goto out_free;
-	rx->siv15 = aead_new();
-	rx->siv17 = aead_new();
-	if (!rx->siv15 || !rx->siv17)
+	rx->aead = aead_new();
+	if (!rx->aead)
 		goto out_free;
 	/* Enough slots per client to cover SLOT_SECONDS at the top rate,
 	 * as far as MAX_SLOT_BYTES allows. */
@@ -936,7 +931,7 @@ int main(int argc, char **argv)
 
 		st->rate = opt.rates[i];
 		atomic_store(&cur_step, i);
-		run_step(i, siv15, siv17);
+		run_step(i, aead);
 		sleep_ns((int64_t)(opt.drain * 1e9));
 		c1 = opt.pid ? proc_cpu_ns(opt.pid) : -1;
 		pthread_mutex_lock(&stats_lock);
@@ -982,12 +977,9 @@ out_free:
 			free(clients[i].slots);
 		}
 	free(clients);
-	if (rx) {
-		aead_free(rx->siv15);
-		aead_free(rx->siv17);
-	}
+	if (rx)
+		aead_free(rx->aead);
 	free(rx);
-	aead_free(siv15);
-	aead_free(siv17);
+	aead_free(aead);
 	return ret;
 }

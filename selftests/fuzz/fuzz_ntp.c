@@ -3,7 +3,7 @@
  * libFuzzer harness for the NTP codec and NTS extension fields: the input
  * is one datagram. It runs the extension-field iterator (outer and inner
  * rules), the server request path and the client response path with both
- * AEADs under fixed keys (fuzz_ntp_keys.h, so the seed corpus from
+ * AEADs (15, 17, 30) under fixed keys (fuzz_ntp_keys.h, so the seed corpus from
  * gen_corpus_ntp.c authenticates), and checks invariants beyond "no crash":
  * fields stay inside the buffer, and any request the server accepts yields
  * a response that is no longer than the request and that the client
@@ -19,16 +19,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static struct aead *sivs[2];
-static struct nts_keys keys[2];
+static struct aead *sivs[3];
+static struct nts_keys keys[3];
 
 static void init(void)
 {
-	static const int aeads[2] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512 };
+	static const int aeads[3] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512,
+				      AEAD_AES_128_GCM_SIV };
 
 	if (sivs[0])
 		return;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		sivs[i] = aead_new();
 		CHECK(sivs[i]);
 		fuzz_ntp_keys(&keys[i], aeads[i]);
@@ -150,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(!memcmp(back, data, NTP_HEADER_LEN));
 		(void)ntp_ts_to_ns(h.tx_ts, (int64_t)h.rx_ts);
 	}
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		server_path(data, size, k);
 		client_path(data, size, k);
 	}

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writes the seed corpus of fuzz_ntp into the directory given: valid NTS
- * requests (AEAD 15 and 17, 0/1/7 placeholders), the responses and a NAK
+ * requests (AEAD 15, 17 and 30, 0/1/7 placeholders), the responses and a NAK
  * to them, all under the fuzz keys, plus a few broken packets. Not part of
  * the build; regenerate with:
  *   cc -Iuserspace/lib -o /tmp/gen selftests/fuzz/gen_corpus_ntp.c \
- *      userspace/lib/siv.c userspace/lib/ntp.c \
- *      userspace/lib/nts_ntp.c -lcrypto && /tmp/gen selftests/fuzz/corpus/fuzz_ntp
+ *      userspace/lib/aead.c userspace/lib/nonce.c userspace/lib/ntp.c \
+ *      userspace/lib/nts_ntp.c -lcrypto -lgcrypt && /tmp/gen selftests/fuzz/corpus/fuzz_ntp
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +38,9 @@ static void die(const char *what, int err)
 
 int main(int argc, char **argv)
 {
-	static const int aeads[2] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512 };
-	static const size_t clens[2] = { 100, 164 };
+	static const int aeads[3] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512,
+				      AEAD_AES_128_GCM_SIV };
+	static const size_t clens[3] = { 100, 164, 68 };
 	static const unsigned int phs[3] = { 0, 1, 7 };
 	static uint8_t req[NTS_NTP_MAX_PACKET], resp[NTS_NTP_MAX_PACKET];
 	static uint8_t plain[NTS_NTP_MAX_PACKET], cookies[8 * 164], cookie[164];
@@ -62,7 +63,7 @@ int main(int argc, char **argv)
 		cookies[i] = (uint8_t)(i * 13 + 1);
 	for (size_t i = 0; i < sizeof(cookie); i++)
 		cookie[i] = (uint8_t)(i * 5 + 9);
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		struct aead *siv = aead_new();
 		struct nts_keys keys;
 

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Writes the seed corpus of fuzz_serve into the directory given: NTS
- * requests whose cookies the fuzz keyset opens (AEAD 15 and 17, 0, 1 and 7
+ * requests whose cookies the fuzz keyset opens (AEAD 15, 17 and 30, 0, 1 and 7
  * placeholders), a plain request, and one with a cookie from another key.
  * Not part of the build; regenerate with:
  *   cc -Iuserspace/lib -Iselftests/fuzz -o /tmp/gen selftests/fuzz/gen_corpus_serve.c \
- *      build/libxnts.a -lssl -lcrypto -lm && /tmp/gen selftests/fuzz/corpus/fuzz_serve
+ *      build/libxnts.a -lssl -lcrypto -lgcrypt -lm && /tmp/gen selftests/fuzz/corpus/fuzz_serve
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +43,10 @@ int main(int argc, char **argv)
 
 	if (argc != 2 || !ks)
 		return 2;
-	for (int a = 0; a < 2; a++) {
-		int aead = a ? AEAD_AES_SIV_CMAC_512 : AEAD_AES_SIV_CMAC_256;
+	for (int a = 0; a < 3; a++) {
+		static const int aeads[3] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512,
+					      AEAD_AES_128_GCM_SIV };
+		int aead = aeads[a];
 		struct aead *siv = aead_new();
 
 		memset(&keys, 0, sizeof(keys));

@@ -12,6 +12,9 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "cookie.h"
+#include "ke_proto.h"
+#include "keyset.h"
 #include "kselftest_harness.h"
 #include "nts_ke.h"
 #include "nts_ke_keys.h"
@@ -1014,6 +1017,97 @@ TEST(export_keys_tls13)
 	SSL_free(s);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
+}
+
+/*
+ * One whole NTS-KE exchange on AEAD 30 through ke_proto over a real TLS 1.3
+ * session, as a chrony 4.4-4.6 client would run it (no record 1024) and as
+ * chrony 4.6.1+ and our client do (with it): the keys sealed in the
+ * server's cookies, the client's keys and its spare keys must be the two
+ * derivations Documentation/nts-ke.md describes.
+ */
+static void ke30_exchange(struct __test_metadata *_metadata, int with_1024)
+{
+	static uint8_t resp[8192];
+	uint8_t req[64];
+	struct ke_proto_server_params params = { 0 };
+	struct ke_proto_client_result *cr = calloc(1, sizeof(*cr));
+	struct ke_proto_req *kr = calloc(1, sizeof(*kr));
+	struct nts_keys rfc, quirk, in_cookie;
+	struct ke_proto_result res;
+	struct keyset_config cfg;
+	struct ke_proto_resp kc;
+	SSL_CTX *cctx, *sctx;
+	struct keyset *ks;
+	char err[128];
+	SSL *c, *s;
+	size_t n;
+	long rl;
+
+	ASSERT_TRUE(cr && kr);
+	keyset_config_default(&cfg);
+	ks = keyset_new(&cfg);
+	ASSERT_NE(NULL, ks);
+	ASSERT_EQ(0, keyset_load(ks, 1700000000));
+	ASSERT_EQ(0, tls_pair(&cctx, &sctx, &c, &s));
+	rl = with_1024 ? HEX(NP "8004 0002 001e" "0400 0000" EOM, req) :
+			 HEX(NP "8004 0002 001e" EOM, req);
+	ke_proto_req_init(kr, KE_PROTO_MAX_REQUEST);
+	ASSERT_EQ(1, ke_proto_feed(kr, req, (size_t)rl));
+	n = ke_proto_respond(kr, s, ks, &params, resp, sizeof(resp), &res);
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(KE_PROTO_OK, res.outcome);
+	ASSERT_EQ(30, res.aead);
+
+	ASSERT_EQ(0, ke_proto_resp_init(&kc));
+	ASSERT_EQ(1, ke_proto_resp_feed(&kc, resp, n));
+	ASSERT_EQ(0, ke_proto_client_finish(&kc, c, cr, err, sizeof(err))) TH_LOG("%s", err);
+	ke_proto_resp_free(&kc);
+	ASSERT_EQ(NTS_KE_COOKIES, cr->n_cookies);
+	ASSERT_EQ(68, cr->cookie_len[0]);
+	ASSERT_EQ(COOKIE_OK, cookie_open(ks, cr->cookies[0], 68, &in_cookie));
+
+	ASSERT_EQ(0, nts_ke_export_keys(c, 30, &rfc));
+	ASSERT_EQ(0, nts_ke_export_keys_as(c, 30, 15, &quirk));
+	EXPECT_EQ(30, cr->keys.aead);
+	EXPECT_EQ(30, in_cookie.aead);
+	if (with_1024) {
+		/* The server echoed 1024: RFC 8915 keys on both sides, no spare. */
+		EXPECT_FALSE(cr->has_alt_keys);
+		EXPECT_EQ(0, memcmp(cr->keys.c2s, rfc.c2s, 16));
+		EXPECT_EQ(0, memcmp(cr->keys.s2c, rfc.s2c, 16));
+		EXPECT_EQ(0, memcmp(in_cookie.c2s, rfc.c2s, 16));
+		EXPECT_EQ(0, memcmp(in_cookie.s2c, rfc.s2c, 16));
+	} else {
+		/* chrony 4.4-4.6's keys in the cookie; the client starts with
+		 * those and keeps the RFC ones as its spare. */
+		EXPECT_TRUE(cr->has_alt_keys);
+		EXPECT_EQ(0, memcmp(in_cookie.c2s, quirk.c2s, 16));
+		EXPECT_EQ(0, memcmp(in_cookie.s2c, quirk.s2c, 16));
+		EXPECT_EQ(0, memcmp(cr->keys.c2s, quirk.c2s, 16));
+		EXPECT_EQ(0, memcmp(cr->alt_keys.c2s, rfc.c2s, 16));
+		EXPECT_EQ(0, memcmp(cr->alt_keys.s2c, rfc.s2c, 16));
+		EXPECT_EQ(30, cr->alt_keys.aead);
+	}
+	SSL_free(c);
+	SSL_free(s);
+	SSL_CTX_free(cctx);
+	SSL_CTX_free(sctx);
+	X509_free(cert);
+	EVP_PKEY_free(pkey);
+	keyset_free(ks);
+	free(cr);
+	free(kr);
+}
+
+TEST(ke_proto_aead30_without_record_1024)
+{
+	ke30_exchange(_metadata, 0);
+}
+
+TEST(ke_proto_aead30_with_record_1024)
+{
+	ke30_exchange(_metadata, 1);
 }
 
 TEST(export_keys_needs_handshake)
