@@ -68,6 +68,8 @@ $(VM_RUNNER): FORCE
 FORCE:
 
 check: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
+# make check-vm (the check-% pattern) needs them as well.
+check-vm: $(VM_KMOD) $(VM_SIV_KMOD) $(KSFT_DIR)/kselftest_harness.h
 
 .PHONY: vmcheck
 vmcheck: $(VM_BINS) $(VM_BPF) $(VM_KMOD) $(VM_SIV_KMOD) $(VM_RUNNER) $(KSFT_DIR)/kselftest_harness.h
