@@ -155,7 +155,8 @@ static void xdp_text(const struct json *x, struct sbuf *out)
 		sbuf_printf(out, "  not loaded: %s\n", S(x, "error"));
 	} else {
 		sbuf_printf(out, "  program %llu (%s), maps %s\n", U(x, "prog_id"),
-			    yes(json_bool(x, "prog_reused", 0), "reused from the pin", "loaded now"),
+			    yes(json_bool(x, "prog_reused", 0), "reused from the pin",
+				"loaded now"),
 			    yes(json_bool(x, "maps_reused", 0), "reused from the pins", "new"));
 		sbuf_printf(out, "  variant: %s (%s)\n",
 			    strcmp(S(x, "variant"), "nts") ? "plain" : "NTS", S(x, "variant_note"));
@@ -177,7 +178,8 @@ static void xdp_text(const struct json *x, struct sbuf *out)
 		sbuf_printf(out, "  time state: leap %llu, stratum %llu, precision %d, refid %s, "
 			    "TAI offset %d s, heartbeat %lld ms ago\n", U(t, "leap"),
 			    U(t, "stratum"), (int)N(t, "precision"), S(t, "refid"),
-			    (int)N(t, "tai_offset"), (long long)json_num(x, "heartbeat_age_ms", -1));
+			    (int)N(t, "tai_offset"),
+			    (long long)json_num(x, "heartbeat_age_ms", -1));
 	for_each(f, json_get(x, "interfaces")) {
 		if (!strcmp(S(f, "mode"), "failed"))
 			sbuf_printf(out, "  %s: failed: %s\n", S(f, "name"), S(f, "reason"));

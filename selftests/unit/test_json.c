@@ -22,7 +22,8 @@ static struct json *parse(const char *s)
 
 TEST(values_and_lookups)
 {
-	struct json *j = parse(" {\"a\":1,\"b\":-2.5e1,\"c\":\"x\\\"\\\\\\/\\n\\u00e9\\ud83d\\ude00\","
+	struct json *j = parse(" {\"a\":1,\"b\":-2.5e1,"
+			       "\"c\":\"x\\\"\\\\\\/\\n\\u00e9\\ud83d\\ude00\","
 			       "\"d\":true,\"e\":false,\"f\":null,\"g\":[1,[2],{}],"
 			       "\"big\":18446744073709551615,\"h\":{\"i\":{\"j\":7}}} ");
 
@@ -144,7 +145,8 @@ TEST(prometheus_rendering)
 	EXPECT_NE(NULL, strstr(p, "\nxnts_server_responses_total{listen_address=\"a\\\"b\\\\c\","
 			       "kind=\"nts\"} 4\n"));
 	/* Members the table never names appear by themselves. */
-	EXPECT_NE(NULL, strstr(p, "\nxnts_xdp_packets_total{outcome=\"a_counter_added_later\"} 9\n"));
+	EXPECT_NE(NULL, strstr(p, "\nxnts_xdp_packets_total"
+			       "{outcome=\"a_counter_added_later\"} 9\n"));
 	EXPECT_NE(NULL, strstr(p, "\nxnts_nts_ke_failures_total{listen_address=\"127.0.0.1:4460\","
 			       "reason=\"brand_new_reason\"} 4\n"));
 	/* Units converted to seconds. */
@@ -153,7 +155,8 @@ TEST(prometheus_rendering)
 			       "address=\"192.0.2.1:123\"} 16\n"));
 	EXPECT_NE(NULL, strstr(p, "\nntp_source_offset_seconds{name=\"ntp.example:4460\","
 			       "address=\"192.0.2.1:123\"} -0.001\n"));
-	EXPECT_NE(NULL, strstr(p, "\nntp_source_nts_cookies_available{name=\"ntp.example:4460\"} 8\n"));
+	EXPECT_NE(NULL, strstr(p, "\nntp_source_nts_cookies_available"
+			       "{name=\"ntp.example:4460\"} 8\n"));
 	/* Every family has one HELP and one TYPE, before its samples, and its samples together. */
 	for (const char *h = strstr(p, "# TYPE "); h; h = strstr(h + 1, "# TYPE ")) {
 		char name[128], line[160];

@@ -305,7 +305,8 @@ bad:
 
 struct json *json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct parser ps = { .start = text, .p = text, .end = text + len, .err = err, .errlen = errlen };
+	struct parser ps = { .start = text, .p = text, .end = text + len, .err = err,
+			     .errlen = errlen };
 	struct json *j = parse_value(&ps, 0);
 
 	if (!j)

@@ -50,7 +50,7 @@ static void answer(struct sbuf *out, const char *status, const char *extra,
 		sbuf_printf(out, "%.*s", (int)len, body->buf);
 }
 
-static void error(struct metrics *m, struct sbuf *out, const char *status,
+static void http_error(struct metrics *m, struct sbuf *out, const char *status,
 		  const char *extra, const char *why)
 {
 	struct sbuf body;
@@ -99,29 +99,30 @@ static void http(void *arg, const char *req, struct sbuf *out)
 		m->refused_seen = ctl_refused(m->ctl);
 	}
 	if (strlen(req) >= METRICS_MAX_REQUEST) {
-		error(m, out, "431 Request Header Fields Too Large", NULL, "request head too long");
+		http_error(m, out, "431 Request Header Fields Too Large", NULL,
+			   "request head too long");
 		return;
 	}
 	if (!eol || eol - req >= 300 ||
 	    sscanf(req, "%15[A-Z] %255[^ \r\n] %15[^ \r\n]", method, target, version) != 3 ||
 	    strncmp(version, "HTTP/1.", 7) || req + strlen(method) + strlen(target) +
 	    strlen(version) + 2 != eol) {
-		error(m, out, "400 Bad Request", NULL, "malformed request line");
+		http_error(m, out, "400 Bad Request", NULL, "malformed request line");
 		return;
 	}
 	head = !strcmp(method, "HEAD");
 	if (!head && strcmp(method, "GET")) {
-		error(m, out, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", method);
+		http_error(m, out, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", method);
 		return;
 	}
 	path_len = strcspn(target, "?");
 	if (path_len != 8 || strncmp(target, "/metrics", 8)) {
-		error(m, out, "404 Not Found", NULL, target);
+		http_error(m, out, "404 Not Found", NULL, target);
 		return;
 	}
 	sbuf_init(&body, 16 << 20);
 	if (render_metrics(m, &body))
-		error(m, out, "500 Internal Server Error", NULL, "cannot render");
+		http_error(m, out, "500 Internal Server Error", NULL, "cannot render");
 	else
 		answer(out, "200 OK", NULL, STATUS_PROM_CONTENT_TYPE, &body, head);
 	sbuf_free(&body);
