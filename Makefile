@@ -32,11 +32,19 @@ override CPPFLAGS += -Iuserspace/lib -Iselftests/lib
 # The kselftest harness is written for the kernel's -Wall, not -Wextra.
 TEST_CFLAGS = $(filter-out -Wextra -Wshadow -Wmissing-prototypes,$(CFLAGS))
 LDFLAGS += $(SAN)
-LIBS := -lssl -lcrypto -lm
+LIBS := -lssl -lcrypto -lgcrypt -lm
 
 LIB_SRCS := $(wildcard userspace/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libxnts.a
+
+# userspace/sys: the system layer (files, PHC devices, the kernel clock).
+# The core (userspace/lib) does no I/O and cannot include it: only the
+# daemon, the tools and the tests get its include path.
+SYS_SRCS := $(wildcard userspace/sys/*.c)
+SYS_OBJS := $(SYS_SRCS:%.c=$(BUILD)/obj/%.o)
+SYS_LIB := $(BUILD)/libxnts_sys.a
+SYS_CPPFLAGS := -Iuserspace/sys
 
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:selftests/unit/%.c=$(BUILD)/selftests/unit/%)
@@ -49,7 +57,7 @@ FUZZ_SECONDS ?= 60
 # Each further suite (bpf, net, vm, ...) lives in selftests/<suite>/suite.mk,
 # adds its programs to TEST_PROGS as "suite:path" and its builds to ALL.
 TEST_PROGS := $(UNIT_BINS:%=unit:%)
-ALL := $(LIB) $(UNIT_BINS)
+ALL := $(LIB) $(SYS_LIB) $(UNIT_BINS)
 
 .SECONDARY:
 .PHONY: all all-targets check fuzz clean deps demo
@@ -69,6 +77,14 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	ar rcs $@ $^
 
+$(SYS_LIB): $(SYS_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/userspace/sys/%.o $(BUILD)/obj/userspace/xntsd/%.o $(BUILD)/obj/tools/%.o \
+	$(BUILD)/obj/selftests/%.o: CPPFLAGS += $(SYS_CPPFLAGS)
+
 $(KSFT_DIR)/kselftest_harness.h:
 	tools/fetch-kselftest $(KSFT_DIR)
 
@@ -77,7 +93,7 @@ $(BUILD)/obj/selftests/%.o: selftests/%.c $(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -I$(KSFT_DIR) $(TEST_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(BUILD)/selftests/unit/%: $(BUILD)/obj/selftests/unit/%.o $(TEST_HELPER_OBJS) $(LIB)
+$(BUILD)/selftests/unit/%: $(BUILD)/obj/selftests/unit/%.o $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -117,6 +133,6 @@ fuzz:
 	done
 
 clean:
-	rm -rf build/obj build/selftests build/libxnts.a build-san build/fuzz
+	rm -rf build/obj build/selftests build/libxnts.a build/libxnts_sys.a build-san build/fuzz
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

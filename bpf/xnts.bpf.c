@@ -85,6 +85,13 @@ struct {
 	__type(value, __u64);
 } xnts_counters SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XNTS_XSK_QUEUES_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} xnts_xsk SEC(".maps");
+
 /* RFC 5905 section 7.3 packet header, without extension fields. */
 struct ntp_hdr {
 	__u8 li_vn_mode;
@@ -138,6 +145,36 @@ static __always_inline int count(enum xnts_counter c, int action)
 	if (v)
 		*v += 1;	/* per-CPU: no other writer */
 	return action;
+}
+
+/*
+ * A request on a served port that the program hands to userspace (already
+ * counted by why): to the AF_XDP socket of its RX queue with the receive
+ * time in front, or up the kernel stack when that queue has no socket.
+ */
+static __always_inline int to_userspace(struct xdp_md *ctx, __u64 rx)
+{
+	__u32 q = ctx->rx_queue_index;
+	struct xnts_xsk_meta *m;
+	void *data;
+	int ret;
+
+	/* No socket on this queue (socket path, or none bound yet): leave the frame as it is. */
+	if (!bpf_map_lookup_elem(&xnts_xsk, &q))
+		return XDP_PASS;
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return XDP_PASS;
+	m = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(m + 1) > data)
+		return XDP_PASS;
+	m->rx_tai_ns = rx;
+	m->magic = XNTS_XSK_META_MAGIC;
+	m->pad = 0;
+	ret = bpf_redirect_map(&xnts_xsk, q, XDP_PASS);
+	if (ret == XDP_REDIRECT)
+		count(XNTS_CNT_REDIRECTED_XSK, 0);
+	return ret;
 }
 
 #ifdef XNTS_RX_METADATA
@@ -475,7 +512,8 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 		na->asum = csum_add_mem(&ip->saddr, 8, 0);
 		return NTS_GO;
 #else
-		return count(XNTS_CNT_PASSED_NTS, XDP_PASS);
+		count(XNTS_CNT_PASSED_NTS, 0);
+		return to_userspace(ctx, rx);
 #endif
 	}
 	ntp = (void *)(udp + 1);
@@ -504,7 +542,7 @@ static __always_inline int handle_ipv4(struct xdp_md *ctx, struct ethhdr *eth, s
 	rq.ntp = ntp;
 	v = ntp_respond(&rq, cfg, rx, &tai_offset, 0);
 	if (v == V_PASS)
-		return XDP_PASS;
+		return to_userspace(ctx, rx);
 	if (v == V_DROP)
 		return XDP_DROP;
 
@@ -589,7 +627,8 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct ethhdr *eth, s
 		na->asum = csum_add_mem(&ip6->saddr, 32, 0);
 		return NTS_GO;
 #else
-		return count(XNTS_CNT_PASSED_NTS, XDP_PASS);
+		count(XNTS_CNT_PASSED_NTS, 0);
+		return to_userspace(ctx, rx);
 #endif
 	}
 	ntp = (void *)(udp + 1);
@@ -618,7 +657,7 @@ static __always_inline int handle_ipv6(struct xdp_md *ctx, struct ethhdr *eth, s
 	rq.ntp = ntp;
 	v = ntp_respond(&rq, cfg, rx, &tai_offset, 0);
 	if (v == V_PASS)
-		return XDP_PASS;
+		return to_userspace(ctx, rx);
 	if (v == V_DROP)
 		return XDP_DROP;
 

@@ -595,13 +595,15 @@ static __always_inline int nts_serve(struct xdp_md *ctx, struct request *rq,
 	int ret;
 
 	ret = nts_prepare(ctx, poff, len, asum, rq->v6);
-	if (ret)
-		return count(ret == 1 ? XNTS_CNT_PASSED_INVALID : XNTS_CNT_PASSED_NTS, XDP_PASS);
+	if (ret) {
+		count(ret == 1 ? XNTS_CNT_PASSED_INVALID : XNTS_CNT_PASSED_NTS, 0);
+		return to_userspace(ctx, rx);
+	}
 
 	/* Policy, time state and the response header, as for plain NTP. */
 	v = ntp_respond(rq, cfg, rx, &tai_offset, 1);
 	if (v == V_PASS)
-		return XDP_PASS;
+		return to_userspace(ctx, rx);
 	if (v == V_DROP)
 		return XDP_DROP;
 	ret = nts_work(ctx, poff, tai_offset, v == V_KISS);
@@ -611,7 +613,8 @@ static __always_inline int nts_serve(struct xdp_md *ctx, struct request *rq,
 	if (ret < NTS_OK || ret > NTS_NAK_AUTH) {
 		/* Put back what the plain path wrote over the header; userspace answers. */
 		bpf_xdp_store_bytes(ctx, poff, s->req, NTP_LEN);
-		return count(XNTS_CNT_NTS_ERROR, XDP_PASS);
+		count(XNTS_CNT_NTS_ERROR, 0);
+		return to_userspace(ctx, rx);
 	}
 	out_len = s->out_len;
 	sum = s->sum;

@@ -17,6 +17,10 @@
  *   xnts_rate      LRU_HASH struct xnts_client_key -> struct xnts_rate_state.
  *   xnts_counters  PERCPU_ARRAY[XNTS_CNT_MAX] of __u64, indexed by
  *                  enum xnts_counter; userspace sums the per-CPU values.
+ *   xnts_xsk       XSKMAP[XNTS_XSK_QUEUES_MAX] by RX queue: the daemon's AF_XDP
+ *                  sockets. A served-port request the program does not
+ *                  answer goes to the socket of its queue, if there is one,
+ *                  with struct xnts_xsk_meta in front; otherwise up the stack.
  *
  * A zero-filled time state or config makes the program inert: no port is
  * served, and a zero heartbeat is stale with the stale action "pass".
@@ -150,6 +154,9 @@ enum xnts_counter {
 	XNTS_CNT_NTS_NAK_COOKIE,	/* NTSN NAK: cookie does not open */
 	XNTS_CNT_NTS_NAK_AUTH,		/* NTSN NAK: authenticator does not verify */
 	XNTS_CNT_NTS_ERROR,		/* passed: no current key, or a kfunc failed */
+	/* Appended: */
+	XNTS_CNT_REDIRECTED_XSK,	/* of the passed requests on a served port, sent to the
+					 * queue's AF_XDP socket instead of the kernel stack */
 	XNTS_CNT_MAX
 };
 
@@ -164,6 +171,20 @@ enum xnts_counter {
 struct xnts_nts_current {
 	__u32 key_id;			/* as in the cookie: big-endian bytes */
 	__u32 valid;			/* 0: no current key, NTS goes to userspace */
+};
+
+/*
+ * AF_XDP: xnts_xsk is an XSKMAP by RX queue index. A frame the program
+ * redirects there carries this in its metadata area, right in front of the
+ * frame: the receive time the program read, so the worker need not guess it.
+ */
+#define XNTS_XSK_QUEUES_MAX		64
+#define XNTS_XSK_META_MAGIC		0x78736b31	/* "xsk1" */
+
+struct xnts_xsk_meta {
+	__u64 rx_tai_ns;		/* CLOCK_TAI ns, as the program reads it */
+	__u32 magic;			/* XNTS_XSK_META_MAGIC */
+	__u32 pad;
 };
 
 #define XNTS_RATE_ENTRIES_DEFAULT	65536

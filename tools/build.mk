@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-$(BUILD)/xntsctl: $(BUILD)/obj/tools/xntsctl.o $(LIB)
+$(BUILD)/xntsctl: $(BUILD)/obj/tools/xntsctl.o $(BUILD)/obj/tools/status_text.o $(SYS_LIB) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/ke_bench: $(BUILD)/obj/tools/ke_bench.o $(BUILD)/obj/tools/ke_sync.o $(LIB)

@@ -69,7 +69,7 @@
 #include "ntp.h"
 #include "nts.h"
 #include "nts_ntp.h"
-#include "siv.h"
+#include "aead.h"
 
 #define MAX_CLIENTS 4096
 #define MAX_STEPS 32
@@ -394,7 +394,7 @@ out:
 /* ---- receive ---- */
 
 struct rx_ctx {
-	struct siv *siv15, *siv17;
+	struct aead *siv15, *siv17;
 	uint8_t plain[NTS_NTP_MAX_PACKET];
 };
 
@@ -433,7 +433,7 @@ static void handle(struct rx_ctx *rx, struct client *c, const uint8_t *pkt, size
 		goto out;
 	}
 	if (opt.nts) {
-		struct siv *siv = c->keys.aead == SIV_AEAD_CMAC_512 ? rx->siv17 : rx->siv15;
+		struct aead *siv = c->keys.aead == AEAD_AES_SIV_CMAC_512 ? rx->siv17 : rx->siv15;
 
 		r = nts_ntp_client_response(pkt, len, s->uid, NTS_NTP_UID_LEN, siv, &c->keys,
 					    rx->plain, sizeof(rx->plain), &resp);
@@ -567,7 +567,7 @@ static void *rx_thread(void *arg)
  * mode a burst ends at an empty jar, and only a client with no cookie at
  * all reuses its last one (counted): answers may still be on their way.
  */
-static int build(struct client *c, struct siv *siv15, struct siv *siv17, int step,
+static int build(struct client *c, struct aead *siv15, struct aead *siv17, int step,
 		 uint8_t bufs[][NTS_NTP_MAX_PACKET], struct iovec *iov, int n, int *used)
 {
 	struct step *st = &steps[step];
@@ -594,7 +594,7 @@ static int build(struct client *c, struct siv *siv15, struct siv *siv17, int ste
 		while (s->tx == idx || s->tx == s->prev_tx);
 		h.tx_ts = s->tx;
 		if (opt.nts) {
-			struct siv *siv = c->keys.aead == SIV_AEAD_CMAC_512 ? siv17 : siv15;
+			struct aead *siv = c->keys.aead == AEAD_AES_SIV_CMAC_512 ? siv17 : siv15;
 			const uint8_t *ck;
 			unsigned int nph;
 			size_t cl;
@@ -641,7 +641,7 @@ static void sleep_ns(int64_t ns)
 	nanosleep(&t, NULL);
 }
 
-static void run_step(int step, struct siv *siv15, struct siv *siv17)
+static void run_step(int step, struct aead *siv15, struct aead *siv17)
 {
 	static uint8_t bufs[MAX_BURST][NTS_NTP_MAX_PACKET];
 	struct iovec iov[MAX_BURST];
@@ -794,7 +794,7 @@ static int open_clients(void)
 int main(int argc, char **argv)
 {
 	struct rx_ctx *rx = NULL;
-	struct siv *siv15, *siv17;
+	struct aead *siv15, *siv17;
 	int o, best = -1, ret = 1, sender_limited = -1;
 	pthread_t rxt;
 	double planned;
@@ -892,12 +892,12 @@ int main(int argc, char **argv)
 
 	clients = calloc((size_t)opt.clients, sizeof(*clients));
 	rx = calloc(1, sizeof(*rx));
-	siv15 = siv_new(SIV_AEAD_CMAC_256);
-	siv17 = siv_new(SIV_AEAD_CMAC_512);
+	siv15 = aead_new();
+	siv17 = aead_new();
 	if (!clients || !rx || !siv15 || !siv17)
 		goto out_free;
-	rx->siv15 = siv_new(SIV_AEAD_CMAC_256);
-	rx->siv17 = siv_new(SIV_AEAD_CMAC_512);
+	rx->siv15 = aead_new();
+	rx->siv17 = aead_new();
 	if (!rx->siv15 || !rx->siv17)
 		goto out_free;
 	/* Enough slots per client to cover SLOT_SECONDS at the top rate,
@@ -983,11 +983,11 @@ out_free:
 		}
 	free(clients);
 	if (rx) {
-		siv_free(rx->siv15);
-		siv_free(rx->siv17);
+		aead_free(rx->siv15);
+		aead_free(rx->siv17);
 	}
 	free(rx);
-	siv_free(siv15);
-	siv_free(siv17);
+	aead_free(siv15);
+	aead_free(siv17);
 	return ret;
 }

@@ -193,7 +193,7 @@ static void bench_userspace(const struct pkt *p, long n, uint32_t *dur)
 	for (long b = 0; b < batches; b++) {
 		t0 = now_ns();
 		for (int i = 0; i < 100; i++)
-			ntp_serve(&ctx, req, 48, ntp_serve_now(), &st, NTP_KISS_NONE, resp,
+			ntp_serve(&ctx, req, 48, NULL, ntp_serve_now(), &st, resp,
 				  sizeof(resp), &rlen);
 		t1 = now_ns();
 		dur[b] = (uint32_t)((t1 - t0) / 100);

@@ -39,7 +39,7 @@
 #include "keyset.h"
 #include "ntp_serve.h"
 #include "nts_ntp.h"
-#include "siv.h"
+#include "aead.h"
 #include "../bpf/xnts_shared.h"
 #include "../kmod/xnts_siv.h"
 #include "../selftests/vm/siv_kfunc.h"
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	struct ntp_serve_ctx sctx;
 	struct bpf_object *obj, *kobj;
 	struct keyset *ks;
-	struct siv *siv;
+	struct aead *siv;
 	uint32_t zero = 0, kid;
 	int prog, fd;
 	void *m;
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 	cur.key_id = kid;
 	cur.valid = 1;
 	bpf_map_update_elem(map_fd(obj, "xnts_nts_current"), &zero, &cur, BPF_ANY);
-	siv = siv_new(SIV_AEAD_CMAC_256);
+	siv = aead_new();
 
 	printf("xdp_nts_bench: %d calls each; %s\n", n, nocrypto ?
 	       "XDP AES-SIV calls stubbed out (-N): non-crypto cost only" :
@@ -198,7 +198,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned int ph = 0; ph <= 7; ph += 7) {
 		struct ntp_header h = { .version = 4, .mode = 3, .tx_ts = 1 };
-		struct nts_keys keys = { .aead = SIV_AEAD_CMAC_256 };
+		struct nts_keys keys = { .aead = AEAD_AES_SIV_CMAC_256 };
 		uint8_t cookie[COOKIE_MAX_LEN], payload[2048], pkt[2048], out[2048];
 		uint8_t uid[NTS_NTP_UID_LEN];
 		size_t plen, olen, len;
@@ -216,7 +216,7 @@ int main(int argc, char **argv)
 		       xdp_ns(prog, pkt, len, n, XDP_TX), plen);
 		t0 = now_ns();
 		for (int i = 0; i < n; i++)
-			if (ntp_serve(&sctx, payload, plen, 1, &us, NTP_KISS_NONE, out, sizeof(out),
+			if (ntp_serve(&sctx, payload, plen, NULL, 1, &us, out, sizeof(out),
 				      &olen) != NTP_SERVE_NTS)
 				return 1;
 		t1 = now_ns();

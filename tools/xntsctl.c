@@ -14,20 +14,27 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "load.h"
+#include "json.h"
+#include "sbuf.h"
+#include "status_prom.h"
+#include "status_text.h"
 
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
 #define REPLY_TIMEOUT_MS 5000
+#define MAX_ANSWER (64 << 20)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: xntsctl [-c CONFIG] COMMAND [-f plain|json]\n"
+	fprintf(f, "usage: xntsctl [-c CONFIG] COMMAND [-f plain|json|prometheus]\n"
 		"commands:\n"
 		"  status    daemon, NTS-KE server and source state\n"
 		"  keys      the keyset's master key ids\n"
 		"  validate  check the configuration file and exit\n");
 }
 
-static int query(const char *path, const char *req)
+/* The daemon's whole answer, a JSON document, into out (bounded by its max). */
+static int query(const char *path, const char *req, struct sbuf *out)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char buf[65536];
@@ -64,16 +71,62 @@ static int query(const char *path, const char *req)
 		n = read(fd, buf, sizeof(buf));
 		if (n <= 0)
 			break;
-		fwrite(buf, 1, (size_t)n, stdout);
+		sbuf_printf(out, "%.*s", (int)n, buf);
 	}
 	close(fd);
-	return n < 0 ? 1 : 0;
+	if (n < 0 || sbuf_failed(out)) {
+		fprintf(stderr, "xntsctl: reading the answer: %s\n",
+			n < 0 ? strerror(errno) : "too long");
+		return 1;
+	}
+	return 0;
+}
+
+/* Renders the daemon's JSON answer in the format asked for. */
+static int render(const char *cmd, const char *format, const struct sbuf *in)
+{
+	struct json *doc;
+	struct sbuf out;
+	char err[256];
+	int ret = 0;
+
+	if (!strcmp(format, "json")) {
+		fwrite(in->buf, 1, in->len, stdout);
+		return 0;
+	}
+	doc = json_parse(in->buf ? in->buf : "", in->len, err, sizeof(err));
+	if (!doc) {
+		fprintf(stderr, "xntsctl: xntsd's answer: %s\n", err);
+		return 1;
+	}
+	if (json_get(doc, "error")) {
+		fprintf(stderr, "xntsctl: xntsd: %s\n", json_str(doc, "error", "?"));
+		json_free(doc);
+		return 1;
+	}
+	sbuf_init(&out, MAX_ANSWER);
+	if (!strcmp(format, "prometheus"))
+		status_prom(doc, &out);
+	else if (!strcmp(cmd, "keys"))
+		status_text_keys(doc, &out);
+	else
+		status_text(doc, &out);
+	if (sbuf_failed(&out)) {
+		fprintf(stderr, "xntsctl: out of memory\n");
+		ret = 1;
+	} else if (out.len) {
+		fwrite(out.buf, 1, out.len, stdout);
+	}
+	sbuf_free(&out);
+	json_free(doc);
+	return ret;
 }
 
 int main(int argc, char **argv)
 {
 	const char *config = DEFAULT_CONFIG, *format = "plain", *cmd;
 	struct xnts_config cfg;
+	struct sbuf answer;
 	char err[1024], req[64];
 	int opt, ret;
 
@@ -107,8 +160,9 @@ int main(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (strcmp(format, "plain") && strcmp(format, "json")) {
-		fprintf(stderr, "xntsctl: unknown format '%s' (plain or json)\n", format);
+	if (strcmp(format, "plain") && strcmp(format, "json") && strcmp(format, "prometheus")) {
+		fprintf(stderr, "xntsctl: unknown format '%s' (plain, json or prometheus)\n",
+			format);
 		return 2;
 	}
 	if (config_load(config, &cfg, err, sizeof(err))) {
@@ -130,8 +184,12 @@ int main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	snprintf(req, sizeof(req), "%s %s\n", cmd, format);
-	ret = query(cfg.observability.observation_path, req);
+	snprintf(req, sizeof(req), "%s\n", cmd);
+	sbuf_init(&answer, MAX_ANSWER);
+	ret = query(cfg.observability.observation_path, req, &answer);
+	if (!ret)
+		ret = render(cmd, format, &answer);
+	sbuf_free(&answer);
 	config_free(&cfg);
 	return ret;
 }

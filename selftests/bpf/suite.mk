@@ -6,7 +6,7 @@ BPF_TEST_BINS := $(BPF_TEST_SRCS:selftests/bpf/%.c=$(BUILD)/selftests/bpf/%)
 $(BUILD)/obj/selftests/bpf/%.o: CPPFLAGS += -I$(BUILD)/bpf -Ibpf
 $(BPF_TEST_SRCS:selftests/bpf/%.c=$(BUILD)/obj/selftests/bpf/%.o): $(BPF_SKELS)
 
-$(BUILD)/selftests/bpf/%: $(BUILD)/obj/selftests/bpf/%.o $(TEST_HELPER_OBJS) $(LIB)
+$(BUILD)/selftests/bpf/%: $(BUILD)/obj/selftests/bpf/%.o $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ -lbpf -lelf -lz $(LIBS)
 

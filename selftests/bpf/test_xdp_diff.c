@@ -8,7 +8,7 @@
  * whatever XDP does not answer (XDP_PASS), userspace must either answer the
  * same way or drop. Kiss-o'-death answers are compared the same way, with
  * the kiss decided by each side's own policy code (XDP's maps, userspace's
- * kiss argument) for the same situation.
+ * ntp_policy inside ntp_serve()) for the same situation.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -21,6 +21,7 @@
 
 #include "kselftest_harness.h"
 #include "ntp.h"
+#include "ntp_policy.h"
 #include "ntp_serve.h"
 #include "xnts_shared.h"
 #include "xnts.skel.h"
@@ -180,8 +181,7 @@ struct verdicts {
  * tai must be 0 on this host for CLOCK_TAI and CLOCK_REALTIME to agree.
  */
 static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(diff) *self,
-			       const uint8_t *req, size_t len, enum ntp_serve_kiss kiss,
-			       const uint8_t src[4])
+			       const uint8_t *req, size_t len, const uint8_t src[4])
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct frame in, out = { 0 };
@@ -191,7 +191,9 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 	uint64_t t0, t1;
 	enum ntp_serve_outcome oc;
 	const uint8_t *x;
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(40000) };
 
+	memcpy(&from.sin_addr, src, 4);
 	frame(&in, req, len, src);
 	o.data_in = in.b;
 	o.data_size_in = in.len;
@@ -200,8 +202,8 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 	o.repeat = 1;
 	t0 = now_ntp();
 	EXPECT_EQ(0, bpf_prog_test_run_opts(self->prog, &o));
-	oc = ntp_serve(&self->ctx, req, len, now_ntp(), &self->us, kiss, resp, sizeof(resp),
-		       &rlen);
+	oc = ntp_serve(&self->ctx, req, len, (struct sockaddr *)&from, now_ntp(), &self->us,
+		       resp, sizeof(resp), &rlen);
 	t1 = now_ntp();
 	v.xdp_tx = o.retval == XDP_TX_;
 	v.us_answer = rlen > 0;
@@ -210,7 +212,7 @@ static struct verdicts compare(struct __test_metadata *_metadata, FIXTURE_DATA(d
 		return v;
 	}
 	EXPECT_TRUE(v.us_answer);
-	EXPECT_TRUE(oc == NTP_SERVE_PLAIN || oc == NTP_SERVE_KISS);
+	EXPECT_TRUE(oc == NTP_SERVE_PLAIN || oc == NTP_SERVE_RATE || oc == NTP_SERVE_DENY);
 	EXPECT_EQ(L4 + 8 + rlen, o.data_size_out);
 	if (!v.us_answer || o.data_size_out != L4 + 8 + rlen)
 		return v;
@@ -255,7 +257,7 @@ TEST_F(diff, plain_requests_agree)
 				struct verdicts v;
 
 				request(r, li, vn, 3, polls[p], 0xe0000000ULL << 32 | (uint64_t)n);
-				v = compare(_metadata, self, r, 48, NTP_KISS_NONE, cli);
+				v = compare(_metadata, self, r, 48, cli);
 				EXPECT_TRUE(v.xdp_tx);
 				n++;
 			}
@@ -277,7 +279,7 @@ TEST_F(diff, server_states_agree)
 		self->ts.refid = htonl(0x47505300 + i);
 		publish(self);
 		request(r, 0, 4, 3, 6, 0xe1000000ULL << 32 | i);
-		EXPECT_TRUE(compare(_metadata, self, r, 48, NTP_KISS_NONE, cli).xdp_tx);
+		EXPECT_TRUE(compare(_metadata, self, r, 48, cli).xdp_tx);
 	}
 }
 
@@ -287,21 +289,34 @@ TEST_F(diff, kisses_agree)
 	static const uint8_t denied[4] = { 203, 0, 113, 9 };
 	uint8_t r[48], one = 1;
 
+	const struct ntp_policy_subnet deny = { .family = AF_INET, .addr = { 203, 0, 113, 0 },
+						.prefix = 24 };
+	const struct ntp_policy_config pc = {
+		.denylist = { .set = true, .deny = true, .subnets = &deny, .n_subnets = 1 },
+		.rate_limiting_cache_size = 64,
+		.rate_limiting_cutoff_ms = 60000,
+	};
+
+	/* The same lists and limit on both sides: XDP's maps, ntp_serve()'s policy. */
+	self->ctx.policy = ntp_policy_new(&pc);
+	ASSERT_NE(NULL, self->ctx.policy);
 	/* DENY: XDP from its denylist map, userspace from its policy verdict. */
 	self->cfg.deny_action = XNTS_ACT_DENY;
 	publish(self);
 	ASSERT_EQ(0, bpf_map_update_elem(bpf_map__fd(self->skel->maps.xnts_deny4), &k, &one, 0));
 	request(r, 0, 4, 3, 6, 0xe2000000ULL << 32);
-	EXPECT_TRUE(compare(_metadata, self, r, 48, NTP_KISS_DENY, denied).xdp_tx);
+	EXPECT_TRUE(compare(_metadata, self, r, 48, denied).xdp_tx);
 
 	/* RATE: the second request inside the interval. */
 	self->cfg.rate_burst = 1;
 	self->cfg.rate_interval_ns = 60ULL * 1000000000ULL;
 	publish(self);
 	request(r, 0, 4, 3, 6, 0xe3000000ULL << 32);
-	EXPECT_TRUE(compare(_metadata, self, r, 48, NTP_KISS_NONE, cli).xdp_tx);
+	EXPECT_TRUE(compare(_metadata, self, r, 48, cli).xdp_tx);
 	request(r, 0, 3, 3, 4, 0xe3000001ULL << 32);
-	EXPECT_TRUE(compare(_metadata, self, r, 48, NTP_KISS_RATE, cli).xdp_tx);
+	EXPECT_TRUE(compare(_metadata, self, r, 48, cli).xdp_tx);
+	ntp_policy_free(self->ctx.policy);
+	self->ctx.policy = NULL;
 }
 
 /* What XDP does not answer, userspace does not answer differently. */
@@ -315,7 +330,7 @@ TEST_F(diff, unanswered_agree)
 			if ((vn == 3 || vn == 4) && mode == 3)
 				continue;
 			request(r, 0, vn, mode, 6, 1);
-			v = compare(_metadata, self, r, 48, NTP_KISS_NONE, cli);
+			v = compare(_metadata, self, r, 48, cli);
 			EXPECT_FALSE(v.xdp_tx);
 			EXPECT_FALSE(v.us_answer);
 		}
@@ -323,11 +338,11 @@ TEST_F(diff, unanswered_agree)
 	/* A legacy MAC: neither answers. */
 	request(r, 0, 4, 3, 6, 1);
 	memset(r + 48, 0x11, 20);
-	v = compare(_metadata, self, r, 68, NTP_KISS_NONE, cli);
+	v = compare(_metadata, self, r, 68, cli);
 	EXPECT_FALSE(v.xdp_tx);
 	EXPECT_FALSE(v.us_answer);
 	/* Short: neither answers. */
-	v = compare(_metadata, self, r, 47, NTP_KISS_NONE, cli);
+	v = compare(_metadata, self, r, 47, cli);
 	EXPECT_FALSE(v.xdp_tx);
 	EXPECT_FALSE(v.us_answer);
 }

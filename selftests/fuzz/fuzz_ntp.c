@@ -19,17 +19,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static struct siv *sivs[2];
+static struct aead *sivs[2];
 static struct nts_keys keys[2];
 
 static void init(void)
 {
-	static const int aeads[2] = { SIV_AEAD_CMAC_256, SIV_AEAD_CMAC_512 };
+	static const int aeads[2] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512 };
 
 	if (sivs[0])
 		return;
 	for (int i = 0; i < 2; i++) {
-		sivs[i] = siv_new(aeads[i]);
+		sivs[i] = aead_new();
 		CHECK(sivs[i]);
 		fuzz_ntp_keys(&keys[i], aeads[i]);
 	}

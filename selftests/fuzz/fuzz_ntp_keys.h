@@ -15,7 +15,7 @@ static inline void fuzz_ntp_keys(struct nts_keys *k, int aead)
 {
 	memset(k, 0, sizeof(*k));
 	k->aead = (uint16_t)aead;
-	for (int i = 0; i < SIV_MAX_KEY_LEN; i++) {
+	for (int i = 0; i < AEAD_MAX_KEY_LEN; i++) {
 		k->c2s[i] = (uint8_t)(0x10 + i + aead);
 		k->s2c[i] = (uint8_t)(0x80 + i + aead);
 	}

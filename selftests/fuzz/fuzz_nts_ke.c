@@ -40,7 +40,7 @@ static void answer(const struct nts_ke_offer *offer)
 	ssize_t n;
 	int r;
 
-	nts_ke_negotiate(&req, &reply);
+	nts_ke_negotiate(&req, NULL, 0, &reply);
 	if (reply.aead >= 0) {
 		reply.cookies = &c;
 		reply.n_cookies = 1;

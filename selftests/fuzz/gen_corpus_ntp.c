@@ -38,7 +38,7 @@ static void die(const char *what, int err)
 
 int main(int argc, char **argv)
 {
-	static const int aeads[2] = { SIV_AEAD_CMAC_256, SIV_AEAD_CMAC_512 };
+	static const int aeads[2] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512 };
 	static const size_t clens[2] = { 100, 164 };
 	static const unsigned int phs[3] = { 0, 1, 7 };
 	static uint8_t req[NTS_NTP_MAX_PACKET], resp[NTS_NTP_MAX_PACKET];
@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cookie); i++)
 		cookie[i] = (uint8_t)(i * 5 + 9);
 	for (int k = 0; k < 2; k++) {
-		struct siv *siv = siv_new(aeads[k]);
+		struct aead *siv = aead_new();
 		struct nts_keys keys;
 
 		fuzz_ntp_keys(&keys, aeads[k]);
@@ -91,7 +91,7 @@ int main(int argc, char **argv)
 			die("nak", err);
 		snprintf(name, sizeof(name), "nak_aead%d", aeads[k]);
 		put(name, resp, sl);
-		siv_free(siv);
+		aead_free(siv);
 	}
 	/* Broken: truncated request, flipped byte, legacy MAC, bad field length. */
 	put("bad_truncated", req, rl - 3);

@@ -44,12 +44,12 @@ int main(int argc, char **argv)
 	if (argc != 2 || !ks)
 		return 2;
 	for (int a = 0; a < 2; a++) {
-		int aead = a ? SIV_AEAD_CMAC_512 : SIV_AEAD_CMAC_256;
-		struct siv *siv = siv_new(aead);
+		int aead = a ? AEAD_AES_SIV_CMAC_512 : AEAD_AES_SIV_CMAC_256;
+		struct aead *siv = aead_new();
 
 		memset(&keys, 0, sizeof(keys));
 		keys.aead = (uint16_t)aead;
-		for (int i = 0; i < SIV_MAX_KEY_LEN; i++) {
+		for (int i = 0; i < AEAD_MAX_KEY_LEN; i++) {
 			keys.c2s[i] = (uint8_t)(3 * i + a);
 			keys.s2c[i] = (uint8_t)(5 * i + a);
 		}
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 			snprintf(name, sizeof(name), "nts-aead%d-ph%u", aead, ph[p]);
 			put(argv[1], name, pkt, len);
 		}
-		siv_free(siv);
+		aead_free(siv);
 	}
 	ntp_header_encode(&h, pkt);
 	put(argv[1], "plain", pkt, NTP_HEADER_LEN);

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Interop with chrony 4.3 (Debian's, unpacked, run as chronyd -x)."""
+"""Interop with chrony 4.3 (Debian's, unpacked, run as chronyd -x), and with
+chrony 4.9 (Debian unstable's, run through unstable's loader) negotiating
+AES-128-GCM-SIV (AEAD 30) both ways, with RFC 8915 keys through chrony's
+record 1024 (Documentation/nts-ke.md)."""
 
 import time
 
-from xnts import run_with_pki, Chronyd, Daemon, check, free_port
+from xnts import (run_with_pki, Chronyd, Daemon, check, free_port, CHRONYC49,
+                  CHRONYD49)
 
 
 def t_our_ke_client_vs_chrony(wd, pki):
@@ -91,9 +95,103 @@ def t_xntsd_nts_client_of_chrony(wd, pki):
         ch.stop()
 
 
+def chrony49_authdata(ch, want_reach=0o7, timeout=30):
+    """Wait until chrony 4.9 reached its NTS source want_reach; returns the
+    authdata and sources rows (lists of CSV fields)."""
+    end = time.time() + timeout
+    a, s = [], []
+    while time.time() < end:
+        auth = ch.chronyc("-c", "authdata").strip().splitlines()
+        src = ch.chronyc("-c", "sources").strip().splitlines()
+        # authdata: name,mode,keyid,type,klen,last,atmp,nak,cook,clen
+        a = auth[0].split(",") if auth else []
+        s = src[0].split(",") if src else []
+        if len(a) >= 10 and len(s) >= 6 and int(s[5], 8) >= want_reach:
+            break
+        time.sleep(0.5)
+    return a, s
+
+
+def t_chrony49_nts_client_of_xntsd(wd, pki):
+    # chrony 4.9 offers 30 then 15 and sends record 1024; we pick 30 and
+    # derive RFC 8915 keys. A NAK-free run with 68-byte cookies shows both.
+    ke_port, ntp_port = free_port(), free_port(2)
+    srv = xntsd_server(wd, pki, ntp_port, ke_port)
+    ch = None
+    try:
+        ch = Chronyd(wd, "chrony49", "server localhost iburst nts port %d ntsport %d "
+                     "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
+                     % (ntp_port, ke_port, pki.ca), chronyd=CHRONYD49, chronyc=CHRONYC49)
+        a, s = chrony49_authdata(ch)
+        check(len(a) >= 10 and a[1] == "NTS" and a[3] == "30" and a[4] == "128",
+              "chrony 4.9 negotiated AEAD 30: %r" % a)
+        check(int(a[7]) == 0 and int(a[8]) >= 1 and a[9] == "68",
+              "no NAK, 68-byte cookies: %r" % a)
+        check(s and int(s[5], 8) >= 0o7, "chronyc sources reach: %r" % s)
+        st = srv.status()
+        check(st["ntp_servers"][0]["nts"] >= 3 and st["ntp_servers"][0]["nak"] == 0,
+              "xntsd served NTS: %r" % st["ntp_servers"][0])
+        check(st["nts_ke_servers"][0]["handshakes_ok"] == 1, "one key exchange")
+    finally:
+        if ch:
+            ch.stop()
+        srv.stop()
+
+
+def t_chrony49_falls_back_to_15(wd, pki):
+    # With aead-algorithms = [15], chrony 4.9 gets 15 and 100-byte cookies.
+    ke_port, ntp_port = free_port(), free_port(2)
+    srv = Daemon(wd, "srv15", '[[server]]\nlisten = "[::]:%d"\n\n[[nts-ke-server]]\n'
+                 'listen = "[::]:%d"\ncertificate-chain-path = "%s"\n'
+                 'private-key-path = "%s"\nntp-port = %d\naead-algorithms = [15]\n\n'
+                 '[synchronization]\nlocal-stratum = 1\n'
+                 % (ntp_port, ke_port, pki.cert, pki.key, ntp_port))
+    ch = None
+    try:
+        ch = Chronyd(wd, "chrony49b", "server localhost iburst nts port %d ntsport %d "
+                     "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
+                     % (ntp_port, ke_port, pki.ca), chronyd=CHRONYD49, chronyc=CHRONYC49)
+        a, s = chrony49_authdata(ch, want_reach=0o3)
+        check(len(a) >= 10 and a[3] == "15" and a[4] == "256" and a[9] == "100" and
+              int(a[7]) == 0, "chrony 4.9 on AEAD 15: %r" % a)
+    finally:
+        if ch:
+            ch.stop()
+        srv.stop()
+
+
+def t_xntsd_nts_client_of_chrony49(wd, pki):
+    # chrony 4.9's server prefers 30 and answers our record 1024 with its
+    # own: RFC 8915 keys, authenticated samples, no NAK.
+    ke_port, ntp_port = free_port(), free_port(2)
+    ch = Chronyd(wd, "chrony49s", "ntsserverkey %s\nntsservercert %s\nntsport %d\n"
+                 "port %d\nlocal stratum 1\nallow 127.0.0.1\nallow ::1\n"
+                 % (pki.key, pki.cert, ke_port, ntp_port), chronyd=CHRONYD49,
+                 chronyc=CHRONYC49)
+    try:
+        cli = Daemon(wd, "cli49", '[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
+                     'certificate-authority = "%s"\n'
+                     'poll-interval-limits = { min = 0, max = 0 }\n'
+                     'initial-poll-interval = 0\n' % (ke_port, pki.ca))
+        try:
+            st = cli.wait_for(lambda s: s["sources"][0]["associations"] and
+                              s["sources"][0]["associations"][0]["received"] >= 3,
+                              "authenticated samples from chrony 4.9", timeout=30)
+            ke = st["sources"][0]["nts_ke"]
+            check(ke["aead"] == 30, "AEAD 30 with chrony 4.9: %r" % ke)
+            a = st["sources"][0]["associations"][0]
+            check(a["invalid"] == 0 and a["naks"] == 0 and a["stratum"] == 1 and
+                  abs(a["offset"]) < 0.01, "samples: %r" % a)
+        finally:
+            check(cli.stop() == 0, "clean exit")
+    finally:
+        ch.stop()
+
+
 def main():
     tests = [t_our_ke_client_vs_chrony, t_chrony_nts_client_of_xntsd,
-             t_xntsd_nts_client_of_chrony]
+             t_xntsd_nts_client_of_chrony, t_chrony49_nts_client_of_xntsd,
+             t_chrony49_falls_back_to_15, t_xntsd_nts_client_of_chrony49]
     run_with_pki(tests)
 
 

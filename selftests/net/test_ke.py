@@ -15,6 +15,9 @@ from xnts import (run_with_pki, Daemon, Pki, check, free_port, ke_exchange,
                   record, request, u16s, REC_AEAD, REC_COOKIE, REC_EOM,
                   REC_ERROR, REC_NEXT, REC_PORT, REC_SERVER, XNTSD, tls_context)
 
+# chrony's private record: RFC 8915 AES-128-GCM-SIV keys (Documentation/nts-ke.md).
+REC_COMPLIANT = 1024
+
 
 def server_conf(pki, port, extra="", keys=None):
     c = ('[[nts-ke-server]]\nlisten = "127.0.0.1:%d"\n'
@@ -74,8 +77,17 @@ def t_negotiation(wd, pki):
               "port negotiation record")
         recs, _ = ke_exchange(port, request(aeads=(17, 15)), ca=pki.ca)
         check((REC_AEAD, u16s(15)) in [(r[0], r[2]) for r in recs], "prefers 15")
+        # 30 first by default; chrony's record 1024 is echoed only if sent.
+        recs, _ = ke_exchange(port, request(aeads=(15, 17, 30)), ca=pki.ca)
+        check((REC_AEAD, u16s(30)) in [(r[0], r[2]) for r in recs], "prefers 30")
+        check(all(len(x) == 68 for x in cookies(recs)) and len(cookies(recs)) == 8,
+              "68-byte cookies for AEAD 30")
+        check(REC_COMPLIANT not in [r[0] for r in recs], "no 1024 unasked: %r" % recs)
+        recs, _ = ke_exchange(port, request(aeads=(30, 15), extra=record(
+            REC_COMPLIANT, b"", False)), ca=pki.ca)
+        check((REC_COMPLIANT, False, b"") in recs, "1024 echoed: %r" % recs)
         # Nothing acceptable: empty AEAD list and no cookies.
-        recs, _ = ke_exchange(port, request(aeads=(30,)), ca=pki.ca)
+        recs, _ = ke_exchange(port, request(aeads=(16,)), ca=pki.ca)
         check((REC_AEAD, b"") in [(r[0], r[2]) for r in recs] and not cookies(recs),
               "empty AEAD list for an unknown AEAD: %r" % recs)
         # An unknown non-critical record is ignored.
@@ -91,6 +103,20 @@ def t_negotiation(wd, pki):
         st = d.status()["nts_ke_servers"][0]
         check(st["failed"]["critical"] == 1 and st["failed"]["bad_request"] == 1,
               "failure counters %r" % st)
+    finally:
+        check(d.stop() == 0, "clean exit")
+
+
+def t_aead_preference(wd, pki):
+    # aead-algorithms: the server's order, and what is left out is refused.
+    port = free_port()
+    d = Daemon(wd, "pref", server_conf(pki, port, "aead-algorithms = [15, 17]\n"))
+    try:
+        recs, _ = ke_exchange(port, request(aeads=(30, 17, 15)), ca=pki.ca)
+        check((REC_AEAD, u16s(15)) in [(r[0], r[2]) for r in recs], "15 first: %r" % recs)
+        recs, _ = ke_exchange(port, request(aeads=(30,)), ca=pki.ca)
+        check((REC_AEAD, b"") in [(r[0], r[2]) for r in recs] and not cookies(recs),
+              "30 not allowed: %r" % recs)
     finally:
         check(d.stop() == 0, "clean exit")
 
@@ -219,7 +245,7 @@ def t_our_client(wd, pki):
                 if ok:
                     # The first NTP poll may already have spent one cookie.
                     check(ke["state"] == "done" and ke["cookies"] >= 7 and
-                          ke["aead"] == 15, "%s: %r" % (addr, ke))
+                          ke["aead"] == 30, "%s: %r" % (addr, ke))
                 else:
                     check(ke["state"] == "failed" and
                           "verif" in ke["error"], "%s: %r" % (addr, ke))
@@ -228,6 +254,61 @@ def t_our_client(wd, pki):
         check(srv.status()["nts_ke_servers"][0]["handshakes_ok"] == 2, "server count")
     finally:
         srv.stop()
+
+
+def t_client_address_fallback(wd, pki):
+    """A name with two addresses, the first (::1, sorted first by RFC 6724)
+    refusing: the client moves on
+    to the second. Under SANITIZE=1, LeakSanitizer fails the exit code if
+    the first attempt's TLS object was not freed."""
+    port = free_port()
+    srv = Daemon(wd, "srv", server_conf(pki, port))
+    hosts = os.path.join(wd, "hosts")
+    with open(hosts, "w") as f:
+        f.write("127.0.0.1 localhost\n::1 localhost\n")
+    # Our hosts file in a private mount namespace; the host's is untouched.
+    prefix = ("unshare", "-m", "sh", "-c", 'mount --bind "%s" /etc/hosts && exec "$0" "$@"'
+              % hosts)
+    try:
+        cli = Daemon(wd, "fb", client_conf("localhost:%d" % port,
+                                           'certificate-authority = "%s"\n' % pki.ca),
+                     prefix=prefix)
+        try:
+            st = cli.wait_for(lambda s: s["sources"][0]["nts_ke"]["state"] in
+                              ("done", "failed"), "key exchange")
+            ke = st["sources"][0]["nts_ke"]
+            check(ke["state"] == "done" and ke["cookies"] >= 7, "fallback: %r" % ke)
+        finally:
+            rc = cli.stop()
+            with open(cli.log) as f:
+                check(rc == 0, "client exit %d:\n%s" % (rc, f.read()[-3000:]))
+    finally:
+        srv.stop()
+
+
+def t_client_dns_hang(wd, pki):
+    """A name server that never answers: the exchange times out (5 s) while
+    the lookup still blocks, and the next attempt starts after its backoff
+    instead of waiting for the stuck lookup; the daemon exits cleanly with
+    lookups in flight."""
+    resolv = os.path.join(wd, "resolv.conf")
+    with open(resolv, "w") as f:
+        f.write("nameserver 192.0.2.53\noptions timeout:30 attempts:2\n")
+    # A private network namespace where queries to 192.0.2.53 vanish, and a
+    # private mount namespace for resolv.conf; the host's are untouched.
+    prefix = ("unshare", "-m", "-n", "sh", "-c",
+              'ip link set lo up && ip route add 192.0.2.0/24 dev lo && '
+              'mount --bind "%s" /etc/resolv.conf && exec "$0" "$@"' % resolv)
+    cli = Daemon(wd, "dns", client_conf("ke.example.net:4460"), prefix=prefix)
+    try:
+        st = cli.wait_for(lambda s: s["sources"][0]["nts_ke"]["consecutive_failures"] >= 2,
+                          "a second attempt while the first lookup hangs", timeout=25)
+        ke = st["sources"][0]["nts_ke"]
+        check("timed out" in ke["error"], "error %r" % ke["error"])
+    finally:
+        rc = cli.stop()
+        with open(cli.log) as f:
+            check(rc == 0, "client exit %d:\n%s" % (rc, f.read()[-3000:]))
 
 
 def t_pinning(wd, pki):
@@ -361,8 +442,9 @@ def t_config_errors(wd, pki):
 
 
 def main():
-    tests = [t_seed_snippets, t_negotiation, t_bad_input, t_connection_limit,
-             t_our_client, t_pinning, t_cert_reload, t_key_storage, t_config_errors]
+    tests = [t_seed_snippets, t_negotiation, t_aead_preference, t_bad_input,
+             t_connection_limit, t_our_client, t_client_address_fallback, t_client_dns_hang,
+             t_pinning, t_cert_reload, t_key_storage, t_config_errors]
     run_with_pki(tests)
 
 

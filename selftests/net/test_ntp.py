@@ -194,7 +194,18 @@ def t_malformed(wd, pki):
            ntp_request(extra=b"\0\0\0\1" + b"m" * 16),
            # NTS fields that do not parse: a UID without a cookie, a truncated field.
            ntp_request(extra=struct.pack(">HH", 0x0104, 36) + b"u" * 32),
-           ntp_request(extra=struct.pack(">HH", 0x0204, 200) + b"c" * 40)]
+           ntp_request(extra=struct.pack(">HH", 0x0204, 200) + b"c" * 40),
+           # Any NTS field in a request that is not NTS: never a plain answer.
+           ntp_request(extra=struct.pack(">HH", 0x0204, 104) + b"k" * 100),
+           ntp_request(extra=struct.pack(">HH", 0x0304, 104) + b"\0" * 100),
+           ntp_request(extra=struct.pack(">HH", 0x0404, 40) + struct.pack(">HH", 16, 16) +
+                       b"n" * 16 + b"t" * 16),
+           ntp_request(extra=struct.pack(">HH", 0x2005, 16) + b"x" * 12 +
+                       struct.pack(">HH", 0x0104, 36) + b"u" * 32 +
+                       struct.pack(">HH", 0x0404, 40) + struct.pack(">HH", 16, 16) +
+                       b"n" * 16 + b"t" * 16),
+           # NTPv3 has no extension fields.
+           ntp_request(version=3, extra=struct.pack(">HH", 0x2005, 28) + b"x" * 24)]
     try:
         for i, p in enumerate(bad):
             check(ntp_query(port, p, timeout=0.3) is None, "malformed #%d answered" % i)
@@ -207,7 +218,8 @@ def t_malformed(wd, pki):
         check(ntp_query(port, ntp_request(extra=cookie), timeout=0.3) is None,
               "NTS without a keyset answered")
         st = d.status()["ntp_servers"][0]
-        check(st["drop_invalid"] >= 10 and st["plain"] == 1, "counters %r" % st)
+        check(st["drop_invalid"] >= 11 and st["drop_nts_malformed"] >= 6 and
+              st["plain"] == 1, "counters %r" % st)
     finally:
         d.stop()
 

@@ -30,7 +30,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 COUNTERS = ("answered", "stale_unsync", "rate_limited", "denied", "ignored", "passed_nts",
             "passed_other", "passed_unsupported", "passed_invalid", "stale_pass",
             "passed_busy", "nts_answered", "nts_nak_key", "nts_nak_cookie", "nts_nak_auth",
-            "nts_error")
+            "nts_error", "redirected_xsk")
 
 
 class Net:
@@ -202,6 +202,11 @@ def t_native_answers(wd):
             r = query(s4, SRV4, version=3 if k % 5 == 0 else 4)
             check_answer(r, 0, 2, b"XTST", version=3 if k % 5 == 0 else 4,
                          precision=x["time"]["precision"])
+            # A local reference: its reference timestamp is the current time,
+            # as fresh as the last heartbeat's copy of the daemon's state.
+            ref = ntp_to_unix(r["ref"])
+            check(r["t0"] - x["heartbeat_interval_ms"] / 1000.0 - 1.5 <= ref <= r["tx"],
+                  "reference timestamp %.3f, sent %.3f" % (ref, r["t0"]))
             n += 1
             check_answer(query(s6, SRV6), 0, 2, b"XTST")
             n += 1
@@ -212,6 +217,13 @@ def t_native_answers(wd):
               % (c["answered"] - before, n))
         check(c["stale_unsync"] == 0 and c["passed_busy"] == 0, "counters %r" % c)
         check(sorted(c) == sorted(COUNTERS), "every counter shown: %r" % sorted(c))
+        # Prometheus shows every XDP counter, by name, with the same values.
+        prom = {}
+        for line in d.ctl("status", "-f", "prometheus").splitlines():
+            if line.startswith('xnts_xdp_packets_total{outcome="'):
+                k, v = line.rsplit(" ", 1)
+                prom[k[len('xnts_xdp_packets_total{outcome="'):-2]] = int(v)
+        check(prom == c, "prometheus %r, status %r" % (prom, c))
         # The host kernel cannot load modules: the plain variant, and why.
         st = xdp(d)
         check(st.get("variant") == "plain" and "not loaded" in st.get("variant_note", ""),

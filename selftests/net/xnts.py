@@ -115,9 +115,12 @@ def free_port(kind=socket.SOCK_STREAM):
 
 class Daemon:
     """An xntsd with its own config file and control socket in dir; prefix
-    runs it through another command (e.g. nsenter into a network namespace)."""
+    runs it through another command (e.g. nsenter into a network namespace).
+    level=None leaves the log level to the config; observability holds more
+    [observability] keys (the table that carries the control socket)."""
 
-    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=()):
+    def __init__(self, d, name, config, args=("-x",), level="debug", prefix=(),
+                 observability=""):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".sock")
@@ -125,9 +128,11 @@ class Daemon:
         self.log = os.path.join(d, name + ".log")
         with open(self.conf, "w") as f:
             f.write(config)
-            f.write('\n[observability]\nobservation-path = "%s"\n' % self.sock)
+            f.write('\n[observability]\nobservation-path = "%s"\n%s' % (self.sock,
+                                                                     observability))
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf, "-l", level] +
+        self.proc = subprocess.Popen(list(prefix) + [XNTSD, "-c", self.conf] +
+                                     (["-l", level] if level else []) +
                                      list(args), stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         self.wait_ready()
@@ -266,10 +271,11 @@ def tls_context(ca=None, alpn=("ntske/1",), tls12=False):
     return ctx
 
 
-def ke_exchange(port, payload, ca=None, host="localhost", timeout=5, **kw):
+def ke_exchange(port, payload, ca=None, host="localhost", timeout=5, addr="127.0.0.1",
+                **kw):
     """One exchange; returns (records, peer certificate DER)."""
     ctx = tls_context(ca, **kw)
-    raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    raw = socket.create_connection((addr, port), timeout=timeout)
     with ctx.wrap_socket(raw, server_hostname=host) as s:
         check(s.selected_alpn_protocol() == "ntske/1", "ALPN not ntske/1")
         cert = s.getpeercert(binary_form=True)
@@ -293,12 +299,28 @@ CHRONYD = os.path.join(PEERS, "chrony", "usr", "sbin", "chronyd")
 CHRONYC = os.path.join(PEERS, "chrony", "usr", "bin", "chronyc")
 NTPD = os.path.join(PEERS, "ntpsec", "usr", "sbin", "ntpd")
 
+# Debian unstable's peers (tools/fetch-peers). chrony 4.9 and ntp-ctl need a
+# newer glibc than the host's: they run through unstable's own loader and
+# libraries, unpacked beside them. ntp-daemon runs as it is.
+UNSTABLE = os.path.join(PEERS, "unstable", "root")
+UNSTABLE_LIB = os.path.join(UNSTABLE, "usr", "lib", "x86_64-linux-gnu")
+UNSTABLE_LD = [os.path.join(UNSTABLE_LIB, "ld-linux-x86-64.so.2"),
+               "--library-path", UNSTABLE_LIB]
+CHRONYD49 = UNSTABLE_LD + [os.path.join(UNSTABLE, "usr", "sbin", "chronyd")]
+# chronyc 4.9 started as root switches to the _chrony user, which the host
+# lacks; -u root keeps it as it is.
+CHRONYC49 = UNSTABLE_LD + [os.path.join(UNSTABLE, "usr", "bin", "chronyc"), "-u", "root"]
+NTP_DAEMON = os.path.join(UNSTABLE, "usr", "bin", "ntp-daemon")
+NTP_CTL = UNSTABLE_LD + [os.path.join(UNSTABLE, "usr", "bin", "ntp-ctl")]
+
 
 class Chronyd:
     """chronyd -x (it never touches the clock) with a config in dir; prefix
-    as for Daemon."""
+    as for Daemon. chronyd/chronyc are command prefixes: bookworm's 4.3 by
+    default, CHRONYD49/CHRONYC49 for unstable's."""
 
-    def __init__(self, d, name, config, prefix=()):
+    def __init__(self, d, name, config, prefix=(), chronyd=(CHRONYD,),
+                 chronyc=(CHRONYC,)):
         self.dir = d
         self.name = name
         self.sock = os.path.join(d, name + ".chronyc.sock")
@@ -309,8 +331,10 @@ class Chronyd:
             f.write("\npidfile %s/%s.pid\nbindcmdaddress %s\ncmdport 0\n"
                     "ntsdumpdir %s\n" % (d, name, self.sock, d))
         self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(list(prefix) + [CHRONYD, "-x", "-d", "-u", "root",
-                                                     "-f", self.conf], stdout=self.logf,
+        self.chronyc_cmd = list(chronyc)
+        self.proc = subprocess.Popen(list(prefix) + list(chronyd) +
+                                     ["-x", "-d", "-u", "root", "-f", self.conf],
+                                     stdout=self.logf,
                                      stderr=subprocess.STDOUT)
         end = time.time() + 10
         while not os.path.exists(self.sock):
@@ -324,7 +348,96 @@ class Chronyd:
             return f.read()
 
     def chronyc(self, *argv):
-        return run(CHRONYC, "-h", self.sock, "-n", *argv).stdout
+        return run(*self.chronyc_cmd, "-h", self.sock, "-n", *argv).stdout
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+
+CAP_SYS_TIME = 25
+
+
+def capabilities(pid):
+    """The CapEff and CapBnd masks of a process, from /proc."""
+    caps = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("CapEff", "CapBnd"):
+                caps[k] = int(v, 16)
+    return caps
+
+
+class NtpdRs:
+    """ntpd-rs's ntp-daemon with a config in dir and its observation socket
+    there (for ntp-ctl). It has no option that keeps it off the clock: with
+    clock=False (the default) it runs under capsh without CAP_SYS_TIME in
+    its bounding set, which the constructor checks in /proc; clock=True is
+    for the VM guest only. prefix as for Daemon."""
+
+    def __init__(self, d, name, config, clock=False, prefix=(), level="debug"):
+        self.dir = d
+        self.name = name
+        self.conf = os.path.join(d, name + ".ntpd-rs.toml")
+        self.log = os.path.join(d, name + ".ntpd-rs.log")
+        self.sock = os.path.join(d, name + ".ntpd-rs.observe")
+        with open(self.conf, "w") as f:
+            f.write('[observability]\nlog-level = "%s"\nansi-colors = false\n'
+                    'observation-path = "%s"\n\n' % (level, self.sock))
+            f.write(config)
+        argv = [NTP_DAEMON, "-c", self.conf]
+        if not clock:
+            argv = ["capsh", "--drop=cap_sys_time", "--", "-c", 'exec "$0" "$@"'] + argv
+        if os.path.exists(self.sock):   # a previous run's: wait for ours
+            os.unlink(self.sock)
+        self.logf = open(self.log, "a")
+        self.proc = subprocess.Popen(list(prefix) + argv, stdout=self.logf,
+                                     stderr=subprocess.STDOUT)
+        end = time.time() + 15
+        while not os.path.exists(self.sock):
+            if self.proc.poll() is not None or time.time() > end:
+                raise AssertionError("ntpd-rs did not start:\n" + self.logtext())
+            time.sleep(0.05)
+        if not clock and not prefix:
+            # capsh and then bash exec ntp-daemon in the same process
+            check(os.readlink("/proc/%d/exe" % self.proc.pid) ==
+                  os.path.realpath(NTP_DAEMON),
+                  "ntp-daemon is the process started")
+            caps = capabilities(self.proc.pid)
+            check(not caps["CapEff"] & (1 << CAP_SYS_TIME) and
+                  not caps["CapBnd"] & (1 << CAP_SYS_TIME),
+                  "ntpd-rs runs with CAP_SYS_TIME: %r" % caps)
+
+    def logtext(self):
+        self.logf.flush()
+        with open(self.log) as f:
+            return f.read()
+
+    def ctl(self, *argv):
+        return run(*NTP_CTL, "-c", self.conf, *argv).stdout
+
+    def metrics(self):
+        """ntp-ctl status -f prometheus as {(name, labels): value}."""
+        out = {}
+        for line in self.ctl("status", "-f", "prometheus").splitlines():
+            if not line or line.startswith("#"):
+                continue
+            key, _, val = line.rpartition(" ")
+            name, _, labels = key.partition("{")
+            out[(name, labels.rstrip("}"))] = float(val)
+        return out
+
+    def metric(self, name, label=""):
+        """The sum of a metric over the series whose labels contain label."""
+        return sum(v for (n, lab), v in self.metrics().items()
+                   if n == name and label in lab)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -363,6 +476,7 @@ def ntp_query(port, payload, host="127.0.0.1", timeout=1.0):
 def ntp_fields(d):
     return {"leap": d[0] >> 6, "version": (d[0] >> 3) & 7, "mode": d[0] & 7,
             "stratum": d[1], "poll": d[2], "refid": d[12:16],
+            "reference": struct.unpack(">Q", d[16:24])[0],
             "origin": struct.unpack(">Q", d[24:32])[0],
             "rx": struct.unpack(">Q", d[32:40])[0],
             "tx": struct.unpack(">Q", d[40:48])[0]}

@@ -10,6 +10,7 @@
 
 #include "kselftest_harness.h"
 #include "clock.h"
+#include "clock_adjtimex.h"
 #include "ntp.h"
 
 TEST(adjtimex_reads)

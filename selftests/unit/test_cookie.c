@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cookie: round trips for both session AEADs, the fixed XDP layout (checked
- * independently with siv.h), every kind of damage, key binding, and key
+ * independently with aead.h), every kind of damage, key binding, and key
  * rotation as seen by cookies.
  */
 #include <pthread.h>
@@ -10,7 +10,7 @@
 #include "kselftest_harness.h"
 #include "cookie.h"
 #include "keyset.h"
-#include "siv.h"
+#include "aead.h"
 
 #define T0 1700000000LL
 
@@ -34,7 +34,7 @@ static void fill_keys(struct nts_keys *k, int aead, uint8_t seed)
 {
 	memset(k, 0, sizeof(*k));
 	k->aead = (uint16_t)aead;
-	for (size_t i = 0; i < siv_key_len(aead); i++) {
+	for (size_t i = 0; i < aead_key_len(aead); i++) {
 		k->c2s[i] = (uint8_t)(seed + i);
 		k->s2c[i] = (uint8_t)(seed * 3 + 7 * i + 1);
 	}
@@ -42,7 +42,7 @@ static void fill_keys(struct nts_keys *k, int aead, uint8_t seed)
 
 static int keys_equal(const struct nts_keys *a, const struct nts_keys *b)
 {
-	size_t kl = siv_key_len(a->aead);
+	size_t kl = aead_key_len(a->aead);
 
 	return a->aead == b->aead && kl && !memcmp(a->c2s, b->c2s, kl) &&
 	       !memcmp(a->s2c, b->s2c, kl);
@@ -60,36 +60,40 @@ static int all_zero(const void *p, size_t n)
 
 TEST(lengths_and_aead_mapping)
 {
-	EXPECT_EQ(100, cookie_len(SIV_AEAD_CMAC_256));
-	EXPECT_EQ(164, cookie_len(SIV_AEAD_CMAC_512));
-	EXPECT_EQ(0, cookie_len(30));
+	EXPECT_EQ(100, cookie_len(AEAD_AES_SIV_CMAC_256));
+	EXPECT_EQ(164, cookie_len(AEAD_AES_SIV_CMAC_512));
+	EXPECT_EQ(68, cookie_len(AEAD_AES_128_GCM_SIV));
+	EXPECT_EQ(0, cookie_len(16));
 	EXPECT_EQ(0, cookie_len(0));
-	EXPECT_EQ(SIV_AEAD_CMAC_256, cookie_aead(100));
-	EXPECT_EQ(SIV_AEAD_CMAC_512, cookie_aead(164));
+	EXPECT_EQ(AEAD_AES_SIV_CMAC_256, cookie_aead(100));
+	EXPECT_EQ(AEAD_AES_SIV_CMAC_512, cookie_aead(164));
+	EXPECT_EQ(AEAD_AES_128_GCM_SIV, cookie_aead(68));
 	for (size_t l = 0; l < 300; l++)
-		if (l != 100 && l != 164)
+		if (l != 100 && l != 164 && l != 68)
 			EXPECT_EQ(0, cookie_aead(l));
 }
 
 /*
- * Both AEADs: exact length, key id big endian in bytes 0..3, and the layout
- * opened by hand with siv.h (AD = id bytes, nonce = bytes 4..19, tag and
+ * All three AEADs: exact length, key id big endian in bytes 0..3, and the layout
+ * opened by hand with aead.h (AD = id bytes, nonce = bytes 4..19, tag and
  * ciphertext from byte 20), so the XDP side can rely on the document.
  */
 TEST(round_trip_and_layout)
 {
-	static const int aeads[] = { SIV_AEAD_CMAC_256, SIV_AEAD_CMAC_512 };
+	static const int aeads[] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512,
+				     AEAD_AES_128_GCM_SIV };
+	static const int lens[] = { 100, 164, 68 };
 	struct keyset *ks = new_keyset(86400, 7);
 	const struct keyset_key *k;
-	struct siv *siv = siv_new(SIV_AEAD_CMAC_256);
+	struct aead *siv = aead_new();
 
 	ASSERT_NE(NULL, ks);
 	ASSERT_NE(NULL, siv);
 	k = keyset_current(ks);
 	ASSERT_NE(NULL, k);
-	for (unsigned int a = 0; a < 2; a++) {
+	for (unsigned int a = 0; a < 3; a++) {
 		uint8_t c[COOKIE_MAX_LEN + 8], c2[COOKIE_MAX_LEN], pt[128];
-		size_t kl = siv_key_len(aeads[a]);
+		size_t kl = aead_key_len(aeads[a]);
 		struct nts_keys in, out;
 		uint32_t id = 0;
 		int len;
@@ -97,7 +101,7 @@ TEST(round_trip_and_layout)
 		fill_keys(&in, aeads[a], (uint8_t)(0x40 + a));
 		len = cookie_seal(k, &in, c, sizeof(c));
 		ASSERT_EQ((int)cookie_len(aeads[a]), len);
-		ASSERT_EQ(a ? 164 : 100, len);
+		ASSERT_EQ(lens[a], len);
 		EXPECT_EQ((uint8_t)(k->id >> 24), c[0]);
 		EXPECT_EQ((uint8_t)(k->id >> 16), c[1]);
 		EXPECT_EQ((uint8_t)(k->id >> 8), c[2]);
@@ -111,9 +115,8 @@ TEST(round_trip_and_layout)
 		EXPECT_EQ(aeads[a], out.aead);
 
 		/* Independent check of the documented layout. */
-		ASSERT_EQ(0, siv_set_key(siv, k->key, KEYSET_KEY_LEN));
-		ASSERT_EQ(0, siv_open_nts(siv, c + 4, 16, c, 4, c + 20,
-					  (size_t)len - 20, pt));
+		ASSERT_EQ(0, aead_open_nts(siv, 15, k->key, c + 4, 16, c, 4, c + 20,
+					   (size_t)len - 20, pt));
 		EXPECT_EQ(0, memcmp(pt, in.c2s, kl));
 		EXPECT_EQ(0, memcmp(pt + kl, in.s2c, kl));
 		/* The plaintext is not visible in the cookie. */
@@ -130,45 +133,44 @@ TEST(round_trip_and_layout)
 		ASSERT_EQ(COOKIE_OK, cookie_open_siv(siv, ks, c2, (size_t)len, &out));
 		EXPECT_TRUE(keys_equal(&in, &out));
 	}
-	siv_free(siv);
+	aead_free(siv);
 	keyset_free(ks);
 }
 
 TEST(seal_refuses_bad_input)
 {
 	struct keyset *ks = new_keyset(86400, 7);
-	struct siv *s512 = siv_new(SIV_AEAD_CMAC_512);
 	uint8_t c[COOKIE_MAX_LEN];
 	struct nts_keys in;
 
 	ASSERT_NE(NULL, ks);
-	ASSERT_NE(NULL, s512);
-	fill_keys(&in, SIV_AEAD_CMAC_256, 1);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_256, 1);
 	EXPECT_EQ(-1, cookie_seal(keyset_current(ks), &in, c, 99));
 	EXPECT_EQ(100, cookie_seal(keyset_current(ks), &in, c, 100));
-	fill_keys(&in, SIV_AEAD_CMAC_512, 1);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_512, 1);
 	EXPECT_EQ(-1, cookie_seal(keyset_current(ks), &in, c, 163));
-	in.aead = 30;
+	in.aead = 16;
 	EXPECT_EQ(-1, cookie_seal(keyset_current(ks), &in, c, sizeof(c)));
+	fill_keys(&in, AEAD_AES_128_GCM_SIV, 1);
+	EXPECT_EQ(-1, cookie_seal(keyset_current(ks), &in, c, 67));
+	EXPECT_EQ(68, cookie_seal(keyset_current(ks), &in, c, 68));
 	in.aead = 0;
 	EXPECT_EQ(-1, cookie_seal(keyset_current(ks), &in, c, sizeof(c)));
-	/* The master key is AES-SIV-CMAC-256: a 512 context is refused. */
-	fill_keys(&in, SIV_AEAD_CMAC_256, 1);
-	EXPECT_EQ(-1, cookie_seal_siv(s512, keyset_current(ks), &in, c, sizeof(c)));
+	fill_keys(&in, AEAD_AES_SIV_CMAC_256, 1);
 	EXPECT_EQ(-1, cookie_seal_siv(NULL, keyset_current(ks), &in, c, sizeof(c)));
-	siv_free(s512);
 	keyset_free(ks);
 }
 
 /* Every single-byte change is refused and leaves the output zeroed. */
 TEST(every_byte_flip_rejected)
 {
-	static const int aeads[] = { SIV_AEAD_CMAC_256, SIV_AEAD_CMAC_512 };
+	static const int aeads[] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512,
+				     AEAD_AES_128_GCM_SIV };
 	static const uint8_t flips[] = { 0x01, 0x80, 0xff };
 	struct keyset *ks = new_keyset(86400, 7);
 
 	ASSERT_NE(NULL, ks);
-	for (unsigned int a = 0; a < 2; a++) {
+	for (unsigned int a = 0; a < 3; a++) {
 		uint8_t c[COOKIE_MAX_LEN];
 		struct nts_keys in, out;
 		int len;
@@ -204,13 +206,13 @@ TEST(truncated_and_extended_rejected)
 	int len;
 
 	ASSERT_NE(NULL, ks);
-	fill_keys(&in, SIV_AEAD_CMAC_512, 3);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_512, 3);
 	len = cookie_seal(keyset_current(ks), &in, c, sizeof(c));
 	ASSERT_EQ(164, len);
 	memset(c + len, 0, sizeof(c) - (size_t)len);
 	for (size_t l = 0; l <= sizeof(c); l++) {
 		enum cookie_result want = l == 164 ? COOKIE_OK :
-			l == 100 ? COOKIE_AUTH_FAILED : COOKIE_BAD_LENGTH;
+			l == 100 || l == 68 ? COOKIE_AUTH_FAILED : COOKIE_BAD_LENGTH;
 
 		memset(&out, 0xa5, sizeof(out));
 		ASSERT_EQ(want, cookie_open(ks, c, l, &out)) TH_LOG("length %zu", l);
@@ -218,7 +220,7 @@ TEST(truncated_and_extended_rejected)
 			EXPECT_TRUE(all_zero(&out, sizeof(out)));
 	}
 	/* A 100-byte cookie padded to 164 is no 512 cookie. */
-	fill_keys(&in, SIV_AEAD_CMAC_256, 3);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_256, 3);
 	ASSERT_EQ(100, cookie_seal(keyset_current(ks), &in, big, sizeof(big)));
 	memset(big + 100, 0, 64);
 	EXPECT_EQ(COOKIE_AUTH_FAILED, cookie_open(ks, big, 164, &out));
@@ -237,7 +239,7 @@ TEST(unknown_key_id)
 	ASSERT_NE(NULL, ks1);
 	ASSERT_NE(NULL, ks2);
 	ASSERT_NE(keyset_current(ks1)->id, keyset_current(ks2)->id);
-	fill_keys(&in, SIV_AEAD_CMAC_256, 5);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_256, 5);
 	ASSERT_EQ(100, cookie_seal(keyset_current(ks1), &in, c, sizeof(c)));
 	EXPECT_EQ(COOKIE_UNKNOWN_KEY, cookie_open(ks2, c, 100, &out));
 	EXPECT_TRUE(all_zero(&out, sizeof(out)));
@@ -264,7 +266,7 @@ TEST(cookie_bound_to_its_key)
 	cur = keyset_key_at(ks, 0);
 	old = keyset_key_at(ks, 1);
 	ASSERT_NE(NULL, old);
-	fill_keys(&in, SIV_AEAD_CMAC_256, 6);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_256, 6);
 	ASSERT_EQ(100, cookie_seal(old, &in, c, sizeof(c)));
 	ASSERT_EQ(COOKIE_OK, cookie_open(ks, c, 100, &out));
 	c[0] = (uint8_t)(cur->id >> 24);
@@ -290,7 +292,7 @@ TEST(rotation_window)
 	uint32_t id, fid;
 
 	ASSERT_NE(NULL, ks);
-	fill_keys(&in, SIV_AEAD_CMAC_512, 7);
+	fill_keys(&in, AEAD_AES_SIV_CMAC_512, 7);
 	ASSERT_EQ(164, cookie_seal(keyset_current(ks), &in, c, sizeof(c)));
 	id = keyset_current(ks)->id;
 	for (unsigned int r = 1; r <= stale; r++) {
@@ -326,7 +328,8 @@ static void *worker_run(void *arg)
 	struct nts_keys in, out;
 
 	for (int i = 0; i < 2000; i++) {
-		int aead = i & 1 ? SIV_AEAD_CMAC_512 : SIV_AEAD_CMAC_256;
+		static const int algs[] = { 15, 17, 30 };
+		int aead = algs[i % 3];
 		int len;
 
 		fill_keys(&in, aead, (uint8_t)i);

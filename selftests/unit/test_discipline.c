@@ -15,6 +15,7 @@
 #include "kselftest_harness.h"
 #include "clock.h"
 #include "config.h"
+#include "config_map.h"
 #include "discipline.h"
 #include "leapsec.h"
 #include "ntp.h"
@@ -205,6 +206,7 @@ struct scenario {
 	bool has_accumulated;
 	double accumulated;
 	const struct leapsec_table *leapsec;
+	const char *toml;		/* configuration to start from, or NULL */
 };
 
 struct result {
@@ -223,6 +225,15 @@ struct result {
 	struct discipline_status st;
 	struct sim_clock clk;
 };
+
+/* The documented defaults, as the daemon hands them over (discipline_new copies). */
+static const struct discipline_config *dcfg(const struct xnts_config *c)
+{
+	static struct discipline_config d;
+
+	config_map_discipline(&c->synchronization, &d);
+	return &d;
+}
 
 static void default_sources(struct scenario *sc)
 {
@@ -248,7 +259,14 @@ static void run(struct __test_metadata *_metadata, const struct scenario *sc,
 	unsigned int next_meddle = 0;
 
 	memset(res, 0, sizeof(*res));
-	config_defaults(&cfg);
+	if (sc->toml) {
+		char err[256];
+
+		ASSERT_EQ(0, config_parse("tweak", sc->toml, strlen(sc->toml), &cfg, err,
+					  sizeof(err))) TH_LOG("%s", err);
+	} else {
+		config_defaults(&cfg);
+	}
 	if (sc->min_agree)
 		cfg.synchronization.minimum_agreeing_sources = sc->min_agree;
 	if (sc->has_accumulated) {
@@ -261,7 +279,7 @@ static void run(struct __test_metadata *_metadata, const struct scenario *sc,
 	res->clk.epoch = sc->epoch ? sc->epoch : 1780000000;
 	res->clk.rng = sc->seed;
 	res->first_step_at = -1;
-	d = discipline_new(&cfg.synchronization, &sim_ops, &res->clk, sc->n_src);
+	d = discipline_new(dcfg(&cfg), &sim_ops, &res->clk, sc->n_src);
 	ASSERT_NE(NULL, d);
 	if (sc->leapsec)
 		discipline_set_leapsec(d, sc->leapsec);
@@ -352,6 +370,7 @@ static void run(struct __test_metadata *_metadata, const struct scenario *sc,
 	fflush(stdout);
 	EXPECT_EQ(0, res->clk.bad_calls);
 	discipline_free(d);
+	config_free(&cfg);
 }
 
 /* Shared checks of a normal run: converged, accurate, stepped once at startup. */
@@ -730,10 +749,10 @@ TEST(api_refuses)
 	struct discipline_status st;
 
 	config_defaults(&cfg);
-	EXPECT_EQ(NULL, discipline_new(&cfg.synchronization, &sim_ops, &clk, 0));
-	EXPECT_EQ(NULL, discipline_new(&cfg.synchronization, &sim_ops, &clk,
+	EXPECT_EQ(NULL, discipline_new(dcfg(&cfg), &sim_ops, &clk, 0));
+	EXPECT_EQ(NULL, discipline_new(dcfg(&cfg), &sim_ops, &clk,
 				       DISCIPLINE_MAX_SOURCES + 1));
-	d = discipline_new(&cfg.synchronization, &sim_ops, &clk, 2);
+	d = discipline_new(dcfg(&cfg), &sim_ops, &clk, 2);
 	ASSERT_NE(NULL, d);
 	EXPECT_EQ(-EINVAL, discipline_add_sample(d, 2, &s, 0));
 	s.delay = -1;
@@ -787,7 +806,7 @@ TEST(api_step_failure)
 	double t = 0;
 
 	config_defaults(&cfg);
-	d = discipline_new(&cfg.synchronization, &sim_ops, &clk, 3);
+	d = discipline_new(dcfg(&cfg), &sim_ops, &clk, 3);
 	ASSERT_NE(NULL, d);
 	for (unsigned int i = 0; i < 3; i++)
 		EXPECT_EQ(1, discipline_add_sample(d, i, &s, t += 1));
@@ -809,6 +828,58 @@ TEST(api_step_failure)
 	EXPECT_TRUE(clk.synced);
 	EXPECT_EQ(3, st.stratum);
 	discipline_free(d);
+}
+
+/*
+ * Every [synchronization] and [synchronization.algorithm] key the discipline
+ * honours, set away from its default: the same run (startup offset, a
+ * frequency error, a step by someone else later) must come out differently.
+ * A key that is parsed but not used fails here. One line per key;
+ * test_config_schema.c checks that each honoured key is listed in a test.
+ */
+static const char *const tweaks[] = {
+	"[synchronization]\nminimum-agreeing-sources = 4\n",
+	"[synchronization]\nsingle-step-panic-threshold = 0.1\n",
+	"[synchronization]\nstartup-step-panic-threshold = 0.01\n",
+	"[synchronization]\naccumulated-step-panic-threshold = 0.1\n",
+	"[synchronization]\nwarn-on-jump = false\n",
+	"[synchronization.algorithm]\nstep-threshold = 1.0\n",
+	"[synchronization.algorithm]\ninitial-wander = 1e-6\n",
+	"[synchronization.algorithm]\ninitial-frequency-uncertainty = 1e-9\n",
+	"[synchronization.algorithm]\nmaximum-source-uncertainty = 1e-4\n",
+	"[synchronization.algorithm]\nslew-maximum-frequency-offset = 10e-6\n",
+	"[synchronization.algorithm]\nslew-minimum-duration = 300\n",
+	"[synchronization.algorithm]\nmaximum-frequency-steer = 20e-6\n",
+	"[synchronization.algorithm]\nignore-server-dispersion = true\n",
+};
+
+static bool same_run(const struct result *a, const struct result *b)
+{
+	return a->steps == b->steps && a->events == b->events && a->rms == b->rms &&
+	       a->clk.off == b->clk.off && a->st.frequency == b->st.frequency &&
+	       a->st.mode == b->st.mode && a->st.root_dispersion == b->st.root_dispersion &&
+	       a->st.n_truechimers == b->st.n_truechimers;
+}
+
+TEST(every_key_changes_the_run)
+{
+	struct scenario sc;
+	struct result base, r;
+
+	std_scenario(&sc, "tweak_base", 50e-6, 0.05, 11);
+	sc.duration = 3 * 3600;
+	sc.min_agree = 0;	/* from the configuration: 3 */
+	sc.src[1].dies_at = INFINITY;
+	sc.n_meddle = 1;
+	sc.meddle_at[0] = 5400;
+	sc.meddle_by[0] = 0.3;
+	run(_metadata, &sc, &base, 0);
+	for (size_t i = 0; i < sizeof(tweaks) / sizeof(tweaks[0]); i++) {
+		sc.name = tweaks[i];
+		sc.toml = tweaks[i];
+		run(_metadata, &sc, &r, 0);
+		EXPECT_FALSE(same_run(&base, &r)) TH_LOG("no effect: %s", tweaks[i]);
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -7,6 +7,7 @@
 
 #include "kselftest_harness.h"
 #include "leapsec.h"
+#include "load.h"
 #include "ntp.h"
 
 /* The 2012-2017 lines of the IERS file; the hash was computed for this data. */

@@ -407,4 +407,29 @@ TEST(ef_builder)
 	EXPECT_EQ(NTP_EF_END, ntp_ef_next(&it, &ef));
 }
 
+/* Reference IDs in status text: no raw byte from the network gets through. */
+TEST(refid_text)
+{
+	static const struct {
+		uint8_t in[4];
+		const char *out;
+	} v[] = {
+		{ "GPS ", "GPS " },
+		{ { 'G', 'P', 'S', 0 }, "GPS" },		/* RFC 5905 zero padding */
+		{ "RATE", "RATE" },
+		{ { 0xc0, 0x00, 0x02, 0x01 }, "\\xc0\\x00\\x02\\x01" },	/* an IPv4 refid */
+		{ { 0, 0, 0, 0 }, "\\x00\\x00\\x00\\x00" },
+		{ { 'A', '\n', 0x1b, 'B' }, "A\\x0a\\x1bB" },
+		{ { '\\', '"', 0x7f, 0xff }, "\\\\\"\\x7f\\xff" },
+		{ { 'X', 0, 'Y', 0 }, "X\\x00Y" },
+	};
+	char out[NTP_REFID_TEXT];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		memset(out, 'Z', sizeof(out));
+		ntp_refid_text(v[i].in, out);
+		EXPECT_STREQ(v[i].out, out);
+	}
+}
+
 TEST_HARNESS_MAIN

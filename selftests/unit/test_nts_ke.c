@@ -16,6 +16,7 @@
 #include "nts_ke.h"
 #include "nts_ke_keys.h"
 #include "testutil.h"
+#include "tls_pair.h"
 
 #define HEX(s, buf) hex_decode(s, buf, sizeof(buf))
 
@@ -23,6 +24,8 @@
 #define NP "8001 0002 0000"
 #define AEADS "8004 0004 000f 0011"
 #define EOM "8000 0000"
+/* What our client offers: 30, 15, 17, then chrony's record 1024. */
+#define OFFER "8004 0006 001e 000f 0011" "0400 0000"
 /* Response pieces. */
 #define RAEAD "8004 0002 000f"
 #define COOKIE "0005 0004 deadbeef"
@@ -143,14 +146,14 @@ TEST(request_exact_bytes)
 	long wl;
 
 	nts_ke_offer_default(&offer);
-	wl = HEX(NP AEADS EOM, want);
+	wl = HEX(NP OFFER EOM, want);
 	ASSERT_EQ(wl, nts_ke_build_request(out, sizeof(out), &offer));
 	EXPECT_EQ(0, memcmp(out, want, wl));
 	EXPECT_EQ(NTS_KE_E_NOSPACE, nts_ke_build_request(out, wl - 1, &offer));
 
 	offer.server = "ntp.local";
 	offer.port = 4123;
-	wl = HEX(NP AEADS "0006 0009 6e74702e6c6f63616c" "0007 0002 101b" EOM, want);
+	wl = HEX(NP OFFER "0006 0009 6e74702e6c6f63616c" "0007 0002 101b" EOM, want);
 	ASSERT_EQ(wl, nts_ke_build_request(out, sizeof(out), &offer));
 	EXPECT_EQ(0, memcmp(out, want, wl));
 
@@ -161,7 +164,7 @@ TEST(request_exact_bytes)
 	offer.server = "bad name";
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_build_request(out, sizeof(out), &offer));
 	offer.server = NULL;
-	offer.aeads[1] = 30;
+	offer.aeads[1] = 16;
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_build_request(out, sizeof(out), &offer));
 	offer.n_aeads = 0;
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_build_request(out, sizeof(out), &offer));
@@ -188,7 +191,20 @@ TEST(request_parse_ok)
 	n = HEX("8001 0002 0000 8004 0002 000f 8000 0000", m);
 	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
 	ASSERT_EQ(1, req.n_aeads);
-	EXPECT_EQ(15, nts_ke_select_aead(&req));
+	EXPECT_EQ(15, nts_ke_select_aead(&req, NULL, 0));
+	EXPECT_FALSE(req.compliant_128gcm);
+
+	/* Record 1024 is recognised only as chrony sends it: no C, no body. */
+	n = HEX(NP "8004 0004 001e 000f" "0400 0000" EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_TRUE(req.compliant_128gcm);
+	EXPECT_EQ(0, req.n_ignored);
+	n = HEX(NP "8004 0004 001e 000f" "0400 0001 00" EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_FALSE(req.compliant_128gcm);
+	EXPECT_EQ(1, req.n_ignored);
+	n = HEX(NP "8004 0004 001e 000f" "8400 0000" EOM, m);
+	EXPECT_EQ(NTS_KE_E_UNKNOWN_CRITICAL, nts_ke_parse_request(m, n, &req));
 
 	/* Unknown non-critical records are skipped wherever they are. */
 	n = HEX("0123 0003 abcdef" NP "7fff 0000" AEADS "0008 0001 00" EOM, m);
@@ -338,10 +354,13 @@ TEST(negotiate_aead_preference)
 	static const struct {
 		const char *aeads;
 		int want;
+		int want_15_first;	/* with the server preference 15, 17, 30 */
 	} v[] = {
-		{ "000f 0011", 15 }, { "0011 000f", 15 }, { "0011", 17 }, { "001e 0011", 17 },
-		{ "001e", -1 }, { "0001 0002 0010", -1 },
+		{ "000f 0011", 15, 15 }, { "0011 000f", 15, 15 }, { "0011", 17, 17 },
+		{ "001e 0011", 30, 17 }, { "001e", 30, 30 }, { "000f 001e", 30, 15 },
+		{ "0001 0002 0010", -1, -1 },
 	};
+	static const uint16_t pref[] = { 15, 17, 30 };
 	struct nts_ke_request req;
 	struct nts_ke_reply reply;
 
@@ -353,10 +372,15 @@ TEST(negotiate_aead_preference)
 		n += nts_ke_record_encode(m + n, sizeof(m) - n, 4, true, a, al);
 		n += nts_ke_record_encode(m + n, sizeof(m) - n, 0, true, NULL, 0);
 		ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
-		EXPECT_EQ(v[i].want, nts_ke_select_aead(&req));
-		nts_ke_negotiate(&req, &reply);
+		EXPECT_EQ(v[i].want, nts_ke_select_aead(&req, NULL, 0));
+		EXPECT_EQ(v[i].want_15_first, nts_ke_select_aead(&req, pref, 3));
+		/* A preference for an AEAD we do not have changes nothing. */
+		EXPECT_EQ(v[i].want_15_first, nts_ke_select_aead(&req, (uint16_t[]){ 16, 15, 17,
+								 30 }, 4));
+		nts_ke_negotiate(&req, NULL, 0, &reply);
 		EXPECT_TRUE(reply.ntpv4);
 		EXPECT_EQ(v[i].want, reply.aead);
+		EXPECT_FALSE(reply.compliant_128gcm);
 		EXPECT_EQ(-1, reply.port);
 		EXPECT_NULL(reply.server);
 	}
@@ -403,7 +427,7 @@ TEST(response_exact_bytes)
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_build_response(out, sizeof(out), &reply));
 	reply.cookies = cookies;
 	reply.n_cookies = 1;
-	reply.aead = 30;
+	reply.aead = 16;
 	EXPECT_EQ(NTS_KE_E_INVALID, nts_ke_build_response(out, sizeof(out), &reply));
 	reply.aead = 15;
 	reply.port = 65536;
@@ -464,7 +488,7 @@ TEST(exchange_roundtrip)
 	EXPECT_STREQ("ntp1.example.net", req.server);
 	EXPECT_EQ(1123, req.port);
 
-	nts_ke_negotiate(&req, &reply);
+	nts_ke_negotiate(&req, NULL, 0, &reply);
 	ASSERT_EQ(15, reply.aead);
 	for (int i = 0; i < NTS_KE_COOKIES; i++) {
 		memset(cbytes[i], 0x40 + i, sizeof(cbytes[i]));
@@ -508,7 +532,8 @@ TEST(response_parse_cases)
 		{ "AEAD without C", NP "0004 0002 000f" COOKIE EOM, false, 0 },
 		{ "unknown non-critical", "4321 0001 00" NP RAEAD COOKIE EOM, false, 0 },
 		{ "17 not offered", NP "8004 0002 0011" COOKIE EOM, true, NTS_KE_E_NOT_OFFERED },
-		{ "AEAD 30", NP "8004 0002 001e" COOKIE EOM, false, NTS_KE_E_NOT_OFFERED },
+		{ "AEAD 30", NP "8004 0002 001e" COOKIE EOM, false, 0 },
+		{ "30 not offered", NP "8004 0002 001e" COOKIE EOM, true, NTS_KE_E_NOT_OFFERED },
 		{ "two AEADs", NP AEADS COOKIE EOM, false, NTS_KE_E_MALFORMED },
 		{ "empty AEAD", NP "8004 0000" EOM, false, NTS_KE_E_NO_AEAD },
 		{ "empty next protocol", "8001 0000" EOM, false, NTS_KE_E_NO_PROTOCOL },
@@ -551,6 +576,7 @@ TEST(response_parse_cases)
 
 	nts_ke_offer_default(&def);
 	nts_ke_offer_default(&only15);
+	only15.aeads[0] = 15;
 	only15.n_aeads = 1;
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		long n = HEX(v[i].hex, m);
@@ -848,97 +874,68 @@ TEST(stream_bad_eom)
 
 /* ---- key export over an in-memory TLS 1.3 connection ---- */
 
-static EVP_PKEY *pkey;
-static X509 *cert;
-
-static int make_cert(void)
+/*
+ * AEAD 30 both ways: our offer carries record 1024, the server echoes it
+ * when it picks 30 for a client that asked, and the client sees it. A
+ * server without it (chrony 4.4-4.6) leaves the flag clear.
+ */
+TEST(gcm_siv_compliant_record_round_trip)
 {
-	X509_NAME *name;
+	struct nts_ke_cookie cookie = { (const uint8_t *)"0123456789abcdef", 16 };
+	uint8_t reqbuf[256], respbuf[512], m[128];
+	struct nts_ke_response resp;
+	struct nts_ke_request req;
+	struct nts_ke_reply reply;
+	struct nts_ke_offer offer;
+	ssize_t rl, sl;
+	long n;
 
-	pkey = EVP_EC_gen("P-256");
-	cert = X509_new();
-	if (!pkey || !cert)
-		return -1;
-	name = X509_get_subject_name(cert);
-	if (X509_set_version(cert, 2) != 1 ||
-	    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) != 1 ||
-	    !X509_gmtime_adj(X509_getm_notBefore(cert), -60) ||
-	    !X509_gmtime_adj(X509_getm_notAfter(cert), 3600) ||
-	    X509_set_pubkey(cert, pkey) != 1 ||
-	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				       (const unsigned char *)"nts.test", -1, -1, 0) != 1 ||
-	    X509_set_issuer_name(cert, name) != 1 || X509_sign(cert, pkey, EVP_sha256()) <= 0)
-		return -1;
-	return 0;
-}
+	nts_ke_offer_default(&offer);
+	rl = nts_ke_build_request(reqbuf, sizeof(reqbuf), &offer);
+	ASSERT_GT(rl, 0);
+	ASSERT_EQ(0, nts_ke_parse_request(reqbuf, rl, &req));
+	EXPECT_TRUE(req.compliant_128gcm);
+	nts_ke_negotiate(&req, NULL, 0, &reply);
+	ASSERT_EQ(30, reply.aead);
+	EXPECT_TRUE(reply.compliant_128gcm);
+	reply.cookies = &cookie;
+	reply.n_cookies = 1;
+	sl = nts_ke_build_response(respbuf, sizeof(respbuf), &reply);
+	ASSERT_GT(sl, 0);
+	ASSERT_EQ(0, nts_ke_parse_response(respbuf, sl, &offer, &resp));
+	EXPECT_EQ(30, resp.aead);
+	EXPECT_TRUE(resp.compliant_128gcm);
+	EXPECT_EQ(0, resp.n_ignored);
 
-static const unsigned char alpn[] = "\x07ntske/1";
+	/* The record is never sent with another AEAD. */
+	nts_ke_negotiate(&req, (uint16_t[]){ 15 }, 1, &reply);
+	ASSERT_EQ(15, reply.aead);
+	EXPECT_FALSE(reply.compliant_128gcm);
+	reply.compliant_128gcm = true;
+	reply.cookies = &cookie;
+	reply.n_cookies = 1;
+	sl = nts_ke_build_response(respbuf, sizeof(respbuf), &reply);
+	ASSERT_GT(sl, 0);
+	ASSERT_EQ(0, nts_ke_parse_response(respbuf, sl, &offer, &resp));
+	EXPECT_FALSE(resp.compliant_128gcm);
 
-static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-		       const unsigned char *in, unsigned int inlen, void *arg)
-{
-	(void)ssl;
-	(void)arg;
-	if (SSL_select_next_proto((unsigned char **)out, outlen, alpn, sizeof(alpn) - 1, in,
-				  inlen) != OPENSSL_NPN_NEGOTIATED)
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
-	return SSL_TLSEXT_ERR_OK;
-}
-
-/* Handshake a client and a server SSL joined by a BIO pair; 0 on success. */
-static int tls_pair(SSL_CTX **cctx, SSL_CTX **sctx, SSL **c, SSL **s)
-{
-	BIO *bc, *bs;
-	int i, rc = 0, rs = 0;
-
-	if (make_cert())
-		return -1;
-	*sctx = SSL_CTX_new(TLS_server_method());
-	*cctx = SSL_CTX_new(TLS_client_method());
-	if (!*sctx || !*cctx)
-		return -1;
-	SSL_CTX_set_min_proto_version(*sctx, TLS1_3_VERSION);
-	SSL_CTX_set_min_proto_version(*cctx, TLS1_3_VERSION);
-	if (SSL_CTX_use_certificate(*sctx, cert) != 1 || SSL_CTX_use_PrivateKey(*sctx, pkey) != 1)
-		return -1;
-	SSL_CTX_set_alpn_select_cb(*sctx, alpn_select, NULL);
-	/* The client really verifies the server against the generated cert. */
-	if (X509_STORE_add_cert(SSL_CTX_get_cert_store(*cctx), cert) != 1)
-		return -1;
-	SSL_CTX_set_verify(*cctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_alpn_protos(*cctx, alpn, sizeof(alpn) - 1) != 0)
-		return -1;
-	*c = SSL_new(*cctx);
-	*s = SSL_new(*sctx);
-	if (!*c || !*s || SSL_set1_host(*c, "nts.test") != 1)
-		return -1;
-	if (BIO_new_bio_pair(&bc, 0, &bs, 0) != 1)
-		return -1;
-	SSL_set_bio(*c, bc, bc);
-	SSL_set_bio(*s, bs, bs);
-	SSL_set_connect_state(*c);
-	SSL_set_accept_state(*s);
-	for (i = 0; i < 50 && (rc != 1 || rs != 1); i++) {
-		if (rc != 1) {
-			rc = SSL_do_handshake(*c);
-			if (rc != 1 && SSL_get_error(*c, rc) != SSL_ERROR_WANT_READ)
-				return -1;
-		}
-		if (rs != 1) {
-			rs = SSL_do_handshake(*s);
-			if (rs != 1 && SSL_get_error(*s, rs) != SSL_ERROR_WANT_READ)
-				return -1;
-		}
-	}
-	return rc == 1 && rs == 1 ? 0 : -1;
+	/* chrony 4.4-4.6 answer 30 without it. */
+	n = HEX(NP "8004 0002 001e" COOKIE EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_response(m, n, &offer, &resp));
+	EXPECT_EQ(30, resp.aead);
+	EXPECT_FALSE(resp.compliant_128gcm);
 }
 
 TEST(export_keys_tls13)
 {
+	static const uint8_t ctx30[5] = { 0x00, 0x00, 0x00, 30, 0x00 };
+	static const char label30[] = "EXPORTER-network-time-security";
+	struct nts_keys k30, q30;
+	uint8_t want30[16];
 	SSL_CTX *cctx = NULL, *sctx = NULL;
 	SSL *c = NULL, *s = NULL;
 	struct nts_keys kc[2], ks[2];
-	const uint16_t aeads[2] = { SIV_AEAD_CMAC_256, SIV_AEAD_CMAC_512 };
+	const uint16_t aeads[2] = { AEAD_AES_SIV_CMAC_256, AEAD_AES_SIV_CMAC_512 };
 	const unsigned char *proto;
 	unsigned int plen;
 
@@ -953,8 +950,8 @@ TEST(export_keys_tls13)
 	EXPECT_EQ(X509_V_OK, SSL_get_verify_result(c));
 
 	for (int a = 0; a < 2; a++) {
-		size_t kl = siv_key_len(aeads[a]);
-		uint8_t want[SIV_MAX_KEY_LEN];
+		size_t kl = aead_key_len(aeads[a]);
+		uint8_t want[AEAD_MAX_KEY_LEN];
 		/* Context written out here by hand from RFC 8915 5.1. */
 		uint8_t ctx[5] = { 0x00, 0x00, 0x00, (uint8_t)aeads[a], 0x00 };
 		static const char label[] = "EXPORTER-network-time-security";
@@ -978,27 +975,45 @@ TEST(export_keys_tls13)
 							sizeof(ctx), 1));
 		EXPECT_EQ(0, memcmp(want, ks[a].s2c, kl));
 		/* Bytes past the key length are left zero. */
-		for (size_t i = kl; i < SIV_MAX_KEY_LEN; i++)
+		for (size_t i = kl; i < AEAD_MAX_KEY_LEN; i++)
 			EXPECT_EQ(0, kc[a].c2s[i]);
 	}
-	EXPECT_EQ(32, siv_key_len(15));
+	EXPECT_EQ(32, aead_key_len(15));
 	/* The AEAD id is in the context: the keys differ between AEADs. */
 	EXPECT_NE(0, memcmp(kc[0].c2s, kc[1].c2s, 32));
 	EXPECT_NE(0, memcmp(kc[0].s2c, kc[1].s2c, 32));
 
 	/* An AEAD we do not support yields no keys, and a wiped struct. */
 	memset(&kc[0], 0xa5, sizeof(kc[0]));
-	EXPECT_EQ(-1, nts_ke_export_keys(c, 30, &kc[0]));
+	EXPECT_EQ(-1, nts_ke_export_keys(c, 16, &kc[0]));
 	EXPECT_EQ(0, kc[0].c2s[0]);
 	EXPECT_EQ(0, kc[0].aead);
 	EXPECT_EQ(-1, nts_ke_export_keys(NULL, 15, &kc[0]));
+
+	/*
+	 * AEAD 30: 16-byte keys. RFC 8915 puts 30 in the context; chrony
+	 * 4.4-4.6 put 15 there (Documentation/nts-ke.md).
+	 */
+	ASSERT_EQ(0, nts_ke_export_keys(c, 30, &k30));
+	ASSERT_EQ(0, nts_ke_export_keys_as(s, 30, 15, &q30));
+	EXPECT_EQ(30, k30.aead);
+	EXPECT_EQ(30, q30.aead);
+	ASSERT_EQ(1, SSL_export_keying_material(s, want30, 16, label30, strlen(label30), ctx30,
+						sizeof(ctx30), 1));
+	EXPECT_EQ(0, memcmp(want30, k30.c2s, 16));
+	EXPECT_EQ(0, k30.c2s[16]);
+	/* The quirk: AEAD 15 in the context, 16 bytes long. */
+	ASSERT_EQ(1, SSL_export_keying_material(c, want30, 16, label30, strlen(label30),
+						(const uint8_t[]){ 0, 0, 0, 15, 1 }, 5, 1));
+	EXPECT_EQ(0, memcmp(want30, q30.s2c, 16));
+	EXPECT_NE(0, memcmp(q30.c2s, k30.c2s, 16));
+	EXPECT_EQ(-1, nts_ke_export_keys_as(s, 30, 16, &q30));
+	EXPECT_EQ(0, q30.aead);
 
 	SSL_free(c);
 	SSL_free(s);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(pkey);
 }
 
 TEST(export_keys_needs_handshake)

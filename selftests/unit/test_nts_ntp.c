@@ -27,7 +27,7 @@ struct xchg {
 
 FIXTURE(nts)
 {
-	struct siv *siv;
+	struct aead *siv;
 	struct nts_keys keys;
 	size_t cookie_len;
 	uint8_t cookie[256];
@@ -43,19 +43,19 @@ FIXTURE_VARIANT(nts)
 
 FIXTURE_VARIANT_ADD(nts, aead15)
 {
-	.aead = SIV_AEAD_CMAC_256,
+	.aead = AEAD_AES_SIV_CMAC_256,
 	.cookie_len = 100,
 };
 
 FIXTURE_VARIANT_ADD(nts, aead17)
 {
-	.aead = SIV_AEAD_CMAC_512,
+	.aead = AEAD_AES_SIV_CMAC_512,
 	.cookie_len = 164,
 };
 
 FIXTURE_SETUP(nts)
 {
-	self->siv = siv_new(variant->aead);
+	self->siv = aead_new();
 	ASSERT_NE(NULL, self->siv);
 	self->keys.aead = (uint16_t)variant->aead;
 	self->cookie_len = variant->cookie_len;
@@ -67,7 +67,7 @@ FIXTURE_SETUP(nts)
 
 FIXTURE_TEARDOWN(nts)
 {
-	siv_free(self->siv);
+	aead_free(self->siv);
 }
 
 static const struct ntp_header client_hdr = {
@@ -142,7 +142,7 @@ static size_t hand_header(uint8_t *p, int mode)
 static int hand_auth(FIXTURE_DATA(nts) *self, uint8_t *p, size_t *len, int s2c,
 		     size_t nonce_len, size_t extra, const uint8_t *pt, size_t pl)
 {
-	size_t npad = (nonce_len + 3) & ~(size_t)3, cpad = (SIV_TAG_LEN + pl + 3) & ~(size_t)3;
+	size_t npad = (nonce_len + 3) & ~(size_t)3, cpad = (AEAD_TAG_LEN + pl + 3) & ~(size_t)3;
 	size_t ad_len = *len;
 	uint8_t *b;
 
@@ -150,12 +150,10 @@ static int hand_auth(FIXTURE_DATA(nts) *self, uint8_t *p, size_t *len, int s2c,
 	if (!b)
 		return -1;
 	ntp_put16(b, (uint16_t)nonce_len);
-	ntp_put16(b + 2, (uint16_t)(SIV_TAG_LEN + pl));
+	ntp_put16(b + 2, (uint16_t)(AEAD_TAG_LEN + pl));
 	memset(b + 4, 0x42, nonce_len);
-	if (siv_set_key(self->siv, s2c ? self->keys.s2c : self->keys.c2s,
-			siv_key_len(self->keys.aead)))
-		return -1;
-	return siv_seal_nts(self->siv, b + 4, nonce_len, p, ad_len, pt, pl, b + 4 + npad);
+	return aead_seal_nts(self->siv, self->keys.aead, s2c ? self->keys.s2c : self->keys.c2s,
+			     b + 4, nonce_len, p, ad_len, pt, pl, b + 4 + npad);
 }
 
 /* Hand-made request prefix: header, UID, cookie. */
@@ -322,7 +320,6 @@ TEST_F(nts, wrong_uid_and_keys)
 	struct xchg *x = &self->x;
 	struct nts_keys other = self->keys;
 	struct ntp_header h;
-	struct siv *wrong;
 
 	ASSERT_EQ(NTS_NTP_OK, make_request(self, 1));
 	ASSERT_EQ(NTS_NTP_OK, serve(self, self->cookie_len));
@@ -348,16 +345,15 @@ TEST_F(nts, wrong_uid_and_keys)
 	memcpy(other.s2c, self->keys.c2s, sizeof(other.s2c));
 	EXPECT_EQ(NTS_NTP_ERR_AUTH, nts_ntp_client_response(x->resp, x->resp_len, x->uid,
 		  sizeof(x->uid), self->siv, &other, x->cplain, sizeof(x->cplain), &x->c));
-	/* A context of the other AEAD is refused, not misused. */
-	wrong = siv_new(self->keys.aead == SIV_AEAD_CMAC_256 ? SIV_AEAD_CMAC_512 :
-			SIV_AEAD_CMAC_256);
-	ASSERT_NE(NULL, wrong);
+	/* Keys of an AEAD we do not have are refused, not misused. */
+	other = self->keys;
+	other.aead = 16;
 	EXPECT_EQ(NTS_NTP_ERR_AEAD, nts_ntp_client_response(x->resp, x->resp_len, x->uid,
-		  sizeof(x->uid), wrong, &self->keys, x->cplain, sizeof(x->cplain), &x->c));
+		  sizeof(x->uid), self->siv, &other, x->cplain, sizeof(x->cplain), &x->c));
 	ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_parse(x->req, x->req_len, &x->r));
-	EXPECT_EQ(NTS_NTP_ERR_AEAD, nts_ntp_server_verify(&x->r, wrong, &self->keys,
+	EXPECT_EQ(NTS_NTP_ERR_AEAD, nts_ntp_server_verify(&x->r, self->siv, &other,
 		  x->splain, sizeof(x->splain)));
-	siv_free(wrong);
+	ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_parse(x->req, x->req_len, &x->r));
 	/* Verify is once only; a response needs a verified request. */
 	ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_verify(&x->r, self->siv, &self->keys,
 		  x->splain, sizeof(x->splain)));
@@ -711,6 +707,68 @@ TEST_F(nts, client_request_limits)
 	ASSERT_EQ(NTS_NTP_OK, make_request(self, 0));
 	EXPECT_NE(0, memcmp(uid1, x->uid, sizeof(uid1)));
 	EXPECT_NE(0, memcmp(nonce1, x->req + x->req_len - 32, sizeof(nonce1)));
+}
+
+/*
+ * AEAD 30 end to end: 12-byte nonces both ways (N_REQ is 12, so a request
+ * needs no additional padding), ciphertext || tag, and a response exactly
+ * as long as a request whose placeholders are 68-byte cookies.
+ */
+TEST(gcm_siv_exchange)
+{
+	static const struct ntp_header ch = {
+		.leap = NTP_LEAP_UNSYNC, .version = 4, .mode = NTP_MODE_CLIENT, .tx_ts = 7,
+	};
+	struct ntp_header sh = { .version = 4, .mode = NTP_MODE_SERVER, .stratum = 2 };
+	uint8_t req[PKT], resp[PKT], splain[PKT], cplain[PKT], uid[NTS_NTP_UID_LEN];
+	uint8_t cookie[68], fresh[8 * 68];
+	struct nts_keys keys = { .aead = AEAD_AES_128_GCM_SIV }, siv15;
+	struct aead *a = aead_new();
+	struct nts_ntp_request r;
+	struct nts_ntp_response c;
+	size_t req_len, resp_len;
+	unsigned int sent;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(1, RAND_bytes(keys.c2s, 16));
+	ASSERT_EQ(1, RAND_bytes(keys.s2c, 16));
+	ASSERT_EQ(1, RAND_bytes(cookie, sizeof(cookie)));
+	ASSERT_EQ(1, RAND_bytes(fresh, sizeof(fresh)));
+	for (unsigned int ph = 0; ph <= NTS_NTP_MAX_PLACEHOLDERS; ph += 7) {
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_client_request(req, PKT, &req_len, &ch, a, &keys,
+			  cookie, 68, ph, uid));
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_parse(req, req_len, &r));
+		EXPECT_EQ(12, r.nonce_len);
+		EXPECT_EQ(12, r.nonce_room);
+		/* A 12-byte nonce without padding is too short for AES-SIV's N_REQ. */
+		siv15 = keys;
+		siv15.aead = AEAD_AES_SIV_CMAC_256;
+		EXPECT_EQ(NTS_NTP_ERR_AUTH_FORMAT, nts_ntp_server_verify(&r, a, &siv15, splain,
+			  sizeof(splain)));
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_verify(&r, a, &keys, splain, sizeof(splain)));
+		EXPECT_EQ(ph + 1, nts_ntp_response_cookies(&r, 68));
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_response(resp, PKT, &resp_len, &sh, &r, a,
+			  &keys, fresh, 68, 8, NULL, &sent));
+		EXPECT_EQ(ph + 1, sent);
+		EXPECT_EQ(req_len, resp_len);
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_client_response(resp, resp_len, uid, sizeof(uid),
+			  a, &keys, cplain, sizeof(cplain), &c));
+		ASSERT_EQ(ph + 1, c.n_cookies);
+		EXPECT_EQ(0, memcmp(c.cookies[ph], fresh + ph * 68, 68));
+		/* The authenticator's last 16 bytes are the tag: damage is caught. */
+		resp[resp_len - 1] ^= 1;
+		EXPECT_EQ(NTS_NTP_ERR_AUTH, nts_ntp_client_response(resp, resp_len, uid,
+			  sizeof(uid), a, &keys, cplain, sizeof(cplain), &c));
+		/* Under AEAD 30 a 16-byte nonce is refused before any crypto. */
+		siv15.aead = AEAD_AES_SIV_CMAC_256;
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_client_request(req, PKT, &req_len, &ch, a, &siv15,
+			  cookie, 68, ph, uid));
+		ASSERT_EQ(NTS_NTP_OK, nts_ntp_server_parse(req, req_len, &r));
+		EXPECT_EQ(16, r.nonce_len);
+		EXPECT_EQ(NTS_NTP_ERR_AUTH_FORMAT, nts_ntp_server_verify(&r, a, &keys, splain,
+			  sizeof(splain)));
+	}
+	aead_free(a);
 }
 
 TEST(strerror_distinct)

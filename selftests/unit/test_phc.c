@@ -11,6 +11,7 @@
 
 #include "kselftest_harness.h"
 #include "phc.h"
+#include "phc_read.h"
 #include "../../bpf/xnts_shared.h"
 
 static void add(struct phc_map *m, int64_t sys, int64_t phc)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "load.h"
 #include "toml.h"
 
 static char err[512];

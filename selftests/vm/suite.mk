@@ -28,7 +28,7 @@ BPF_CLANG ?= clang-15
 ALL += $(VM_BINS) $(VM_BPF) $(VM_RUNNER)
 TEST_PROGS += vm:$(VM_RUNNER)
 
-$(VM_BINS): $(VM_DIR)/%: $(BUILD)/obj/selftests/vm/%.o $(TEST_HELPER_OBJS) $(LIB)
+$(VM_BINS): $(VM_DIR)/%: $(BUILD)/obj/selftests/vm/%.o $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(VM_LIBS)
 

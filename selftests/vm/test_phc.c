@@ -24,6 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "phc.h"
+#include "phc_read.h"
 #include "vm_guest.h"
 
 #define MOD "xnts_swphc"

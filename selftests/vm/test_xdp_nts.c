@@ -25,7 +25,7 @@
 #include "ntp.h"
 #include "ntp_serve.h"
 #include "nts_ntp.h"
-#include "siv.h"
+#include "aead.h"
 #include "vm_guest.h"
 #include "../../bpf/xnts_shared.h"
 #include "../../kmod/xnts_siv.h"
@@ -183,7 +183,7 @@ FIXTURE(nts) {
 	int prog, keys_fd, cur_fd, cnt_fd, ncpu;
 	struct xnts_time_state *ts;
 	struct keyset *ks;
-	struct siv *siv[2];
+	struct aead *siv[2];
 	struct ntp_serve_ctx us;
 };
 
@@ -285,8 +285,8 @@ FIXTURE_SETUP(nts)
 	ASSERT_NE(NULL, self->ks);
 	ASSERT_EQ(0, keyset_load(self->ks, time(NULL)));
 	ASSERT_EQ(0, sync_keys(self));
-	self->siv[0] = siv_new(SIV_AEAD_CMAC_256);
-	self->siv[1] = siv_new(SIV_AEAD_CMAC_512);
+	self->siv[0] = aead_new();
+	self->siv[1] = aead_new();
 	ASSERT_NE(NULL, self->siv[0]);
 	ASSERT_NE(NULL, self->siv[1]);
 	ASSERT_EQ(0, ntp_serve_ctx_init(&self->us, self->ks));
@@ -295,8 +295,8 @@ FIXTURE_SETUP(nts)
 FIXTURE_TEARDOWN(nts)
 {
 	ntp_serve_ctx_fini(&self->us);
-	siv_free(self->siv[0]);
-	siv_free(self->siv[1]);
+	aead_free(self->siv[0]);
+	aead_free(self->siv[1]);
 	keyset_free(self->ks);
 	if (self->ts)
 		munmap(self->ts, (size_t)sysconf(_SC_PAGESIZE));
@@ -329,7 +329,7 @@ static int make_request(FIXTURE_DATA(nts) *self, struct client *c, int aead, uns
 	if (clen <= 0)
 		return -1;
 	return nts_ntp_client_request(c->payload, sizeof(c->payload), &c->len, &h,
-				      self->siv[aead == SIV_AEAD_CMAC_512], &c->keys, cookie,
+				      self->siv[aead == AEAD_AES_SIV_CMAC_512], &c->keys, cookie,
 				      (size_t)clen, n_ph, c->uid);
 }
 
@@ -367,7 +367,7 @@ static int client_check(struct __test_metadata *_metadata, FIXTURE_DATA(nts) *se
 	EXPECT_EQ(123, get16(out->b + out->l4));
 	EXPECT_EQ(8 + plen, get16(out->b + out->l4 + 4));
 	return nts_ntp_client_response(out->b + out->l4 + 8, plen, c->uid, sizeof(c->uid),
-				       self->siv[c->aead == SIV_AEAD_CMAC_512], &c->keys, plain,
+				       self->siv[c->aead == AEAD_AES_SIV_CMAC_512], &c->keys, plain,
 				       cap, resp);
 }
 
@@ -397,8 +397,8 @@ static void exchange(struct __test_metadata *_metadata, FIXTURE_DATA(nts) *self,
 		ASSERT_EQ(COOKIE_OK, cookie_open(self->ks, resp.cookies[i], resp.cookie_lens[i],
 						 &k));
 		EXPECT_EQ(aead, k.aead);
-		EXPECT_EQ(0, memcmp(k.c2s, c.keys.c2s, siv_key_len(aead)));
-		EXPECT_EQ(0, memcmp(k.s2c, c.keys.s2c, siv_key_len(aead)));
+		EXPECT_EQ(0, memcmp(k.c2s, c.keys.c2s, aead_key_len(aead)));
+		EXPECT_EQ(0, memcmp(k.s2c, c.keys.s2c, aead_key_len(aead)));
 		/* Fresh nonces: no two cookies alike. */
 		if (i)
 			EXPECT_NE(0, memcmp(resp.cookies[i], resp.cookies[i - 1], 20));
@@ -411,9 +411,9 @@ TEST_F(nts, placeholders_0_1_7)
 	unsigned int ph[] = { 0, 1, 7 };
 
 	for (unsigned int i = 0; i < 3; i++) {
-		exchange(_metadata, self, SIV_AEAD_CMAC_256, ph[i], 0);
-		exchange(_metadata, self, SIV_AEAD_CMAC_512, ph[i], 0);
-		exchange(_metadata, self, SIV_AEAD_CMAC_256, ph[i], 1);
+		exchange(_metadata, self, AEAD_AES_SIV_CMAC_256, ph[i], 0);
+		exchange(_metadata, self, AEAD_AES_SIV_CMAC_512, ph[i], 0);
+		exchange(_metadata, self, AEAD_AES_SIV_CMAC_256, ph[i], 1);
 	}
 }
 
@@ -425,7 +425,7 @@ TEST_F(nts, differential_ntp_serve)
 				      .reference_time = 0xe1234500deadbeefULL };
 
 	for (int it = 0; it < 12; it++) {
-		int aead = it & 1 ? SIV_AEAD_CMAC_512 : SIV_AEAD_CMAC_256;
+		int aead = it & 1 ? AEAD_AES_SIV_CMAC_512 : AEAD_AES_SIV_CMAC_256;
 		struct nts_ntp_response rx, ru;
 		uint8_t plain_x[NTS_NTP_MAX_PACKET], plain_u[NTS_NTP_MAX_PACKET];
 		uint8_t uout[NTS_NTP_MAX_PACKET];
@@ -436,12 +436,13 @@ TEST_F(nts, differential_ntp_serve)
 		ASSERT_EQ(0, make_request(self, &c, aead, (unsigned int)it % 8));
 		frame(&in, it & 2, c.payload, c.len);
 		ASSERT_EQ(XDP_TX, run(self, &in, &out));
-		ASSERT_EQ(NTP_SERVE_NTS, ntp_serve(&self->us, c.payload, c.len, ntp_serve_now(),
-						   &us, NTP_KISS_NONE, uout, sizeof(uout), &ulen));
+		ASSERT_EQ(NTP_SERVE_NTS, ntp_serve(&self->us, c.payload, c.len, NULL,
+						   ntp_serve_now(), &us, uout, sizeof(uout),
+						   &ulen));
 		ASSERT_EQ(NTS_NTP_OK, client_check(_metadata, self, &c, &in, &out, &rx, plain_x,
 						   sizeof(plain_x)));
 		ASSERT_EQ(NTS_NTP_OK, nts_ntp_client_response(uout, ulen, c.uid, sizeof(c.uid),
-							      self->siv[aead == SIV_AEAD_CMAC_512],
+							      self->siv[aead == AEAD_AES_SIV_CMAC_512],
 							      &c.keys, plain_u, sizeof(plain_u), &ru));
 		EXPECT_EQ(ulen, out.len - out.l4 - 8);
 		EXPECT_EQ(ru.n_cookies, rx.n_cookies);
@@ -481,7 +482,7 @@ TEST_F(nts, corruption_nak_or_pass)
 	size_t ck, auth;
 	int r;
 
-	ASSERT_EQ(0, make_request(self, &c, SIV_AEAD_CMAC_256, 1));
+	ASSERT_EQ(0, make_request(self, &c, AEAD_AES_SIV_CMAC_256, 1));
 	for (size_t i = 0; i < c.len; i++) {
 		frame(&in, 0, c.payload, c.len);
 		in.b[in.l4 + 8 + i] ^= 0x10;
@@ -541,11 +542,11 @@ TEST_F(nts, key_rotation)
 	time_t now = time(NULL);
 	uint32_t id;
 
-	ASSERT_EQ(0, make_request(self, &old, SIV_AEAD_CMAC_256, 0));
+	ASSERT_EQ(0, make_request(self, &old, AEAD_AES_SIV_CMAC_256, 0));
 	for (int r = 1; r <= 10; r++) {
 		ASSERT_LE(0, keyset_rotate(self->ks, now + r * 86400));
 		ASSERT_EQ(0, sync_keys(self));
-		ASSERT_EQ(0, make_request(self, &c, SIV_AEAD_CMAC_256, 0));
+		ASSERT_EQ(0, make_request(self, &c, AEAD_AES_SIV_CMAC_256, 0));
 		frame(&in, 0, c.payload, c.len);
 		ASSERT_EQ(XDP_TX, run(self, &in, &out));
 		ASSERT_EQ(NTS_NTP_OK, client_check(_metadata, self, &c, &in, &out, &resp, plain,
@@ -614,7 +615,7 @@ TEST_F(nts, rotation_while_requests_flow)
 	ASSERT_EQ(0, pthread_create(&th, NULL, rotate_loop, &rot));
 	for (i = 0; i < 400 && rot.rotations < 40; i++) {
 		pthread_mutex_lock(&rot.lock);
-		r = make_request(self, &c, i & 1 ? SIV_AEAD_CMAC_512 : SIV_AEAD_CMAC_256, i % 3);
+		r = make_request(self, &c, i & 1 ? AEAD_AES_SIV_CMAC_512 : AEAD_AES_SIV_CMAC_256, i % 3);
 		pthread_mutex_unlock(&rot.lock);
 		ASSERT_EQ(0, r);
 		frame(&in, i & 2, c.payload, c.len);

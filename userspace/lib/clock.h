@@ -2,7 +2,7 @@
 /*
  * clock: the operations the clock discipline needs from a system clock, so
  * the same discipline drives a simulated clock in the tests and the kernel
- * clock (adjtimex) in the daemon.
+ * clock (adjtimex, userspace/sys/clock_adjtimex.h) in the daemon.
  *
  * Contract (for every implementation):
  * - All operations return 0 on success and a negative errno on failure; a
@@ -36,18 +36,5 @@ struct clock_ops {
 	int (*set_leap)(void *ctx, int leap, int tai);
 	int (*set_sync)(void *ctx, bool synced, double est_error, double max_error);
 };
-
-/*
- * clock_adjtimex: clock_ops on the kernel's CLOCK_REALTIME through
- * clock_adjtime(2). Unless writable is set (it is not in a zeroed context),
- * every operation that would change the clock returns -EPERM without a
- * system call; only now() and get_frequency() (modes == 0) work. The daemon
- * sets writable; tests on a development machine never do.
- */
-struct clock_adjtimex {
-	bool writable;
-};
-
-extern const struct clock_ops clock_adjtimex_ops;
 
 #endif

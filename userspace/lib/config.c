@@ -363,6 +363,7 @@ enum kind {
 	K_DOUBLE,
 	K_STR,		/* char *, duplicated */
 	K_FN,		/* custom */
+	K_UNSUPPORTED,	/* a known key refused by name: why says why */
 };
 
 struct field;
@@ -375,10 +376,14 @@ struct field {
 	double min, max;
 	field_fn fn;
 	unsigned int modes;	/* [[source]]: bit per mode where allowed; 0 = all */
+	const char *why;	/* K_UNSUPPORTED */
 };
 
 #define F(k, kind, type, member, lo, hi) { k, kind, offsetof(type, member), lo, hi, NULL, 0 }
 #define FN(k, f) { k, K_FN, 0, 0, 0, f, 0 }
+/* A key of the shared (ntpd-rs) format that xnts does not implement: refused
+ * by name whatever its value, never accepted and ignored. */
+#define FU(k, reason) { k, K_UNSUPPORTED, 0, 0, 0, NULL, 0, reason }
 
 static int apply_field(struct ctx *c, const struct field *f, const struct toml_node *v,
 		       const char *sect, void *base)
@@ -414,6 +419,8 @@ static int apply_field(struct ctx *c, const struct field *f, const struct toml_n
 		return dup_str(c, v, sect, (char **)p);
 	case K_FN:
 		return f->fn(c, v, sect, base);
+	case K_UNSUPPORTED:
+		return fail_key(c, v, "'%s' in %s is not supported: %s", f->key, sect, f->why);
 	}
 	return -1;
 }
@@ -643,22 +650,16 @@ static int fn_src_ignore(struct ctx *c, const struct toml_node *v, const char *s
 	return fn_subnets(c, v, sect, &s->ignore, &s->n_ignore);
 }
 
-static int fn_src_precision(struct ctx *c, const struct toml_node *v, const char *sect,
-			    void *base)
+/* SRV lookup is not implemented; false, the default, is what xnts does. */
+static int fn_src_srv(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
 {
-	struct config_source *s = base;
-
-	s->has_precision = true;
-	return get_num(c, v, sect, 1e-12, 1e3, &s->precision);
-}
-
-static int fn_src_accuracy(struct ctx *c, const struct toml_node *v, const char *sect,
-			   void *base)
-{
-	struct config_source *s = base;
-
-	s->has_accuracy = true;
-	return get_num(c, v, sect, 1e-12, 1e3, &s->accuracy);
+	(void)base;
+	if (want_type(c, v, sect, TOML_BOOL, "a boolean"))
+		return -1;
+	if (v->b)
+		return fail_val(c, v, "'enable-srv-resolution' in %s: SRV resolution is not "
+				"supported", sect);
+	return 0;
 }
 
 static int fn_src_limits(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
@@ -756,10 +757,10 @@ static const struct field source_fields[] = {
 	{ "certificate-authority", K_STR, offsetof(struct config_source, certificate_authority),
 	  0, 0, NULL, M_NTS },
 	{ "count", K_UINT, offsetof(struct config_source, count), 1, 64, NULL, M_POOL },
-	F("enable-srv-resolution", K_BOOL, struct config_source, enable_srv_resolution, 0, 0),
+	FN("enable-srv-resolution", fn_src_srv),
 	{ "ignore", K_FN, 0, 0, 0, fn_src_ignore, M_POOL },
-	FN("precision", fn_src_precision),
-	FN("accuracy", fn_src_accuracy),
+	FU("precision", "the clock filter estimates each source's noise from its samples"),
+	FU("accuracy", "the clock filter estimates each source's noise from its samples"),
 	FN("poll-interval-limits", fn_src_limits),
 	F("initial-poll-interval", K_INTV, struct config_source, initial_poll, 0, 17),
 	FN("ntp-version", fn_src_version),
@@ -960,6 +961,7 @@ static int fn_obs_listen(struct ctx *c, const struct toml_node *v, const char *s
 {
 	struct config_observability *o = base;
 
+	o->metrics_exporter = 1;
 	return fn_listen(c, v, sect, &o->metrics_exporter_listen);
 }
 
@@ -1001,11 +1003,24 @@ static int fn_ke_server(struct ctx *c, const struct toml_node *v, const char *se
 {
 	struct config_nts_ke_server *k = base;
 
+	uint8_t a6[16];
+	char text[INET6_ADDRSTRLEN];
+
 	if (dup_str(c, v, sect, &k->ntp_server))
 		return -1;
+	/* RFC 8915 4.1.7: an IPv6 address is sent in its text form without
+	 * brackets or zone; write it the canonical way (RFC 5952). */
+	if (strchr(k->ntp_server, ':') && inet_pton(AF_INET6, k->ntp_server, a6) == 1) {
+		inet_ntop(AF_INET6, a6, text, sizeof(text));
+		free(k->ntp_server);
+		k->ntp_server = strdup(text);
+		if (!k->ntp_server)
+			return fail_val(c, v, "out of memory");
+		return 0;
+	}
 	if (!valid_hostname(k->ntp_server))
-		return fail_val(c, v, "'ntp-server' in %s: \"%s\" is not a host name or IPv4 "
-				"address", sect, k->ntp_server);
+		return fail_val(c, v, "'ntp-server' in %s: \"%s\" is not a host name, IPv4 or "
+				"IPv6 address", sect, k->ntp_server);
 	return 0;
 }
 
@@ -1015,23 +1030,29 @@ static int fn_ke_versions(struct ctx *c, const struct toml_node *v, const char *
 			   &((struct config_nts_ke_server *)base)->accept_ntp_versions, 1u << 4);
 }
 
-static int fn_ke_tokens(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
+/* aead-algorithms: 15, 17 and 30 in preference order, each at most once. */
+static int fn_ke_aeads(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
 {
 	struct config_nts_ke_server *k = base;
 	const struct toml_node *e;
 
-	if (want_type(c, v, sect, TOML_ARRAY, "an array of strings"))
+	if (want_type(c, v, sect, TOML_ARRAY, "an array of AEAD ids"))
 		return -1;
-	k->pool_tokens = calloc(v->count ? v->count : 1, sizeof(char *));
-	if (!k->pool_tokens)
-		return fail_val(c, v, "out of memory");
+	if (!v->count)
+		return fail_val(c, v, "'%s' in %s: must list at least one AEAD", v->key, sect);
+	k->n_aeads = 0;
 	for (e = v->child; e; e = e->next) {
-		if (e->type != TOML_STRING)
-			return fail_val(c, e, "'%s' in %s: expected an array of strings, found an "
-					"element of type %s", v->key, sect, found(e));
-		if (dup_str(c, e, sect, &k->pool_tokens[k->n_pool_tokens]))
-			return -1;
-		k->n_pool_tokens++;
+		if (e->type != TOML_INT)
+			return fail_val(c, e, "'%s' in %s: expected an integer AEAD id, found %s",
+					v->key, sect, found(e));
+		if (e->i != 15 && e->i != 17 && e->i != 30)
+			return fail_val(c, e, "'%s' in %s: AEAD %lld is not supported (15, 17 "
+					"and 30 are)", v->key, sect, (long long)e->i);
+		for (unsigned int i = 0; i < k->n_aeads; i++)
+			if (k->aeads[i] == e->i)
+				return fail_val(c, e, "'%s' in %s: AEAD %lld is listed twice",
+						v->key, sect, (long long)e->i);
+		k->aeads[k->n_aeads++] = (uint16_t)e->i;
 	}
 	return 0;
 }
@@ -1045,12 +1066,19 @@ static const struct field nts_ke_fields[] = {
 	  key_exchange_timeout_ms, 1, 3600000),
 	F("concurrent-connections", K_UINT, struct config_nts_ke_server,
 	  concurrent_connections, 1, 1000000),
-	F("longlived-connections", K_UINT, struct config_nts_ke_server, longlived_connections,
-	  0, 1000000),
+	FU("longlived-connections", "NTS pool key exchange is not implemented"),
+	F("per-client-connections", K_UINT, struct config_nts_ke_server,
+	  per_client_connections, 0, 1000000),
+	F("per-client-accept-rate", K_UINT, struct config_nts_ke_server,
+	  per_client_accept_rate, 0, 1000000),
+	F("per-client-accept-burst", K_UINT, struct config_nts_ke_server,
+	  per_client_accept_burst, 1, 1000000),
+	F("workers", K_UINT, struct config_nts_ke_server, workers, 0, 256),
 	F("ntp-port", K_U16, struct config_nts_ke_server, ntp_port, 1, 65535),
 	FN("ntp-server", fn_ke_server),
 	FN("accept-ntp-versions", fn_ke_versions),
-	FN("accepted-pool-authentication-tokens", fn_ke_tokens),
+	FU("accepted-pool-authentication-tokens", "NTS pool key exchange is not implemented"),
+	FN("aead-algorithms", fn_ke_aeads),
 };
 
 static int parse_nts_ke(struct ctx *c, const struct toml_node *t, struct config_nts_ke_server *k)
@@ -1058,57 +1086,58 @@ static int parse_nts_ke(struct ctx *c, const struct toml_node *t, struct config_
 	static const char *const required[] = {
 		"listen", "certificate-chain-path", "private-key-path",
 	};
-	const struct toml_node *ll;
-
 	k->key_exchange_timeout_ms = 1000;
 	k->concurrent_connections = 512;
+	k->per_client_connections = 8;
+	k->per_client_accept_rate = 20;
+	k->per_client_accept_burst = 100;
 	k->accept_ntp_versions = 1u << 4;
+	/* 30 first: the shortest packets and the cheapest crypto (benchmarks.md). */
+	k->aeads[0] = 30;
+	k->aeads[1] = 15;
+	k->aeads[2] = 17;
+	k->n_aeads = 3;
 	if (APPLY(c, t, "[[nts-ke-server]]", nts_ke_fields, k))
 		return -1;
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!toml_get(t, required[i]))
 			return fail_val(c, t, "[[nts-ke-server]]: missing key '%s'", required[i]);
-	ll = toml_get(t, "longlived-connections");
-	if (!ll)
-		k->longlived_connections = k->concurrent_connections / 10;
-	else if (k->longlived_connections > k->concurrent_connections)
-		return fail_val(c, ll, "'longlived-connections' in [[nts-ke-server]]: %u is above "
-				"concurrent-connections (%u)", k->longlived_connections,
-				k->concurrent_connections);
 	return 0;
 }
 
 /* ---- [synchronization] ---- */
 
 #define ALG(k, m, lo, hi) F(k, K_DOUBLE, struct config_algorithm, m, lo, hi)
+/* ntpd-rs's Kalman filter parameters with no counterpart in xnts's clock
+ * filter, selection and discipline (Documentation/clock-discipline.md). */
+#define ALG_OTHER "xnts's clock algorithm has no such parameter"
 
 static const struct field algorithm_fields[] = {
-	ALG("precision-low-probability", precision_low_probability, 0, 1),
-	ALG("precision-high-probability", precision_high_probability, 0, 1),
-	F("precision-hysteresis", K_UINT, struct config_algorithm, precision_hysteresis, 0, 1000),
-	ALG("precision-minimum-weight", precision_minimum_weight, 0, 1),
-	ALG("poll-interval-low-weight", poll_interval_low_weight, 0, 1),
-	ALG("poll-interval-high-weight", poll_interval_high_weight, 0, 1),
-	F("poll-interval-hysteresis", K_UINT, struct config_algorithm, poll_interval_hysteresis,
-	  0, 1000),
-	ALG("poll-interval-step-threshold", poll_interval_step_threshold, 0, INFINITY),
-	ALG("delay-outlier-threshold", delay_outlier_threshold, 0, INFINITY),
+	FU("precision-low-probability", ALG_OTHER),
+	FU("precision-high-probability", ALG_OTHER),
+	FU("precision-hysteresis", ALG_OTHER),
+	FU("precision-minimum-weight", ALG_OTHER),
+	FU("poll-interval-low-weight", ALG_OTHER),
+	FU("poll-interval-high-weight", ALG_OTHER),
+	FU("poll-interval-hysteresis", ALG_OTHER),
+	FU("poll-interval-step-threshold", ALG_OTHER),
+	FU("delay-outlier-threshold", ALG_OTHER),
 	ALG("initial-wander", initial_wander, 0, INFINITY),
 	ALG("initial-frequency-uncertainty", initial_frequency_uncertainty, 0, INFINITY),
 	ALG("maximum-source-uncertainty", maximum_source_uncertainty, 0, INFINITY),
-	ALG("range-statistical-weight", range_statistical_weight, 0, INFINITY),
-	ALG("range-delay-weight", range_delay_weight, 0, INFINITY),
-	ALG("steer-offset-threshold", steer_offset_threshold, 0, INFINITY),
-	ALG("steer-offset-leftover", steer_offset_leftover, 0, INFINITY),
-	ALG("steer-frequency-threshold", steer_frequency_threshold, 0, INFINITY),
-	ALG("steer-frequency-leftover", steer_frequency_leftover, 0, INFINITY),
+	FU("range-statistical-weight", ALG_OTHER),
+	FU("range-delay-weight", ALG_OTHER),
+	FU("steer-offset-threshold", ALG_OTHER),
+	FU("steer-offset-leftover", ALG_OTHER),
+	FU("steer-frequency-threshold", ALG_OTHER),
+	FU("steer-frequency-leftover", ALG_OTHER),
 	ALG("step-threshold", step_threshold, 0, INFINITY),
 	ALG("slew-maximum-frequency-offset", slew_maximum_frequency_offset, 0, 1),
 	ALG("slew-minimum-duration", slew_minimum_duration, 0, INFINITY),
 	ALG("maximum-frequency-steer", maximum_frequency_steer, 0, 1),
 	F("ignore-server-dispersion", K_BOOL, struct config_algorithm, ignore_server_dispersion,
 	  0, 0),
-	ALG("meddling-threshold", meddling_threshold, 0, INFINITY),
+	FU("meddling-threshold", ALG_OTHER),
 };
 
 static int fn_sync_algorithm(struct ctx *c, const struct toml_node *v, const char *sect,
@@ -1119,12 +1148,6 @@ static int fn_sync_algorithm(struct ctx *c, const struct toml_node *v, const cha
 	(void)sect;
 	if (APPLY(c, v, "[synchronization.algorithm]", algorithm_fields, a))
 		return -1;
-	if (a->precision_low_probability > a->precision_high_probability)
-		return fail_val(c, v, "[synchronization.algorithm]: precision-low-probability "
-				"is above precision-high-probability");
-	if (a->poll_interval_low_weight > a->poll_interval_high_weight)
-		return fail_val(c, v, "[synchronization.algorithm]: poll-interval-low-weight "
-				"is above poll-interval-high-weight");
 	return 0;
 }
 
@@ -1159,18 +1182,21 @@ static int fn_sync_refid(struct ctx *c, const struct toml_node *v, const char *s
 
 	if (want_type(c, v, sect, TOML_STRING, "a string"))
 		return -1;
-	if (v->len != 4)
+	if (v->len < 1 || v->len > 4)
 		goto bad;
-	for (k = 0; k < 4; k++)
+	for (k = 0; k < v->len; k++)
 		if (v->str[k] < 0x20 || v->str[k] > 0x7e)
 			goto bad;
-	memcpy(s->reference_id, v->str, 5);
-	s->reference_id_value = (uint32_t)(uint8_t)v->str[0] << 24 |
-				(uint32_t)(uint8_t)v->str[1] << 16 |
-				(uint32_t)(uint8_t)v->str[2] << 8 | (uint8_t)v->str[3];
+	/* Shorter ones are padded with spaces, as ntpd-rs does. */
+	memcpy(s->reference_id, "    ", 5);
+	memcpy(s->reference_id, v->str, v->len);
+	s->reference_id_value = (uint32_t)(uint8_t)s->reference_id[0] << 24 |
+				(uint32_t)(uint8_t)s->reference_id[1] << 16 |
+				(uint32_t)(uint8_t)s->reference_id[2] << 8 |
+				(uint8_t)s->reference_id[3];
 	return 0;
 bad:
-	return fail_val(c, v, "'reference-id' in %s: expected exactly 4 printable ASCII "
+	return fail_val(c, v, "'reference-id' in %s: expected 1 to 4 printable ASCII "
 			"characters", sect);
 }
 
@@ -1247,6 +1273,18 @@ static int fn_xdp_stale(struct ctx *c, const struct toml_node *v, const char *se
 	return 0;
 }
 
+static int fn_xdp_userspace(struct ctx *c, const struct toml_node *v, const char *sect,
+			    void *base)
+{
+	static const char *const paths[] = { "auto", "af-xdp", "socket" };
+	int m;
+
+	if (get_enum(c, v, sect, paths, 3, &m))
+		return -1;
+	((struct config_xdp *)base)->userspace_path = (enum config_xdp_userspace)m;
+	return 0;
+}
+
 static const struct field xdp_fields[] = {
 	FN("interfaces", fn_xdp_ifaces),
 	FN("mode", fn_xdp_mode),
@@ -1254,7 +1292,37 @@ static const struct field xdp_fields[] = {
 	FN("stale-action", fn_xdp_stale),
 	F("keep-serving-on-exit", K_BOOL, struct config_xdp, keep_serving_on_exit, 0, 0),
 	F("pin-path", K_STR, struct config_xdp, pin_path, 0, 0),
+	FN("userspace-path", fn_xdp_userspace),
 };
+
+/* ---- the schema, for config_schema_walk() ---- */
+
+#define SECTION(name, fields) { name, fields, sizeof(fields) / sizeof(fields[0]) }
+
+/* Every table of keys above: a new one must be listed here too. */
+static const struct {
+	const char *name;
+	const struct field *fields;
+	size_t n;
+} sections[] = {
+	SECTION("[source-defaults]", source_defaults_fields),
+	SECTION("[[source]]", source_fields),
+	SECTION("[[server]]", server_fields),
+	SECTION("[observability]", observability_fields),
+	SECTION("[keyset]", keyset_fields),
+	SECTION("[[nts-ke-server]]", nts_ke_fields),
+	SECTION("[synchronization]", sync_fields),
+	SECTION("[synchronization.algorithm]", algorithm_fields),
+	SECTION("[xdp]", xdp_fields),
+};
+
+void config_schema_walk(config_schema_fn fn, void *arg)
+{
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+		for (size_t k = 0; k < sections[i].n; k++)
+			fn(sections[i].name, sections[i].fields[k].key,
+			   sections[i].fields[k].kind != K_UNSUPPORTED, arg);
+}
 
 /* ---- top level ---- */
 
@@ -1284,30 +1352,14 @@ void config_defaults(struct xnts_config *cfg)
 	cfg->synchronization.local_stratum = 16;
 	memcpy(cfg->synchronization.reference_id, "XNON", 5);
 	cfg->synchronization.reference_id_value = 0x584e4f4e;
-	a->precision_low_probability = 1.0 / 3.0;
-	a->precision_high_probability = 2.0 / 3.0;
-	a->precision_hysteresis = 16;
-	a->precision_minimum_weight = 0.1;
-	a->poll_interval_low_weight = 0.4;
-	a->poll_interval_high_weight = 0.6;
-	a->poll_interval_hysteresis = 16;
-	a->poll_interval_step_threshold = 1e-6;
-	a->delay_outlier_threshold = 5.0;
 	a->initial_wander = 1e-8;
 	a->initial_frequency_uncertainty = 100e-6;
 	a->maximum_source_uncertainty = 0.25;
-	a->range_statistical_weight = 2.0;
-	a->range_delay_weight = 0.25;
-	a->steer_offset_threshold = 2.0;
-	a->steer_offset_leftover = 1.0;
-	a->steer_frequency_threshold = 0.0;
-	a->steer_frequency_leftover = 0.0;
 	a->step_threshold = 0.010;
 	a->slew_maximum_frequency_offset = 200e-6;
 	a->slew_minimum_duration = 8.0;
 	a->maximum_frequency_steer = 495e-6;
 	a->ignore_server_dispersion = false;
-	a->meddling_threshold = 5.0;
 	cfg->xdp.mode = CONFIG_XDP_OFF;
 	cfg->xdp.heartbeat_timeout_ms = 3000;
 	cfg->xdp.stale_action = CONFIG_XDP_STALE_UNSYNC;
@@ -1315,7 +1367,7 @@ void config_defaults(struct xnts_config *cfg)
 
 void config_free(struct xnts_config *cfg)
 {
-	size_t i, j;
+	size_t i;
 
 	if (!cfg)
 		return;
@@ -1343,9 +1395,6 @@ void config_free(struct xnts_config *cfg)
 		free(k->certificate_chain_path);
 		free(k->private_key_path);
 		free(k->ntp_server);
-		for (j = 0; j < k->n_pool_tokens; j++)
-			free(k->pool_tokens[j]);
-		free(k->pool_tokens);
 	}
 	free(cfg->nts_ke_servers);
 	free(cfg->xdp.interfaces);
@@ -1471,24 +1520,6 @@ int config_parse(const char *name, const char *buf, size_t len, struct xnts_conf
 
 	config_defaults(cfg);
 	root = toml_parse(c.name, buf, len, err, errlen);
-	if (!root)
-		return -1;
-	if (parse_root(&c, root, cfg)) {
-		config_free(cfg);
-		toml_free(root);
-		return -1;
-	}
-	toml_free(root);
-	return 0;
-}
-
-int config_load(const char *path, struct xnts_config *cfg, char *err, size_t errlen)
-{
-	struct ctx c = { .name = path, .err = err, .errlen = errlen };
-	struct toml_node *root;
-
-	config_defaults(cfg);
-	root = toml_load(path, err, errlen);
 	if (!root)
 		return -1;
 	if (parse_root(&c, root, cfg)) {

@@ -4,7 +4,8 @@
  * extensions) mapped from a TOML tree onto struct xnts_config.
  *
  * Contract:
- * - config_parse()/config_load() fill cfg completely: every key not written
+ * - config_parse() (and the system layer's config_load(), which reads the
+ *   file first: userspace/sys/load.h) fill cfg completely: every key not written
  *   in the file gets its documented default (Documentation/configuration.md).
  *   On failure they return -1, cfg holds nothing that needs freeing, and err
  *   holds "FILE:LINE:COL: message" naming the offending key or value.
@@ -82,11 +83,8 @@ struct config_source {
 	uint16_t port;		/* 4460 for nts, 123 otherwise, unless given */
 	char *certificate_authority;	/* nts: extra CA file, or NULL */
 	unsigned int count;	/* pool: how many servers, default 4 */
-	bool enable_srv_resolution;
 	struct config_subnet *ignore;	/* pool: addresses never used */
 	size_t n_ignore;
-	bool has_precision, has_accuracy;
-	double precision, accuracy;	/* seconds (standard deviations) */
 	struct config_poll_limits poll_limits;
 	int initial_poll;
 	int ntp_version;	/* 4, or 0 for "auto" */
@@ -131,6 +129,7 @@ struct config_observability {
 	char *observation_path;
 	unsigned int observation_permissions;
 	struct config_addr metrics_exporter_listen;
+	int metrics_exporter;	/* metrics-exporter-listen given: xntsd serves it */
 };
 
 struct config_keyset {
@@ -149,39 +148,27 @@ struct config_nts_ke_server {
 	char *private_key_path;
 	uint64_t key_exchange_timeout_ms;
 	unsigned int concurrent_connections;
-	unsigned int longlived_connections;
+	/* xnts extensions: per client address (IPv6: per /64), 0 = no limit */
+	unsigned int per_client_connections;
+	unsigned int per_client_accept_rate;	/* connections per second */
+	unsigned int per_client_accept_burst;
+	unsigned int workers;	/* 0: one per online CPU */
 	uint16_t ntp_port;	/* 0: not sent to clients */
 	char *ntp_server;	/* NULL: not sent to clients */
 	unsigned int accept_ntp_versions;	/* bit mask as in config_server */
-	char **pool_tokens;	/* accepted-pool-authentication-tokens */
-	size_t n_pool_tokens;
+	uint16_t aeads[3];	/* aead-algorithms: preference order */
+	unsigned int n_aeads;
 };
 
 struct config_algorithm {
-	double precision_low_probability;
-	double precision_high_probability;
-	unsigned int precision_hysteresis;
-	double precision_minimum_weight;
-	double poll_interval_low_weight;
-	double poll_interval_high_weight;
-	unsigned int poll_interval_hysteresis;
-	double poll_interval_step_threshold;
-	double delay_outlier_threshold;
 	double initial_wander;
 	double initial_frequency_uncertainty;
 	double maximum_source_uncertainty;
-	double range_statistical_weight;
-	double range_delay_weight;
-	double steer_offset_threshold;
-	double steer_offset_leftover;
-	double steer_frequency_threshold;
-	double steer_frequency_leftover;
 	double step_threshold;
 	double slew_maximum_frequency_offset;
 	double slew_minimum_duration;
 	double maximum_frequency_steer;
 	bool ignore_server_dispersion;
-	double meddling_threshold;
 };
 
 struct config_synchronization {
@@ -208,6 +195,13 @@ enum config_xdp_stale {
 	CONFIG_XDP_STALE_PASS,		/* hand requests to the daemon */
 };
 
+/* How requests the XDP program does not answer reach the daemon. */
+enum config_xdp_userspace {
+	CONFIG_XDP_US_AUTO,	/* AF_XDP unless the NTS variant answers NTS in XDP */
+	CONFIG_XDP_US_AF_XDP,	/* AF_XDP sockets, whichever variant runs */
+	CONFIG_XDP_US_SOCKET,	/* the kernel stack and the UDP sockets */
+};
+
 /* xnts extension: the XDP fast path. */
 struct config_xdp {
 	char (*interfaces)[CONFIG_IFNAME_MAX];
@@ -217,6 +211,7 @@ struct config_xdp {
 	enum config_xdp_stale stale_action;
 	bool keep_serving_on_exit;
 	char *pin_path;		/* bpffs directory for the pins; NULL: the default */
+	enum config_xdp_userspace userspace_path;
 };
 
 struct xnts_config {
@@ -236,12 +231,20 @@ struct xnts_config {
 
 int config_parse(const char *name, const char *buf, size_t len, struct xnts_config *cfg,
 		 char *err, size_t errlen);
-int config_load(const char *path, struct xnts_config *cfg, char *err, size_t errlen);
 void config_free(struct xnts_config *cfg);
 /* cfg with every default, nothing allocated. */
 void config_defaults(struct xnts_config *cfg);
 
 /* Parsers for single values, shared with the tools: 0 on success, -1 if invalid. */
+/*
+ * Every key the parser knows, section by section ("[[source]]", "[keyset]",
+ * ...): supported is false for the keys it refuses by name ("not
+ * supported"). For tests that hold the schema to its rule.
+ */
+typedef void (*config_schema_fn)(const char *section, const char *key, bool supported,
+				 void *arg);
+void config_schema_walk(config_schema_fn fn, void *arg);
+
 int config_parse_sockaddr(const char *s, struct config_addr *out);
 int config_parse_subnet(const char *s, struct config_subnet *out);
 int config_parse_pin(const char *s, uint8_t pin[CONFIG_PIN_LEN]);

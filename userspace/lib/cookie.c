@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "cookie.h"
+#include "nonce.h"
 
 _Static_assert(KEYSET_KEY_LEN == 32, "master key must be an AES-SIV-CMAC-256 key");
-_Static_assert(COOKIE_LEN_CMAC_256 == 100 && COOKIE_LEN_CMAC_512 == 164,
-	       "cookie lengths are fixed by the XDP layout");
+_Static_assert(COOKIE_LEN_CMAC_256 == 100 && COOKIE_LEN_CMAC_512 == 164 &&
+	       COOKIE_LEN_GCM_SIV == 68, "cookie lengths are fixed by the XDP layout");
 
 static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tls_key;
@@ -18,7 +18,7 @@ static int tls_ok;
 
 static void tls_free(void *p)
 {
-	siv_free(p);
+	aead_free(p);
 }
 
 static void tls_init(void)
@@ -26,40 +26,40 @@ static void tls_init(void)
 	tls_ok = pthread_key_create(&tls_key, tls_free) == 0;
 }
 
-/* This thread's AES-SIV-CMAC-256 context, made on first use. */
-static struct siv *thread_siv(void)
+/* This thread's AEAD context, made on first use. */
+static struct aead *thread_aead(void)
 {
-	struct siv *siv;
+	struct aead *a;
 
 	if (pthread_once(&tls_once, tls_init) || !tls_ok)
 		return NULL;
-	siv = pthread_getspecific(tls_key);
-	if (siv)
-		return siv;
-	siv = siv_new(SIV_AEAD_CMAC_256);
-	if (siv && pthread_setspecific(tls_key, siv)) {
-		siv_free(siv);
-		siv = NULL;
+	a = pthread_getspecific(tls_key);
+	if (a)
+		return a;
+	a = aead_new();
+	if (a && pthread_setspecific(tls_key, a)) {
+		aead_free(a);
+		a = NULL;
 	}
-	return siv;
+	return a;
 }
 
 void cookie_thread_cleanup(void)
 {
-	struct siv *siv;
+	struct aead *a;
 
 	if (pthread_once(&tls_once, tls_init) || !tls_ok)
 		return;
-	siv = pthread_getspecific(tls_key);
-	if (siv) {
+	a = pthread_getspecific(tls_key);
+	if (a) {
 		pthread_setspecific(tls_key, NULL);
-		siv_free(siv);
+		aead_free(a);
 	}
 }
 
 size_t cookie_len(int aead)
 {
-	size_t kl = siv_key_len(aead);
+	size_t kl = aead_key_len(aead);
 
 	return kl ? COOKIE_OVERHEAD + 2 * kl : 0;
 }
@@ -68,9 +68,11 @@ int cookie_aead(size_t len)
 {
 	switch (len) {
 	case COOKIE_LEN_CMAC_256:
-		return SIV_AEAD_CMAC_256;
+		return AEAD_AES_SIV_CMAC_256;
 	case COOKIE_LEN_CMAC_512:
-		return SIV_AEAD_CMAC_512;
+		return AEAD_AES_SIV_CMAC_512;
+	case COOKIE_LEN_GCM_SIV:
+		return AEAD_AES_128_GCM_SIV;
 	default:
 		return 0;
 	}
@@ -90,60 +92,58 @@ int cookie_key_id(const uint8_t *c, size_t len, uint32_t *id)
 	return 0;
 }
 
-int cookie_seal_siv(struct siv *siv, const struct keyset_key *k,
+int cookie_seal_siv(struct aead *aead, const struct keyset_key *k,
 		    const struct nts_keys *keys, uint8_t *out, size_t cap)
 {
-	uint8_t pt[2 * SIV_MAX_KEY_LEN];
-	size_t kl = siv_key_len(keys->aead);
+	uint8_t pt[2 * AEAD_MAX_KEY_LEN];
+	size_t kl = aead_key_len(keys->aead);
 	size_t len = cookie_len(keys->aead);
 	int ret = -1;
 
-	if (!siv || siv_aead(siv) != SIV_AEAD_CMAC_256 || !kl || cap < len)
-		return -1;
-	if (siv_set_key(siv, k->key, KEYSET_KEY_LEN))
+	if (!aead || !k || !kl || cap < len)
 		return -1;
 	out[0] = (uint8_t)(k->id >> 24);
 	out[1] = (uint8_t)(k->id >> 16);
 	out[2] = (uint8_t)(k->id >> 8);
 	out[3] = (uint8_t)k->id;
-	if (RAND_bytes(out + COOKIE_ID_LEN, COOKIE_NONCE_LEN) != 1)
+	if (nonce_fill(out + COOKIE_ID_LEN, COOKIE_NONCE_LEN))
 		return -1;
 	memcpy(pt, keys->c2s, kl);
 	memcpy(pt + kl, keys->s2c, kl);
 	/* SIV output is tag || ciphertext, exactly the layout from byte 20. */
-	if (siv_seal_nts(siv, out + COOKIE_ID_LEN, COOKIE_NONCE_LEN, out,
-			 COOKIE_ID_LEN, pt, 2 * kl, out + COOKIE_HDR_LEN) == 0)
+	if (aead_seal_nts(aead, AEAD_AES_SIV_CMAC_256, k->key, out + COOKIE_ID_LEN,
+			  COOKIE_NONCE_LEN, out, COOKIE_ID_LEN, pt, 2 * kl,
+			  out + COOKIE_HDR_LEN) == 0)
 		ret = (int)len;
 	OPENSSL_cleanse(pt, sizeof(pt));
 	return ret;
 }
 
-enum cookie_result cookie_open_siv(struct siv *siv, const struct keyset *ks,
+enum cookie_result cookie_open_siv(struct aead *aead, const struct keyset *ks,
 				   const uint8_t *c, size_t len,
 				   struct nts_keys *out)
 {
-	uint8_t pt[2 * SIV_MAX_KEY_LEN];
+	uint8_t pt[2 * AEAD_MAX_KEY_LEN];
 	const struct keyset_key *k;
 	enum cookie_result r;
-	int aead = cookie_aead(len);
+	int alg = cookie_aead(len);
 	size_t kl;
 
 	memset(out, 0, sizeof(*out));
-	if (!aead)
+	if (!alg)
 		return COOKIE_BAD_LENGTH;
 	k = keyset_find(ks, get_id(c));
 	if (!k)
 		return COOKIE_UNKNOWN_KEY;
-	if (!siv || siv_aead(siv) != SIV_AEAD_CMAC_256 ||
-	    siv_set_key(siv, k->key, KEYSET_KEY_LEN))
+	if (!aead)
 		return COOKIE_ERROR;
-	kl = siv_key_len(aead);
-	if (siv_open_nts(siv, c + COOKIE_ID_LEN, COOKIE_NONCE_LEN, c,
-			 COOKIE_ID_LEN, c + COOKIE_HDR_LEN,
-			 len - COOKIE_HDR_LEN, pt)) {
+	kl = aead_key_len(alg);
+	if (aead_open_nts(aead, AEAD_AES_SIV_CMAC_256, k->key, c + COOKIE_ID_LEN,
+			  COOKIE_NONCE_LEN, c, COOKIE_ID_LEN, c + COOKIE_HDR_LEN,
+			  len - COOKIE_HDR_LEN, pt)) {
 		r = COOKIE_AUTH_FAILED;
 	} else {
-		out->aead = (uint16_t)aead;
+		out->aead = (uint16_t)alg;
 		memcpy(out->c2s, pt, kl);
 		memcpy(out->s2c, pt + kl, kl);
 		r = COOKIE_OK;
@@ -155,7 +155,7 @@ enum cookie_result cookie_open_siv(struct siv *siv, const struct keyset *ks,
 int cookie_seal(const struct keyset_key *k, const struct nts_keys *keys,
 		uint8_t *out, size_t cap)
 {
-	return cookie_seal_siv(thread_siv(), k, keys, out, cap);
+	return cookie_seal_siv(thread_aead(), k, keys, out, cap);
 }
 
 enum cookie_result cookie_open(const struct keyset *ks, const uint8_t *c,
@@ -165,7 +165,7 @@ enum cookie_result cookie_open(const struct keyset *ks, const uint8_t *c,
 		memset(out, 0, sizeof(*out));
 		return COOKIE_BAD_LENGTH;
 	}
-	return cookie_open_siv(thread_siv(), ks, c, len, out);
+	return cookie_open_siv(thread_aead(), ks, c, len, out);
 }
 
 const char *cookie_result_str(enum cookie_result r)

@@ -33,7 +33,7 @@ struct source {
 };
 
 struct discipline {
-	struct config_synchronization cfg;
+	struct discipline_config cfg;
 	const struct clock_ops *ops;
 	void *ctx;
 	unsigned int n;
@@ -70,7 +70,7 @@ struct discipline {
 	const char *error;
 };
 
-struct discipline *discipline_new(const struct config_synchronization *cfg,
+struct discipline *discipline_new(const struct discipline_config *cfg,
 				  const struct clock_ops *ops, void *clock_ctx,
 				  unsigned int n_sources)
 {
@@ -98,9 +98,9 @@ struct discipline *discipline_new(const struct config_synchronization *cfg,
 	if (ops->get_frequency && ops->get_frequency(clock_ctx, &f0) == 0 && isfinite(f0))
 		d->freq = fmax(fmin(f0, CLOCK_MAX_FREQ_PPM), -CLOCK_MAX_FREQ_PPM) * 1e-6;
 	d->phi = d->freq;
-	d->q = cfg->algorithm.initial_wander * cfg->algorithm.initial_wander;
-	d->max_freq = fmin(cfg->algorithm.maximum_frequency_steer, CLOCK_MAX_FREQ_PPM * 1e-6);
-	d->max_slew = cfg->algorithm.slew_maximum_frequency_offset;
+	d->q = cfg->initial_wander * cfg->initial_wander;
+	d->max_freq = fmin(cfg->maximum_frequency_steer, CLOCK_MAX_FREQ_PPM * 1e-6);
+	d->max_slew = cfg->slew_maximum_frequency_offset;
 	d->slew_end = INFINITY;
 	d->mode = DISCIPLINE_STARTUP;
 	d->peer = -1;
@@ -190,7 +190,7 @@ static int panic(struct discipline *d, const char *why)
 }
 
 /* Within a forward/backward limit? offset > 0 steps the clock forward. */
-static bool within(const struct config_threshold *th, double offset)
+static bool within(const struct discipline_threshold *th, double offset)
 {
 	return offset >= 0 ? offset <= th->forward : -offset <= th->backward;
 }
@@ -223,7 +223,7 @@ static void kalman_update(struct discipline *d, double z, double r)
 /* Remove theta over tau by adding theta/tau to the frequency estimate. */
 static int steer(struct discipline *d, double now, double poll)
 {
-	const struct config_algorithm *a = &d->cfg.algorithm;
+	const struct discipline_config *a = &d->cfg;
 	double tau = fmax(a->slew_minimum_duration, poll), slew;
 	int r;
 
@@ -371,7 +371,7 @@ static int go_unsync(struct discipline *d)
  */
 static unsigned int select_sources(struct discipline *d, double now, struct sel_result *res)
 {
-	const struct config_algorithm *a = &d->cfg.algorithm;
+	const struct discipline_config *a = &d->cfg;
 	struct sel_candidate c[SEL_MAX];
 	unsigned int nc = 0, min_agree;
 
@@ -407,7 +407,7 @@ static unsigned int select_sources(struct discipline *d, double now, struct sel_
 
 int discipline_update(struct discipline *d, double now)
 {
-	const struct config_algorithm *a = &d->cfg.algorithm;
+	const struct discipline_config *a = &d->cfg;
 	struct sel_result res;
 	double z, r, poll;
 	const struct source *pp;
@@ -547,7 +547,7 @@ void discipline_get_status(const struct discipline *d, struct discipline_status 
 	st->offset_sd = d->kf_init ? sqrt(fmax(d->p00, 0)) : 0;
 	st->frequency = d->phi * 1e6;
 	st->frequency_sd = (d->kf_init ? sqrt(fmax(d->p11, 0)) :
-			    d->cfg.algorithm.initial_frequency_uncertainty) * 1e6;
+			    d->cfg.initial_frequency_uncertainty) * 1e6;
 	st->applied_frequency = d->freq * 1e6;
 	st->jitter = d->jitter;
 	st->peer = synced ? d->peer : -1;

@@ -49,7 +49,6 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "config.h"
 #include "leapsec.h"
 
 #define DISCIPLINE_REACH 8
@@ -71,6 +70,34 @@ enum discipline_mode {
 #define DISCIPLINE_EV_SYNC	0x08	/* became synchronised */
 #define DISCIPLINE_EV_UNSYNC	0x10	/* lost synchronisation */
 #define DISCIPLINE_EV_LEAP	0x20	/* kernel leap/TAI state was changed */
+
+/* Step limits in seconds; INFINITY means no limit in that direction. */
+struct discipline_threshold {
+	double forward, backward;
+};
+
+/*
+ * What the discipline needs of the [synchronization] table, in seconds and
+ * fractions (Documentation/configuration.md has the meanings and defaults;
+ * config_map.h fills it from the configuration).
+ */
+struct discipline_config {
+	unsigned int minimum_agreeing_sources;
+	struct discipline_threshold single_step_panic_threshold;
+	struct discipline_threshold startup_step_panic_threshold;
+	bool has_accumulated_step_panic_threshold;
+	double accumulated_step_panic_threshold;
+	bool warn_on_jump;
+	unsigned int local_stratum;
+	double step_threshold;
+	double initial_wander;
+	double initial_frequency_uncertainty;
+	double maximum_source_uncertainty;
+	double maximum_frequency_steer;
+	double slew_maximum_frequency_offset;
+	double slew_minimum_duration;
+	bool ignore_server_dispersion;
+};
 
 struct discipline_sample {
 	double offset;		/* s, server - local */
@@ -117,7 +144,7 @@ struct discipline;
  * may be NULL). NULL on bad arguments (n_sources 0 or
  * > DISCIPLINE_MAX_SOURCES) or no memory.
  */
-struct discipline *discipline_new(const struct config_synchronization *cfg,
+struct discipline *discipline_new(const struct discipline_config *cfg,
 				  const struct clock_ops *ops, void *clock_ctx,
 				  unsigned int n_sources);
 void discipline_free(struct discipline *d);

@@ -84,7 +84,7 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 	ret = nts_ke_parse_request(msg, len, &req);
 	if (ret)
 		return error_reply(nts_ke_error_code(ret), out, cap, res);
-	nts_ke_negotiate(&req, &reply);
+	nts_ke_negotiate(&req, params->aeads, params->n_aeads, &reply);
 	reply.server = params->ntp_server;
 	reply.port = params->ntp_port ? params->ntp_port : -1;
 	if (!reply.ntpv4 || reply.aead < 0) {
@@ -101,7 +101,14 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 	if (cur)
 		key = *cur;
 	keyset_read_unlock();
-	if (!cur || nts_ke_export_keys(ssl, (uint16_t)reply.aead, &keys)) {
+	/*
+	 * AES-128-GCM-SIV keys follow RFC 8915 only for clients that asked with
+	 * record 1024; the rest get chrony 4.4-4.6's, as chrony's server does.
+	 */
+	if (!cur || nts_ke_export_keys_as(ssl, (uint16_t)reply.aead,
+					  reply.aead == AEAD_AES_128_GCM_SIV &&
+					  !reply.compliant_128gcm ? AEAD_AES_SIV_CMAC_256 :
+					  (uint16_t)reply.aead, &keys)) {
 		OPENSSL_cleanse(&key, sizeof(key));
 		return error_reply(NTS_KE_ERR_INTERNAL, out, cap, res);
 	}
@@ -190,7 +197,16 @@ int ke_proto_client_finish(struct ke_proto_resp *r, SSL *ssl,
 				 nts_ke_strerror(ret));
 		goto out;
 	}
-	if (nts_ke_export_keys(ssl, resp->aead, &out->keys)) {
+	/* As chrony's client: see ke_proto_client_result. */
+	if (resp->aead == AEAD_AES_128_GCM_SIV && !resp->compliant_128gcm) {
+		if (nts_ke_export_keys_as(ssl, resp->aead, AEAD_AES_SIV_CMAC_256, &out->keys) ||
+		    nts_ke_export_keys(ssl, resp->aead, &out->alt_keys)) {
+			snprintf(err, errlen, "TLS exporter failed");
+			ret = -1;
+			goto out;
+		}
+		out->has_alt_keys = true;
+	} else if (nts_ke_export_keys(ssl, resp->aead, &out->keys)) {
 		snprintf(err, errlen, "TLS exporter failed");
 		ret = -1;
 		goto out;

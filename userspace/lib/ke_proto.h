@@ -6,7 +6,8 @@
  *
  * Server: feed request bytes until ke_proto_feed() says the message ended
  * (or failed), then ke_proto_respond() builds the whole answer: the
- * negotiated protocol and AEAD (15 preferred, 17 accepted), NTS_KE_COOKIES
+ * negotiated protocol and AEAD (the first of the server's preference list,
+ * default 30, 15, 17, that the client offered), NTS_KE_COOKIES
  * cookies sealed under the keyset's current key, and the configured NTP
  * server and port; or an Error record (0 for an unrecognised critical
  * record, 1 for a bad request, 2 for an internal failure).
@@ -53,6 +54,8 @@ struct ke_proto_result {
 struct ke_proto_server_params {
 	const char *ntp_server;
 	uint16_t ntp_port;
+	const uint16_t *aeads;	/* preference; NULL: NTS_KE_DEFAULT_AEADS */
+	unsigned int n_aeads;
 };
 
 /* max bounds the request; at most KE_PROTO_MAX_REQUEST. */
@@ -76,6 +79,13 @@ struct ke_proto_resp {
 
 struct ke_proto_client_result {
 	struct nts_keys keys;
+	/*
+	 * AEAD 30 without the server's record 1024: keys are chrony 4.4-4.6's
+	 * derivation and alt_keys RFC 8915's, to switch to if the server's
+	 * first answer is an NTS NAK (Documentation/nts-ke.md).
+	 */
+	bool has_alt_keys;
+	struct nts_keys alt_keys;
 	unsigned int n_cookies;
 	uint16_t cookie_len[NTS_KE_MAX_COOKIES];
 	uint8_t cookies[NTS_KE_MAX_COOKIES][NTS_KE_MAX_COOKIE_LEN];

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* leap-seconds.list parser: see leapsec.h for the contract. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -221,50 +218,6 @@ int leapsec_parse(const char *buf, size_t len, struct leapsec_table *t, char *er
 	if (r)
 		memset(t, 0, sizeof(*t));
 	return r;
-}
-
-int leapsec_load(const char *path, struct leapsec_table *t, char *err, size_t errlen)
-{
-	size_t len = 0, cap = LEAPSEC_FILE_MAX + 1;
-	char *buf;
-	int fd, ret;
-
-	memset(t, 0, sizeof(*t));
-	buf = malloc(cap);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		return -1;
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		free(buf);
-		return -1;
-	}
-	while (len < cap) {
-		ssize_t r = read(fd, buf + len, cap - len);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			close(fd);
-			free(buf);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	close(fd);
-	if (len > LEAPSEC_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, LEAPSEC_FILE_MAX);
-		free(buf);
-		return -1;
-	}
-	ret = leapsec_parse(buf, len, t, err, errlen);
-	free(buf);
-	return ret;
 }
 
 bool leapsec_expired(const struct leapsec_table *t, int64_t unix_now)

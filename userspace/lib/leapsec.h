@@ -18,8 +18,8 @@
  *   Lines are bounded (LEAPSEC_LINE_MAX) and so is the whole buffer.
  * - Times in the API are Unix seconds (UTC, POSIX: leap seconds not counted);
  *   the table keeps the NTP seconds of the file.
- * - Pure: leapsec_parse() does no I/O and keeps no global state;
- *   leapsec_load() reads one file (at most LEAPSEC_FILE_MAX bytes).
+ * - Pure: leapsec_parse() does no I/O and keeps no global state; the system
+ *   layer's leapsec_load() (userspace/sys/load.h) reads the file.
  */
 #ifndef XNTS_LEAPSEC_H
 #define XNTS_LEAPSEC_H
@@ -49,7 +49,6 @@ struct leapsec_table {
 /* 0 on success; -1 with a "line N: message" in err and t zeroed. */
 int leapsec_parse(const char *buf, size_t len, struct leapsec_table *t, char *err,
 		  size_t errlen);
-int leapsec_load(const char *path, struct leapsec_table *t, char *err, size_t errlen);
 
 /* True when unix_now is at or past the expiry time. */
 bool leapsec_expired(const struct leapsec_table *t, int64_t unix_now);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* NTPv4 header, timestamps and extension-field framing: see ntp.h. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ntp.h"
@@ -296,4 +297,26 @@ uint8_t *ntp_ef_add(uint8_t *buf, size_t cap, size_t *len, uint16_t type,
 	memset(p + NTP_EF_HDR_LEN + body_len, 0, flen - NTP_EF_HDR_LEN - body_len);
 	*len += flen;
 	return p + NTP_EF_HDR_LEN;
+}
+
+void ntp_refid_text(const uint8_t refid[4], char out[NTP_REFID_TEXT])
+{
+	size_t n = 4, o = 0;
+
+	while (n > 1 && !refid[n - 1] && refid[0] >= 0x20 && refid[0] < 0x7f)
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t b = refid[i];
+
+		if (b == '\\') {
+			out[o++] = '\\';
+			out[o++] = '\\';
+		} else if (b >= 0x20 && b < 0x7f) {
+			out[o++] = (char)b;
+		} else {
+			snprintf(out + o, NTP_REFID_TEXT - o, "\\x%02x", b);
+			o += 4;
+		}
+	}
+	out[o] = '\0';
 }

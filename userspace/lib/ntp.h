@@ -79,6 +79,14 @@ struct ntp_header {
 	uint64_t tx_ts;
 };
 
+/*
+ * A reference ID as text for status output: printable ASCII as it is, a
+ * backslash doubled, any other byte as \xNN; the zero padding after an
+ * ASCII identifier (RFC 5905 7.3) is dropped. out holds NTP_REFID_TEXT.
+ */
+#define NTP_REFID_TEXT 17
+void ntp_refid_text(const uint8_t refid[4], char out[NTP_REFID_TEXT]);
+
 void ntp_header_encode(const struct ntp_header *h, uint8_t *out);
 /* 0 on success, -1 if len < NTP_HEADER_LEN. */
 int ntp_header_decode(struct ntp_header *h, const uint8_t *buf, size_t len);

@@ -14,32 +14,47 @@ struct rate_slot {
 };
 
 struct ntp_policy {
-	const struct config_server *cfg;
+	struct ntp_policy_config cfg;	/* lists point into subnets */
+	struct ntp_policy_subnet *subnets;
 	uint64_t key[2];
 	size_t n_slots;
 	struct rate_slot *slots;
 };
 
-struct ntp_policy *ntp_policy_new(const struct config_server *cfg)
+struct ntp_policy *ntp_policy_new(const struct ntp_policy_config *cfg)
 {
+	size_t na = cfg->allowlist.set ? cfg->allowlist.n_subnets : 0;
+	size_t nd = cfg->denylist.set ? cfg->denylist.n_subnets : 0;
 	struct ntp_policy *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
-	p->cfg = cfg;
-	if (RAND_bytes((unsigned char *)p->key, sizeof(p->key)) != 1) {
-		free(p);
-		return NULL;
+	p->cfg = *cfg;
+	if (na + nd) {
+		p->subnets = calloc(na + nd, sizeof(*p->subnets));
+		if (!p->subnets)
+			goto fail;
+		if (na)
+			memcpy(p->subnets, cfg->allowlist.subnets, na * sizeof(*p->subnets));
+		if (nd)
+			memcpy(p->subnets + na, cfg->denylist.subnets, nd * sizeof(*p->subnets));
 	}
+	p->cfg.allowlist.subnets = p->subnets;
+	p->cfg.allowlist.n_subnets = na;
+	p->cfg.denylist.subnets = p->subnets + na;
+	p->cfg.denylist.n_subnets = nd;
+	if (RAND_bytes((unsigned char *)p->key, sizeof(p->key)) != 1)
+		goto fail;
 	if (cfg->rate_limiting_cache_size && cfg->rate_limiting_cutoff_ms) {
 		p->n_slots = cfg->rate_limiting_cache_size;
 		p->slots = calloc(p->n_slots, sizeof(*p->slots));
-		if (!p->slots) {
-			free(p);
-			return NULL;
-		}
+		if (!p->slots)
+			goto fail;
 	}
 	return p;
+fail:
+	ntp_policy_free(p);
+	return NULL;
 }
 
 void ntp_policy_free(struct ntp_policy *p)
@@ -47,6 +62,7 @@ void ntp_policy_free(struct ntp_policy *p)
 	if (!p)
 		return;
 	free(p->slots);
+	free(p->subnets);
 	free(p);
 }
 
@@ -77,22 +93,32 @@ static int prefix_match(const uint8_t *a, const uint8_t *b, unsigned int bits)
 	return !rest || !((a[full] ^ b[full]) & (uint8_t)(0xff00 >> rest));
 }
 
-int ntp_policy_match(const struct config_filter *f, const struct sockaddr *sa)
+static bool match16(const struct ntp_policy_subnet *s, const uint8_t a[16], int v4)
+{
+	if (s->family == AF_INET)
+		return v4 && s->prefix <= 32 && prefix_match(a + 12, s->addr, s->prefix);
+	return s->family == AF_INET6 && s->prefix <= 128 && prefix_match(a, s->addr, s->prefix);
+}
+
+bool ntp_policy_subnet_match(const struct ntp_policy_subnet *s, const struct sockaddr *sa)
+{
+	uint8_t a[16];
+	int v4;
+
+	return !addr16(sa, a, &v4) && match16(s, a, v4);
+}
+
+bool ntp_policy_match(const struct ntp_policy_list *l, const struct sockaddr *sa)
 {
 	uint8_t a[16];
 	int v4;
 
 	if (addr16(sa, a, &v4))
-		return 0;
-	for (size_t i = 0; i < f->n_subnets; i++) {
-		const struct config_subnet *s = &f->subnets[i];
-
-		if (s->family == AF_INET && v4 && prefix_match(a + 12, s->addr, s->prefix))
-			return 1;
-		if (s->family == AF_INET6 && prefix_match(a, s->addr, s->prefix))
-			return 1;
-	}
-	return 0;
+		return false;
+	for (size_t i = 0; i < l->n_subnets; i++)
+		if (match16(&l->subnets[i], a, v4))
+			return true;
+	return false;
 }
 
 /* A keyed mix so clients cannot aim at one slot to evict others. */
@@ -104,7 +130,15 @@ static uint64_t hash(const struct ntp_policy *p, const uint8_t a[16])
 	memcpy(&y, a + 8, 8);
 	h = (x ^ p->key[0]) * 0x9e3779b97f4a7c15ULL;
 	h ^= (y ^ p->key[1]) + (h << 6) + (h >> 2);
+	/*
+	 * The last address byte lands in the top bits of y, and a multiply only
+	 * carries upward: without shifts down before and between the multiplies,
+	 * every address of an IPv4 /24 took the same slot (h % n_slots).
+	 */
+	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	return h | 1;
 }
@@ -112,18 +146,16 @@ static uint64_t hash(const struct ntp_policy *p, const uint8_t a[16])
 enum ntp_policy_verdict ntp_policy_check(struct ntp_policy *p, const struct sockaddr *sa,
 					 uint64_t now_ms)
 {
-	const struct config_server *c = p->cfg;
+	const struct ntp_policy_config *c = &p->cfg;
 	struct rate_slot *slot;
 	uint64_t h, last;
 	uint8_t a[16];
 	int v4;
 
 	if (c->denylist.set && ntp_policy_match(&c->denylist, sa))
-		return c->denylist.action == CONFIG_ACTION_DENY ? NTP_POLICY_DENY :
-								  NTP_POLICY_IGNORE;
+		return c->denylist.deny ? NTP_POLICY_DENY : NTP_POLICY_IGNORE;
 	if (c->allowlist.set && !ntp_policy_match(&c->allowlist, sa))
-		return c->allowlist.action == CONFIG_ACTION_DENY ? NTP_POLICY_DENY :
-								   NTP_POLICY_IGNORE;
+		return c->allowlist.deny ? NTP_POLICY_DENY : NTP_POLICY_IGNORE;
 	if (!p->slots || addr16(sa, a, &v4))
 		return NTP_POLICY_ANSWER;
 	h = hash(p, a);

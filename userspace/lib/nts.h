@@ -4,14 +4,14 @@
  *
  * struct nts_keys is the C2S/S2C pair one NTS-KE exchange produces: the
  * exporter fills it, cookies carry it, and the NTP extension-field code seals
- * and opens with it. Key lengths follow the AEAD (siv_key_len()).
+ * and opens with it. Key lengths follow the AEAD (aead_key_len()).
  */
 #ifndef XNTS_NTS_H
 #define XNTS_NTS_H
 
 #include <stdint.h>
 
-#include "siv.h"
+#include "aead.h"
 
 /* NTS-KE Next Protocol id for NTPv4. */
 #define NTS_PROTO_NTPV4 0
@@ -21,9 +21,9 @@
 #define NTS_KE_COOKIES 8
 
 struct nts_keys {
-	uint16_t aead;	/* SIV_AEAD_CMAC_256 or SIV_AEAD_CMAC_512 */
-	uint8_t c2s[SIV_MAX_KEY_LEN];
-	uint8_t s2c[SIV_MAX_KEY_LEN];
+	uint16_t aead;	/* AEAD_AES_SIV_CMAC_256, _512 or AEAD_AES_128_GCM_SIV */
+	uint8_t c2s[AEAD_MAX_KEY_LEN];
+	uint8_t s2c[AEAD_MAX_KEY_LEN];
 };
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "nts_ke.h"
-#include "siv.h"
+#include "aead.h"
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -378,12 +378,22 @@ static int mark_seen(struct walk_ctx *w, uint16_t type)
 	return NTS_KE_OK;
 }
 
+/* Record 1024 as chrony sends it: not critical, no body. */
+static bool is_compliant_128gcm(const struct nts_ke_record *rec)
+{
+	return rec->type == NTS_KE_REC_COMPLIANT_128GCM && !rec->critical && rec->len == 0;
+}
+
 static int request_record(void *ctx, const struct nts_ke_record *rec)
 {
 	struct walk_ctx *w = ctx;
 	struct nts_ke_request *req = w->msg;
 	int ret;
 
+	if (is_compliant_128gcm(rec)) {
+		req->compliant_128gcm = true;
+		return NTS_KE_OK;
+	}
 	if (rec->type > NTS_KE_REC_PORT) {
 		if (rec->critical)
 			return NTS_KE_E_UNKNOWN_CRITICAL;
@@ -432,20 +442,29 @@ int nts_ke_parse_request(const uint8_t *msg, size_t len, struct nts_ke_request *
 	return NTS_KE_OK;
 }
 
-int nts_ke_select_aead(const struct nts_ke_request *req)
+int nts_ke_select_aead(const struct nts_ke_request *req, const uint16_t *pref,
+		       unsigned int n_pref)
 {
-	if (ids_contain(req->aeads, req->n_aeads, SIV_AEAD_CMAC_256))
-		return SIV_AEAD_CMAC_256;
-	if (ids_contain(req->aeads, req->n_aeads, SIV_AEAD_CMAC_512))
-		return SIV_AEAD_CMAC_512;
+	static const uint16_t def[NTS_KE_N_AEADS] = NTS_KE_DEFAULT_AEADS;
+	unsigned int i;
+
+	if (!pref) {
+		pref = def;
+		n_pref = NTS_KE_N_AEADS;
+	}
+	for (i = 0; i < n_pref; i++)
+		if (aead_key_len(pref[i]) && ids_contain(req->aeads, req->n_aeads, pref[i]))
+			return pref[i];
 	return -1;
 }
 
-void nts_ke_negotiate(const struct nts_ke_request *req, struct nts_ke_reply *reply)
+void nts_ke_negotiate(const struct nts_ke_request *req, const uint16_t *pref,
+		      unsigned int n_pref, struct nts_ke_reply *reply)
 {
 	memset(reply, 0, sizeof(*reply));
 	reply->ntpv4 = ids_contain(req->protos, req->n_protos, NTS_PROTO_NTPV4);
-	reply->aead = reply->ntpv4 ? nts_ke_select_aead(req) : -1;
+	reply->aead = reply->ntpv4 ? nts_ke_select_aead(req, pref, n_pref) : -1;
+	reply->compliant_128gcm = reply->aead == AEAD_AES_128_GCM_SIV && req->compliant_128gcm;
 	reply->port = -1;
 }
 
@@ -520,10 +539,12 @@ ssize_t nts_ke_build_response(uint8_t *out, size_t cap, const struct nts_ke_repl
 		add_u16s(&b, NTS_KE_REC_AEAD, true, NULL, 0);
 		return finish(&b);
 	}
-	if (!siv_key_len(r->aead) || r->n_cookies == 0 || !r->cookies)
+	if (!aead_key_len(r->aead) || r->n_cookies == 0 || !r->cookies)
 		return NTS_KE_E_INVALID;
 	aead = (uint16_t)r->aead;
 	add_u16(&b, NTS_KE_REC_AEAD, true, aead);
+	if (r->compliant_128gcm && aead == AEAD_AES_128_GCM_SIV)
+		add_rec(&b, NTS_KE_REC_COMPLIANT_128GCM, false, NULL, 0);
 	if (r->server)
 		add_rec(&b, NTS_KE_REC_SERVER, true, r->server, strlen(r->server));
 	if (r->port >= 0)
@@ -547,9 +568,10 @@ ssize_t nts_ke_build_error(uint8_t *out, size_t cap, uint16_t code)
 void nts_ke_offer_default(struct nts_ke_offer *offer)
 {
 	memset(offer, 0, sizeof(*offer));
-	offer->aeads[0] = SIV_AEAD_CMAC_256;
-	offer->aeads[1] = SIV_AEAD_CMAC_512;
-	offer->n_aeads = 2;
+	offer->aeads[0] = AEAD_AES_128_GCM_SIV;
+	offer->aeads[1] = AEAD_AES_SIV_CMAC_256;
+	offer->aeads[2] = AEAD_AES_SIV_CMAC_512;
+	offer->n_aeads = 3;
 	offer->port = -1;
 }
 
@@ -560,7 +582,7 @@ static bool offer_valid(const struct nts_ke_offer *o)
 	if (!o || o->n_aeads == 0 || o->n_aeads > NTS_KE_MAX_IDS)
 		return false;
 	for (i = 0; i < o->n_aeads; i++)
-		if (!siv_key_len(o->aeads[i]))
+		if (!aead_key_len(o->aeads[i]))
 			return false;
 	return o->port >= -1 && o->port != 0 && o->port <= 0xffff && server_arg_valid(o->server);
 }
@@ -574,6 +596,9 @@ ssize_t nts_ke_build_request(uint8_t *out, size_t cap, const struct nts_ke_offer
 		return NTS_KE_E_INVALID;
 	add_u16s(&b, NTS_KE_REC_NEXT_PROTO, true, &proto, 1);
 	add_u16s(&b, NTS_KE_REC_AEAD, true, o->aeads, o->n_aeads);
+	/* Ask for RFC 8915 keys with 30, as chrony 4.6.1 and later do. */
+	if (ids_contain(o->aeads, o->n_aeads, AEAD_AES_128_GCM_SIV))
+		add_rec(&b, NTS_KE_REC_COMPLIANT_128GCM, false, NULL, 0);
 	/* Only a wish: the server may ignore these, so they are not critical. */
 	if (o->server)
 		add_rec(&b, NTS_KE_REC_SERVER, false, o->server, strlen(o->server));
@@ -590,6 +615,10 @@ static int response_record(void *ctx, const struct nts_ke_record *rec)
 	unsigned int n, i;
 	int ret;
 
+	if (is_compliant_128gcm(rec)) {
+		resp->compliant_128gcm = true;
+		return NTS_KE_OK;
+	}
 	if (rec->type > NTS_KE_REC_PORT) {
 		if (rec->critical)
 			return NTS_KE_E_UNKNOWN_CRITICAL;

@@ -32,8 +32,14 @@
  *   one the client offered. An Error record means the exchange failed and
  *   the TLS key material must be thrown away; a Warning is treated the same
  *   because no warning code is defined, and unknown codes count as errors.
- * - The server answers with Next Protocol [0] and AEAD [15] if offered, else
- *   [17]. NTS_KE_MAX_IDS bounds the lists we accept in a request.
+ * - The server answers with Next Protocol [0] and the first AEAD of its own
+ *   preference list (default 30, 15, 17) that the client offered.
+ *   NTS_KE_MAX_IDS bounds the lists we accept in a request.
+ * - Record 1024 (chrony's private "compliant AES-128-GCM-SIV export", non
+ *   critical, empty) is understood both ways: a client offering 30 sends
+ *   it, and a server that picks 30 for a client that sent it echoes it.
+ *   Documentation/nts-ke.md says what it changes in the keys. With a body
+ *   or the critical bit it is an unknown record.
  * - Server names are an IPv4 dotted quad, an IPv6 literal (no brackets, no
  *   zone) or an ASCII host name (A-labels for IDNs), at most
  *   NTS_KE_MAX_SERVER_LEN bytes.
@@ -70,6 +76,8 @@
 #define NTS_KE_REC_COOKIE 5
 #define NTS_KE_REC_SERVER 6
 #define NTS_KE_REC_PORT 7
+/* chrony's private record: AES-128-GCM-SIV keys exported as RFC 8915 says. */
+#define NTS_KE_REC_COMPLIANT_128GCM 1024
 
 #define NTS_KE_CRITICAL 0x8000
 #define NTS_KE_TYPE_MASK 0x7fff
@@ -186,6 +194,7 @@ struct nts_ke_request {
 	char server[NTS_KE_MAX_SERVER_LEN + 1];
 	bool has_port;
 	uint16_t port;
+	bool compliant_128gcm;		/* record 1024 present */
 	unsigned int n_ignored;		/* unknown non-critical records */
 };
 
@@ -207,12 +216,25 @@ struct nts_ke_reply {
 	unsigned int n_cookies;
 	const char *server;	/* NULL: no Server record; ignored without cookies */
 	int port;		/* -1: no Port record; ignored without cookies */
+	bool compliant_128gcm;	/* send record 1024 (only with AEAD 30) */
 };
 
-/* 15 if the request offers it, else 17 if offered, else -1. */
-int nts_ke_select_aead(const struct nts_ke_request *req);
-/* Fill ntpv4 and aead from the request; no cookies, server or port. */
-void nts_ke_negotiate(const struct nts_ke_request *req, struct nts_ke_reply *reply);
+/* The server's AEAD preference when none is configured. */
+#define NTS_KE_DEFAULT_AEADS { 30, 15, 17 }
+#define NTS_KE_N_AEADS 3
+
+/*
+ * The first AEAD of pref (n_pref entries; NULL: NTS_KE_DEFAULT_AEADS) that
+ * the request offers and we support, else -1.
+ */
+int nts_ke_select_aead(const struct nts_ke_request *req, const uint16_t *pref,
+		       unsigned int n_pref);
+/*
+ * Fill ntpv4, aead (as nts_ke_select_aead) and compliant_128gcm (AEAD 30
+ * and the client asked) from the request; no cookies, server or port.
+ */
+void nts_ke_negotiate(const struct nts_ke_request *req, const uint16_t *pref,
+		      unsigned int n_pref, struct nts_ke_reply *reply);
 /* Returns the message length or a negative NTS_KE_E_*. */
 ssize_t nts_ke_build_response(uint8_t *out, size_t cap, const struct nts_ke_reply *reply);
 /* Error record with code, then End of Message. */
@@ -227,7 +249,7 @@ struct nts_ke_offer {
 	int port;		/* -1: no Port record */
 };
 
-/* AEADs 15 then 17, no server, no port. */
+/* AEADs 30, 15 then 17, no server, no port. */
 void nts_ke_offer_default(struct nts_ke_offer *offer);
 ssize_t nts_ke_build_request(uint8_t *out, size_t cap, const struct nts_ke_offer *offer);
 
@@ -248,6 +270,7 @@ struct nts_ke_response {
 	uint16_t error;
 	bool has_warning;
 	uint16_t warning;
+	bool compliant_128gcm;	/* record 1024 present */
 	unsigned int n_ignored;
 };
 

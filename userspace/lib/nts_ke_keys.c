@@ -19,7 +19,12 @@ static int export_one(SSL *ssl, uint16_t aead, uint8_t dir, uint8_t *key, size_t
 
 int nts_ke_export_keys(SSL *ssl, uint16_t aead, struct nts_keys *keys)
 {
-	size_t len = siv_key_len(aead);
+	return nts_ke_export_keys_as(ssl, aead, aead, keys);
+}
+
+int nts_ke_export_keys_as(SSL *ssl, uint16_t aead, uint16_t ctx_aead, struct nts_keys *keys)
+{
+	size_t len = aead_key_len(aead);
 
 	if (!keys)
 		return -1;
@@ -27,8 +32,8 @@ int nts_ke_export_keys(SSL *ssl, uint16_t aead, struct nts_keys *keys)
 	/* The exporter only means what RFC 8915 needs under TLS 1.3. */
 	if (!ssl || !len || SSL_version(ssl) != TLS1_3_VERSION)
 		return -1;
-	if (export_one(ssl, aead, 0x00, keys->c2s, len) ||
-	    export_one(ssl, aead, 0x01, keys->s2c, len)) {
+	if (!aead_key_len(ctx_aead) || export_one(ssl, ctx_aead, 0x00, keys->c2s, len) ||
+	    export_one(ssl, ctx_aead, 0x01, keys->s2c, len)) {
 		OPENSSL_cleanse(keys, sizeof(*keys));
 		return -1;
 	}

@@ -9,9 +9,13 @@
  * - Keys come from the TLS exporter (RFC 5705/8446) with the label
  *   "EXPORTER-network-time-security" and the 5-byte context
  *   protocol id (u16, NTPv4 = 0) | AEAD id (u16) | 0x00 for C2S, 0x01 for S2C.
- *   Each key is siv_key_len(aead) bytes.
+ *   Each key is aead_key_len(aead) bytes.
  * - Returns 0, or -1 for an unsupported AEAD or an exporter failure; on
  *   failure keys is wiped.
+ * - nts_ke_export_keys_as() puts ctx_aead in the context instead of aead,
+ *   keeping aead's key length: chrony 4.4-4.6 derive AES-128-GCM-SIV keys
+ *   with 15 there (Documentation/nts-ke.md), and so must we to talk to
+ *   them.
  */
 #ifndef XNTS_NTS_KE_KEYS_H
 #define XNTS_NTS_KE_KEYS_H
@@ -25,5 +29,6 @@
 #define NTS_KE_EXPORTER_LABEL "EXPORTER-network-time-security"
 
 int nts_ke_export_keys(SSL *ssl, uint16_t aead, struct nts_keys *keys);
+int nts_ke_export_keys_as(SSL *ssl, uint16_t aead, uint16_t ctx_aead, struct nts_keys *keys);
 
 #endif

@@ -3,12 +3,15 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
+#include "nonce.h"
 #include "nts_ntp.h"
 
-/* Fixed part of an authenticator we build: lengths, nonce, SIV tag. */
-#define AUTH_FIXED_BODY (4 + NTS_NTP_NONCE_LEN + SIV_TAG_LEN)
+/* Fixed part of an authenticator we build: lengths, nonce, AEAD tag. */
+static size_t auth_fixed_body(int aead)
+{
+	return 4 + aead_nonce_len(aead) + AEAD_TAG_LEN;
+}
 
 static const uint8_t kiss_ntsn[4] = { 'N', 'T', 'S', 'N' };
 
@@ -30,7 +33,7 @@ const char *nts_ntp_strerror(int result)
 		[-NTS_NTP_ERR_PLACEHOLDER] = "placeholder size differs from cookie",
 		[-NTS_NTP_ERR_NO_AUTH] = "no authenticator",
 		[-NTS_NTP_ERR_AUTH_FORMAT] = "malformed authenticator",
-		[-NTS_NTP_ERR_AEAD] = "AEAD context does not match keys",
+		[-NTS_NTP_ERR_AEAD] = "unsupported AEAD",
 		[-NTS_NTP_ERR_AUTH] = "authentication failed",
 		[-NTS_NTP_ERR_INNER] = "bad encrypted extension fields",
 		[-NTS_NTP_ERR_UID_MISMATCH] = "unique identifier mismatch",
@@ -72,7 +75,7 @@ static int all_zero(const uint8_t *p, size_t n)
  * bytes of padded nonce plus additional padding (RFC 8915 5.6).
  */
 static int auth_parse(const struct ntp_ef *ef, int request, const uint8_t **nonce,
-		      size_t *nonce_len, const uint8_t **ct, size_t *ct_len)
+		      size_t *nonce_len, const uint8_t **ct, size_t *ct_len, size_t *nonce_room)
 {
 	const uint8_t *b = ef->body;
 	size_t bl = ef->body_len, nl, cl, npad, cpad, extra;
@@ -83,11 +86,14 @@ static int auth_parse(const struct ntp_ef *ef, int request, const uint8_t **nonc
 	cl = ntp_get16(b + 2);
 	npad = pad4(nl);
 	cpad = pad4(cl);
-	if (nl < 1 || cl < SIV_TAG_LEN || npad + cpad > bl - 4)
+	if (nl < 1 || cl < AEAD_TAG_LEN || npad + cpad > bl - 4)
 		return NTS_NTP_ERR_AUTH_FORMAT;
 	extra = bl - 4 - npad - cpad;
-	if (request && npad + extra < NTS_NTP_NONCE_REQ)
+	/* The AEAD is known only from the cookie: verify applies its own N_REQ. */
+	if (request && npad + extra < NTS_NTP_NONCE_REQ_MIN)
 		return NTS_NTP_ERR_AUTH_FORMAT;
+	if (nonce_room)
+		*nonce_room = npad + extra;
 	if (!all_zero(b + 4 + nl, npad - nl) ||
 	    !all_zero(b + 4 + npad + cl, cpad - cl + extra))
 		return NTS_NTP_ERR_AUTH_FORMAT;
@@ -98,15 +104,13 @@ static int auth_parse(const struct ntp_ef *ef, int request, const uint8_t **nonc
 	return 0;
 }
 
-static int set_key(struct siv *siv, const struct nts_keys *keys, int s2c)
+/*
+ * N_REQ of RFC 8915 5.6 for an AEAD: min(16, N_MAX), so 16 for AES-SIV and
+ * 12 for AES-128-GCM-SIV, whose nonce is exactly 12 bytes.
+ */
+static size_t nonce_req(int aead)
 {
-	size_t klen = siv_key_len(keys->aead);
-
-	if (!klen || siv_aead(siv) != keys->aead)
-		return NTS_NTP_ERR_AEAD;
-	if (siv_set_key(siv, s2c ? keys->s2c : keys->c2s, klen))
-		return NTS_NTP_ERR_AEAD;
-	return 0;
+	return aead == AEAD_AES_128_GCM_SIV ? AEAD_GCM_SIV_NONCE_LEN : NTS_NTP_NONCE_REQ;
 }
 
 static int check_header(const uint8_t *pkt, size_t len, struct ntp_header *h, int mode)
@@ -121,23 +125,22 @@ static int check_header(const uint8_t *pkt, size_t len, struct ntp_header *h, in
 }
 
 int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
-			   const struct ntp_header *hdr, struct siv *siv,
+			   const struct ntp_header *hdr, struct aead *aead,
 			   const struct nts_keys *keys, const uint8_t *cookie,
 			   size_t cookie_len, unsigned int n_placeholders,
 			   uint8_t uid[NTS_NTP_UID_LEN])
 {
 	struct ntp_header h;
-	size_t len = 0, auth_off, ph_len;
+	size_t len = 0, auth_off, ph_len, nl;
 	uint8_t *body;
-	int err;
 
-	if (!out || !out_len || !hdr || !siv || !keys || !cookie || !uid ||
+	if (!out || !out_len || !hdr || !aead || !keys || !cookie || !uid ||
 	    !cookie_len || cookie_len > NTS_NTP_MAX_COOKIE_LEN ||
 	    n_placeholders > NTS_NTP_MAX_PLACEHOLDERS)
 		return NTS_NTP_ERR_ARG;
-	err = set_key(siv, keys, 0);
-	if (err)
-		return err;
+	nl = aead_nonce_len(keys->aead);
+	if (!nl)
+		return NTS_NTP_ERR_AEAD;
 	if (cap < NTP_HEADER_LEN)
 		return NTS_NTP_ERR_SPACE;
 	h = *hdr;
@@ -145,7 +148,7 @@ int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
 	h.mode = NTP_MODE_CLIENT;
 	ntp_header_encode(&h, out);
 	len = NTP_HEADER_LEN;
-	if (RAND_bytes(uid, NTS_NTP_UID_LEN) != 1)
+	if (nonce_fill(uid, NTS_NTP_UID_LEN))
 		return NTS_NTP_ERR_CRYPTO;
 	if (!ntp_ef_add(out, cap, &len, NTS_NTP_EF_UID, uid, NTS_NTP_UID_LEN,
 			NTP_EF_MIN_LEN))
@@ -160,16 +163,17 @@ int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
 				ph_len, NTP_EF_MIN_LEN))
 			return NTS_NTP_ERR_SPACE;
 	auth_off = len;
-	body = ntp_ef_add(out, cap, &len, NTS_NTP_EF_AUTH, NULL, AUTH_FIXED_BODY,
+	/* 12 + 16 bytes for GCM-SIV is a multiple of 4: no padding is needed. */
+	body = ntp_ef_add(out, cap, &len, NTS_NTP_EF_AUTH, NULL, auth_fixed_body(keys->aead),
 			  NTP_EF_MIN_LAST_LEN);
 	if (!body)
 		return NTS_NTP_ERR_SPACE;
-	ntp_put16(body, NTS_NTP_NONCE_LEN);
-	ntp_put16(body + 2, SIV_TAG_LEN);
-	if (RAND_bytes(body + 4, NTS_NTP_NONCE_LEN) != 1)
+	ntp_put16(body, (uint16_t)nl);
+	ntp_put16(body + 2, AEAD_TAG_LEN);
+	if (nonce_fill(body + 4, nl))
 		return NTS_NTP_ERR_CRYPTO;
-	if (siv_seal_nts(siv, body + 4, NTS_NTP_NONCE_LEN, out, auth_off, NULL, 0,
-			 body + 4 + NTS_NTP_NONCE_LEN))
+	if (aead_seal_nts(aead, keys->aead, keys->c2s, body + 4, nl, out, auth_off, NULL, 0,
+			  body + 4 + nl))
 		return NTS_NTP_ERR_CRYPTO;
 	*out_len = len;
 	return NTS_NTP_OK;
@@ -222,7 +226,7 @@ int nts_ntp_server_parse(const uint8_t *pkt, size_t len, struct nts_ntp_request 
 			break;
 		case NTS_NTP_EF_AUTH:
 			err = auth_parse(&ef, 1, &req->nonce, &req->nonce_len,
-					 &req->ct, &req->ct_len);
+					 &req->ct, &req->ct_len, &req->nonce_room);
 			if (err)
 				return err;
 			req->auth_off = ef.off;
@@ -249,25 +253,28 @@ int nts_ntp_server_parse(const uint8_t *pkt, size_t len, struct nts_ntp_request 
 	return NTS_NTP_OK;
 }
 
-int nts_ntp_server_verify(struct nts_ntp_request *req, struct siv *siv,
+int nts_ntp_server_verify(struct nts_ntp_request *req, struct aead *aead,
 			  const struct nts_keys *keys, uint8_t *plain, size_t plain_cap)
 {
 	struct ntp_ef_iter it;
 	struct ntp_ef ef;
 	size_t pl;
-	int st, err;
+	int st;
 
 	/* Once only: a second pass would count placeholders twice. */
-	if (!req || !req->parsed || req->verified || !siv || !keys)
+	if (!req || !req->parsed || req->verified || !aead || !keys)
 		return NTS_NTP_ERR_ARG;
-	pl = req->ct_len - SIV_TAG_LEN;
+	if (!aead_key_len(keys->aead))
+		return NTS_NTP_ERR_AEAD;
+	/* Now that the AEAD is known: its nonce size and its N_REQ. */
+	if (!aead_nonce_ok(keys->aead, req->nonce_len) ||
+	    req->nonce_room < nonce_req(keys->aead))
+		return NTS_NTP_ERR_AUTH_FORMAT;
+	pl = req->ct_len - AEAD_TAG_LEN;
 	if (pl && (!plain || pl > plain_cap))
 		return NTS_NTP_ERR_SPACE;
-	err = set_key(siv, keys, 0);
-	if (err)
-		return err;
-	if (siv_open_nts(siv, req->nonce, req->nonce_len, req->pkt, req->auth_off,
-			 req->ct, req->ct_len, plain))
+	if (aead_open_nts(aead, keys->aead, keys->c2s, req->nonce, req->nonce_len, req->pkt,
+			  req->auth_off, req->ct, req->ct_len, plain))
 		return NTS_NTP_ERR_AUTH;
 	ntp_ef_iter_init(&it, plain, pl, 0, NTP_EF_INNER);
 	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_FIELD) {
@@ -290,14 +297,19 @@ int nts_ntp_server_verify(struct nts_ntp_request *req, struct siv *siv,
 		return NTS_NTP_ERR_INNER;
 	req->plain = plain;
 	req->plain_len = pl;
+	req->aead = keys->aead;
 	req->verified = 1;
 	return NTS_NTP_OK;
 }
 
+/* Before verify the AEAD is unknown: assume the longest nonce we send. */
 static size_t response_fixed_len(const struct nts_ntp_request *req)
 {
+	size_t fixed = req->verified ? auth_fixed_body(req->aead) :
+			4 + NTS_NTP_NONCE_LEN + AEAD_TAG_LEN;
+
 	return NTP_HEADER_LEN + ntp_ef_field_len(req->uid_len, NTP_EF_MIN_LEN) +
-	       ntp_ef_field_len(AUTH_FIXED_BODY, NTP_EF_MIN_LAST_LEN);
+	       ntp_ef_field_len(fixed, NTP_EF_MIN_LAST_LEN);
 }
 
 unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t cookie_len)
@@ -321,24 +333,23 @@ unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t 
 
 int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 			    const struct ntp_header *hdr, const struct nts_ntp_request *req,
-			    struct siv *siv, const struct nts_keys *keys,
+			    struct aead *aead, const struct nts_keys *keys,
 			    const uint8_t *cookies, size_t cookie_len,
 			    unsigned int n_cookies, const uint8_t *nonce,
 			    unsigned int *n_sent)
 {
 	uint8_t pt[NTS_NTP_MAX_PACKET];
-	size_t pl = 0, len, auth_off;
+	size_t pl = 0, len, auth_off, nl;
 	struct ntp_header h;
 	unsigned int n;
 	uint8_t *body;
-	int err;
 
-	if (!out || !out_len || !hdr || !req || !req->verified || !siv || !keys ||
+	if (!out || !out_len || !hdr || !req || !req->verified || !aead || !keys ||
 	    !cookies || !cookie_len || cookie_len > NTS_NTP_MAX_COOKIE_LEN)
 		return NTS_NTP_ERR_ARG;
-	err = set_key(siv, keys, 1);
-	if (err)
-		return err;
+	nl = aead_nonce_len(keys->aead);
+	if (!nl || keys->aead != req->aead)
+		return NTS_NTP_ERR_AEAD;
 	n = nts_ntp_response_cookies(req, cookie_len);
 	if (n > n_cookies)
 		n = n_cookies;
@@ -359,21 +370,21 @@ int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 			NTP_EF_MIN_LEN))
 		return NTS_NTP_ERR_SPACE;
 	auth_off = len;
-	body = ntp_ef_add(out, cap, &len, NTS_NTP_EF_AUTH, NULL, AUTH_FIXED_BODY + pl,
+	body = ntp_ef_add(out, cap, &len, NTS_NTP_EF_AUTH, NULL, auth_fixed_body(keys->aead) + pl,
 			  NTP_EF_MIN_LAST_LEN);
 	if (!body)
 		return NTS_NTP_ERR_SPACE;
 	/* Defensive: the cookie count above already guarantees this. */
 	if (len > req->auth_end)
 		return NTS_NTP_ERR_SPACE;
-	ntp_put16(body, NTS_NTP_NONCE_LEN);
-	ntp_put16(body + 2, (uint16_t)(SIV_TAG_LEN + pl));
+	ntp_put16(body, (uint16_t)nl);
+	ntp_put16(body + 2, (uint16_t)(AEAD_TAG_LEN + pl));
 	if (nonce)
-		memcpy(body + 4, nonce, NTS_NTP_NONCE_LEN);
-	else if (RAND_bytes(body + 4, NTS_NTP_NONCE_LEN) != 1)
+		memcpy(body + 4, nonce, nl);
+	else if (nonce_fill(body + 4, nl))
 		return NTS_NTP_ERR_CRYPTO;
-	if (siv_seal_nts(siv, body + 4, NTS_NTP_NONCE_LEN, out, auth_off, pt, pl,
-			 body + 4 + NTS_NTP_NONCE_LEN))
+	if (aead_seal_nts(aead, keys->aead, keys->s2c, body + 4, nl, out, auth_off, pt, pl,
+			  body + 4 + nl))
 		return NTS_NTP_ERR_CRYPTO;
 	*out_len = len;
 	if (n_sent)
@@ -409,7 +420,7 @@ int nts_ntp_server_nak(uint8_t *out, size_t cap, size_t *out_len,
 }
 
 int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
-			    size_t uid_len, struct siv *siv, const struct nts_keys *keys,
+			    size_t uid_len, struct aead *aead, const struct nts_keys *keys,
 			    uint8_t *plain, size_t plain_cap, struct nts_ntp_response *resp)
 {
 	const uint8_t *ruid = NULL, *nonce = NULL, *ct = NULL;
@@ -421,7 +432,7 @@ int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
 	if (!resp)
 		return NTS_NTP_ERR_ARG;
 	memset(resp, 0, sizeof(*resp));
-	if (!pkt || !uid || !uid_len || !siv || !keys)
+	if (!pkt || !uid || !uid_len || !aead || !keys)
 		return NTS_NTP_ERR_ARG;
 	err = check_header(pkt, len, &resp->hdr, NTP_MODE_SERVER);
 	if (err)
@@ -442,7 +453,7 @@ int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
 			ruid_len = ef.body_len;
 			break;
 		case NTS_NTP_EF_AUTH:
-			err = auth_parse(&ef, 0, &nonce, &nonce_len, &ct, &ct_len);
+			err = auth_parse(&ef, 0, &nonce, &nonce_len, &ct, &ct_len, NULL);
 			if (err)
 				return err;
 			auth_off = ef.off;
@@ -467,13 +478,15 @@ int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
 		return NTS_NTP_NAK;
 	if (!ct)
 		return NTS_NTP_ERR_NO_AUTH;
-	pl = ct_len - SIV_TAG_LEN;
+	if (!aead_key_len(keys->aead))
+		return NTS_NTP_ERR_AEAD;
+	if (!aead_nonce_ok(keys->aead, nonce_len))
+		return NTS_NTP_ERR_AUTH_FORMAT;
+	pl = ct_len - AEAD_TAG_LEN;
 	if (pl && (!plain || pl > plain_cap))
 		return NTS_NTP_ERR_SPACE;
-	err = set_key(siv, keys, 1);
-	if (err)
-		return err;
-	if (siv_open_nts(siv, nonce, nonce_len, pkt, auth_off, ct, ct_len, plain))
+	if (aead_open_nts(aead, keys->aead, keys->s2c, nonce, nonce_len, pkt, auth_off, ct,
+			  ct_len, plain))
 		return NTS_NTP_ERR_AUTH;
 	ntp_ef_iter_init(&it, plain, pl, 0, NTP_EF_INNER);
 	while ((st = ntp_ef_next(&it, &ef)) == NTP_EF_FIELD) {

@@ -7,8 +7,8 @@
  * Contract:
  * - No I/O, no heap. Parsed structs point into the caller's packet and
  *   plaintext buffers, which must outlive them. Output buffers must not
- *   overlap input packets. The caller's struct siv must be of keys->aead
- *   (one context per AEAD, reused for every packet; keys are set per call).
+ *   overlap input packets. The caller's struct aead (one per thread,
+ *   reused for every packet) seals and opens with keys->aead: 15, 17 or 30.
  * - Every step returns an enum nts_ntp_result: 0 success, NTS_NTP_NAK (>0)
  *   for a NAK the client accepted, a distinct negative code per failure so a
  *   server can count outcomes (index counters by -code, < NTS_NTP_ERR_COUNT).
@@ -26,12 +26,16 @@
  *   each have a body as long as the cookie's; contents are ignored.
  *   A UID, cookie or authenticator inside the ciphertext is refused.
  * - Authenticator body: nonce_len(2) | ct_len(2) | nonce | ct | padding.
- *   nonce_len >= 1, ct_len >= 16 (the SIV tag), nonce and ciphertext each
+ *   nonce_len >= 1, ct_len >= 16 (the AEAD tag), nonce and ciphertext each
  *   zero-padded to 4, and for requests the padded nonce plus the additional
- *   padding must be >= 16 bytes (RFC 8915 5.6, N_REQ = 16 for AES-SIV).
+ *   padding must be >= N_REQ (RFC 8915 5.6: 16 for AES-SIV, 12 for
+ *   AES-128-GCM-SIV). Parsing checks the smaller bound; verify, which knows
+ *   the AEAD from the cookie, checks the AEAD's own and its nonce size
+ *   (exactly 12 bytes for GCM-SIV).
  *   All padding must be zero, so no unauthenticated byte is malleable.
  *   AD is the packet from byte 0 to the start of the authenticator field.
- * - Response: header | UID echoed | authenticator with 16-byte nonce whose
+ * - Response: header | UID echoed | authenticator with a 16-byte nonce (12
+ *   for GCM-SIV) whose
  *   plaintext is the new cookies as NTS Cookie fields (padded to 4 only, as
  *   RFC 8915 5.6 allows inside the ciphertext). It is never longer than the
  *   authenticated part of the request, and holds at most 1 + placeholders
@@ -53,7 +57,7 @@
 
 #include "nts.h"
 #include "ntp.h"
-#include "siv.h"
+#include "aead.h"
 
 #define NTS_NTP_EF_UID 0x0104
 #define NTS_NTP_EF_COOKIE 0x0204
@@ -61,8 +65,9 @@
 #define NTS_NTP_EF_AUTH 0x0404
 
 #define NTS_NTP_UID_LEN 32		/* what we send; also the minimum */
-#define NTS_NTP_NONCE_LEN 16		/* what we send */
+#define NTS_NTP_NONCE_LEN 16		/* what we send with AES-SIV */
 #define NTS_NTP_NONCE_REQ 16		/* N_REQ of RFC 8915 5.6 for AES-SIV */
+#define NTS_NTP_NONCE_REQ_MIN 12	/* N_REQ for AES-128-GCM-SIV */
 #define NTS_NTP_MAX_COOKIES 8
 #define NTS_NTP_MAX_COOKIE_LEN 1024
 /* Largest packet we build; responses are also bounded by the request. */
@@ -87,7 +92,7 @@ enum nts_ntp_result {
 	NTS_NTP_ERR_PLACEHOLDER = -12,		/* placeholder size != cookie */
 	NTS_NTP_ERR_NO_AUTH = -13,
 	NTS_NTP_ERR_AUTH_FORMAT = -14,		/* authenticator body layout */
-	NTS_NTP_ERR_AEAD = -15,			/* siv context / keys mismatch */
+	NTS_NTP_ERR_AEAD = -15,			/* unsupported AEAD in keys */
 	NTS_NTP_ERR_AUTH = -16,			/* AEAD verification failed */
 	NTS_NTP_ERR_INNER = -17,		/* bad or forbidden encrypted field */
 	NTS_NTP_ERR_UID_MISMATCH = -18,		/* client: not our request */
@@ -115,10 +120,12 @@ struct nts_ntp_request {
 	unsigned int n_unauth;		/* fields after the authenticator */
 	const uint8_t *nonce;
 	size_t nonce_len;
-	const uint8_t *ct;		/* SIV tag | ciphertext */
+	size_t nonce_room;		/* padded nonce + additional padding */
+	const uint8_t *ct;		/* AEAD output */
 	size_t ct_len;
 	const uint8_t *plain;		/* after verify: decrypted inner fields */
 	size_t plain_len;
+	int aead;			/* set by nts_ntp_server_verify() */
 	int parsed;			/* set when nts_ntp_server_parse() succeeds */
 	int verified;			/* set by nts_ntp_server_verify() */
 };
@@ -140,7 +147,7 @@ struct nts_ntp_response {
  * for matching the response. n_placeholders <= NTS_NTP_MAX_PLACEHOLDERS.
  */
 int nts_ntp_client_request(uint8_t *out, size_t cap, size_t *out_len,
-			   const struct ntp_header *hdr, struct siv *siv,
+			   const struct ntp_header *hdr, struct aead *aead,
 			   const struct nts_keys *keys, const uint8_t *cookie,
 			   size_t cookie_len, unsigned int n_placeholders,
 			   uint8_t uid[NTS_NTP_UID_LEN]);
@@ -152,7 +159,7 @@ int nts_ntp_server_parse(const uint8_t *pkt, size_t len, struct nts_ntp_request 
  * C2S, decrypt into plain (capacity plain_cap >= req->ct_len - 16), check
  * the inner fields and add encrypted placeholders to req->n_placeholders.
  */
-int nts_ntp_server_verify(struct nts_ntp_request *req, struct siv *siv,
+int nts_ntp_server_verify(struct nts_ntp_request *req, struct aead *aead,
 			  const struct nts_keys *keys, uint8_t *plain, size_t plain_cap);
 
 /*
@@ -167,11 +174,12 @@ unsigned int nts_ntp_response_cookies(const struct nts_ntp_request *req, size_t 
  * cookies of cookie_len bytes back to back; only the first
  * nts_ntp_response_cookies() are used (count in *n_sent, may be NULL).
  * hdr is encoded with version 4 and mode 4 forced. nonce: NULL for a
- * random one (RAND_bytes), else NTS_NTP_NONCE_LEN bytes (tests only).
+ * random one (nonce.h), else aead_nonce_len(keys->aead) bytes (tests
+ * only). keys must be those the request was verified with.
  */
 int nts_ntp_server_response(uint8_t *out, size_t cap, size_t *out_len,
 			    const struct ntp_header *hdr, const struct nts_ntp_request *req,
-			    struct siv *siv, const struct nts_keys *keys,
+			    struct aead *aead, const struct nts_keys *keys,
 			    const uint8_t *cookies, size_t cookie_len,
 			    unsigned int n_cookies, const uint8_t *nonce,
 			    unsigned int *n_sent);
@@ -191,7 +199,7 @@ int nts_ntp_server_nak(uint8_t *out, size_t cap, size_t *out_len,
  * (resp filled), NTS_NTP_NAK (resp->hdr filled, no cookies) or an error.
  */
 int nts_ntp_client_response(const uint8_t *pkt, size_t len, const uint8_t *uid,
-			    size_t uid_len, struct siv *siv, const struct nts_keys *keys,
+			    size_t uid_len, struct aead *aead, const struct nts_keys *keys,
 			    uint8_t *plain, size_t plain_cap, struct nts_ntp_response *resp);
 
 /* True if hdr is a kiss-o'-death with code "NTSN". */

@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * phc: reading a PTP hardware clock (/dev/ptpN) against CLOCK_REALTIME, and
- * the PHC-to-system mapping built from those readings.
+ * phc: readings of a PTP hardware clock (/dev/ptpN) against CLOCK_REALTIME,
+ * and the PHC-to-system mapping built from those readings.
  *
  * Contract:
- * - phc_read() takes one reading through the best method the device
- *   supports: PTP_SYS_OFFSET_PRECISE (a cross timestamp from the hardware),
- *   else PTP_SYS_OFFSET_EXTENDED (system time read just before and after the
- *   PHC, per sample), else PTP_SYS_OFFSET (alternating system and PHC
- *   reads). *method is where it starts; a method the device refuses
- *   (EOPNOTSUPP, ENOTTY, EINVAL) is left for the next one and *method is
- *   updated, so the next call does not retry it. Of n samples (1 to
- *   PHC_MAX_SAMPLES) the one with the narrowest read window is used. Only
- *   reads: nothing here changes either clock. Returns 0 or a negative errno.
+ * - Readings come from the system layer's phc_read()
+ *   (userspace/sys/phc_read.h), or from tests; this module only does the
+ *   arithmetic.
  * - A reading pairs the PHC's raw time (in the PHC's own scale, TAI or UTC)
  *   with the CLOCK_REALTIME at the same instant (the window's midpoint) and
  *   says how wide the window was: the uncertainty of the pairing.
@@ -59,7 +53,6 @@ struct phc_map {
 };
 
 const char *phc_method_name(enum phc_method m);
-int phc_read(int fd, enum phc_method *method, unsigned int n, struct phc_reading *out);
 
 void phc_map_reset(struct phc_map *m);
 void phc_map_add(struct phc_map *m, const struct phc_reading *r);

@@ -34,7 +34,10 @@ static int reserve(struct sbuf *s, size_t extra)
 		return 0;
 	while (cap < need)
 		cap *= 2;
-	if (cap > s->max || !(p = realloc(s->buf, cap))) {
+	/* Doubling may overshoot max; what is needed may still fit. */
+	if (cap > s->max)
+		cap = s->max;
+	if (need > cap || !(p = realloc(s->buf, cap))) {
 		s->failed = 1;
 		return -1;
 	}

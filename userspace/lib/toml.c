@@ -5,14 +5,11 @@
  * LF/CRLF raw), so the recursive-descent parser below only sees clean text.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "toml.h"
 
@@ -1095,48 +1092,4 @@ struct toml_node *toml_parse(const char *name, const char *buf, size_t len,
 fail:
 	toml_free(root);
 	return NULL;
-}
-
-struct toml_node *toml_load(const char *path, char *err, size_t errlen)
-{
-	struct toml_node *root = NULL;
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > TOML_MAX_INPUT) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, TOML_MAX_INPUT);
-		goto out;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			snprintf(err, errlen, "%s: %s", path, r ? strerror(errno) : "short read");
-			goto out;
-		}
-		got += (size_t)r;
-	}
-	root = toml_parse(path, buf, got, err, errlen);
-out:
-	free(buf);
-	close(fd);
-	return root;
 }

@@ -3,8 +3,8 @@
  * toml: a strict TOML 1.0 parser producing a tree of nodes.
  *
  * Contract:
- * - toml_parse() parses a whole document held in memory; toml_load() reads
- *   a file (at most TOML_MAX_INPUT bytes) and parses it. Both return the root
+ * - toml_parse() parses a whole document held in memory (the system layer's
+ *   toml_load() reads a file first, userspace/sys/load.h). It returns the root
  *   table, or NULL with "FILE:LINE:COL: message" in err (line and column are
  *   1-based; the column counts Unicode characters, not bytes).
  * - Everything TOML 1.0 calls invalid is rejected: duplicate keys, tables
@@ -76,7 +76,6 @@ struct toml_node {
 
 struct toml_node *toml_parse(const char *name, const char *buf, size_t len,
 			     char *err, size_t errlen);
-struct toml_node *toml_load(const char *path, char *err, size_t errlen);
 void toml_free(struct toml_node *node);
 
 /* Entry key of a table (exact match), or NULL. */

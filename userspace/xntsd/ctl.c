@@ -20,9 +20,9 @@ struct ctl_conn {
 	struct loop_op io;
 	struct loop_op timer;
 	size_t len;
-	char req[CTL_MAX_REQUEST + 1];
 	struct sbuf out;
 	size_t off;
+	char req[];		/* proto.max_request + 1 */
 };
 
 struct ctl {
@@ -30,14 +30,25 @@ struct ctl {
 	int fd;
 	char path[108];
 	struct loop_op accept_op;
+	struct ctl_proto proto;
+	unsigned int n_conns;
+	unsigned long long refused;
 	ctl_render_fn render;
 	void *arg;
+};
+
+static const struct ctl_proto control_proto = {
+	.end = "\n",
+	.max_request = CTL_MAX_REQUEST,
+	.max_conns = CTL_MAX_CONNS,
+	.timeout_ms = CTL_TIMEOUT_MS,
 };
 
 static void conn_free_if_idle(struct ctl_conn *c)
 {
 	if (c->pending)
 		return;
+	c->ctl->n_conns--;
 	close(c->fd);
 	sbuf_free(&c->out);
 	free(c);
@@ -67,7 +78,8 @@ static void conn_send_more(struct ctl_conn *c)
 static void conn_io(struct loop_op *op, int res, unsigned int flags)
 {
 	struct ctl_conn *c = (struct ctl_conn *)((char *)op - offsetof(struct ctl_conn, io));
-	char *nl;
+	size_t max = c->ctl->proto.max_request;
+	char *end;
 
 	(void)flags;
 	c->pending--;
@@ -82,16 +94,16 @@ static void conn_io(struct loop_op *op, int res, unsigned int flags)
 	}
 	c->len += (size_t)res;
 	c->req[c->len] = 0;
-	nl = memchr(c->req, '\n', c->len);
-	if (!nl && c->len < CTL_MAX_REQUEST) {
+	end = memmem(c->req, c->len, c->ctl->proto.end, strlen(c->ctl->proto.end));
+	if (!end && c->len < max) {
 		c->pending++;
 		loop_read(c->ctl->loop, &c->io, c->fd, c->req + c->len,
-			  (unsigned int)(CTL_MAX_REQUEST - c->len));
+			  (unsigned int)(max - c->len));
 		return;
 	}
-	if (nl)
-		*nl = 0;
-	loop_timeout_cancel(c->ctl->loop, &c->timer);
+	/* Too long without its end: rendered as it is, which the renderer refuses. */
+	if (end)
+		*end = 0;
 	c->ctl->render(c->ctl->arg, c->req, &c->out);
 	if (sbuf_failed(&c->out) || !c->out.buf) {
 		conn_end(c);
@@ -106,7 +118,8 @@ static void conn_timer(struct loop_op *op, int res, unsigned int flags)
 
 	(void)flags;
 	c->pending--;
-	if (res == -ETIME && !c->out.buf) {
+	/* The whole exchange is bounded, sending included: a reader that stalls is cut off. */
+	if (res == -ETIME) {
 		conn_end(c);
 		return;
 	}
@@ -120,18 +133,22 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 	struct ctl_conn *c;
 
 	if (res >= 0) {
-		c = calloc(1, sizeof(*c));
+		c = ctl->n_conns < ctl->proto.max_conns ?
+			calloc(1, sizeof(*c) + ctl->proto.max_request + 1) : NULL;
 		if (!c) {
+			ctl->refused++;
 			close(res);
 		} else {
+			ctl->n_conns++;
 			c->ctl = ctl;
 			c->fd = res;
 			c->io.cb = conn_io;
 			c->timer.cb = conn_timer;
 			sbuf_init(&c->out, 16 << 20);
 			c->pending = 2;
-			loop_read(ctl->loop, &c->io, c->fd, c->req, CTL_MAX_REQUEST);
-			loop_timeout_ms(ctl->loop, &c->timer, CTL_TIMEOUT_MS);
+			loop_read(ctl->loop, &c->io, c->fd, c->req,
+				  (unsigned int)ctl->proto.max_request);
+			loop_timeout_ms(ctl->loop, &c->timer, ctl->proto.timeout_ms);
 		}
 	}
 	if (res == -ECANCELED)
@@ -139,6 +156,28 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 	if (!(flags & IORING_CQE_F_MORE))
 		io_uring_prep_multishot_accept(loop_sqe(ctl->loop, &ctl->accept_op),
 					       ctl->fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+static struct ctl *ctl_alloc(struct loop *l, const struct ctl_proto *proto,
+			     ctl_render_fn render, void *arg)
+{
+	struct ctl *ctl = calloc(1, sizeof(*ctl));
+
+	if (!ctl)
+		return NULL;
+	ctl->loop = l;
+	ctl->proto = *proto;
+	ctl->render = render;
+	ctl->arg = arg;
+	ctl->accept_op.cb = accept_done;
+	ctl->fd = -1;
+	return ctl;
+}
+
+static void ctl_start(struct ctl *ctl)
+{
+	io_uring_prep_multishot_accept(loop_sqe(ctl->loop, &ctl->accept_op), ctl->fd, NULL,
+				       NULL, SOCK_CLOEXEC);
 }
 
 struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
@@ -151,15 +190,11 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 		snprintf(err, errlen, "observation-path %s: too long", path);
 		return NULL;
 	}
-	ctl = calloc(1, sizeof(*ctl));
+	ctl = ctl_alloc(l, &control_proto, render, arg);
 	if (!ctl) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	ctl->loop = l;
-	ctl->render = render;
-	ctl->arg = arg;
-	ctl->accept_op.cb = accept_done;
 	snprintf(ctl->path, sizeof(ctl->path), "%s", path);
 	memcpy(sun.sun_path, path, strlen(path));
 	ctl->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -173,9 +208,37 @@ struct ctl *ctl_new(struct loop *l, const char *path, mode_t mode,
 		free(ctl);
 		return NULL;
 	}
-	io_uring_prep_multishot_accept(loop_sqe(l, &ctl->accept_op), ctl->fd, NULL,
-				       NULL, SOCK_CLOEXEC);
+	ctl_start(ctl);
 	return ctl;
+}
+
+struct ctl *ctl_new_tcp(struct loop *l, const struct sockaddr *sa, socklen_t salen,
+			const struct ctl_proto *proto, ctl_render_fn render, void *arg,
+			char *err, size_t errlen)
+{
+	struct ctl *ctl = ctl_alloc(l, proto, render, arg);
+	int one = 1;
+
+	if (!ctl) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctl->fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ctl->fd < 0 || setsockopt(ctl->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(ctl->fd, sa, salen) || listen(ctl->fd, 16)) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		if (ctl->fd >= 0)
+			close(ctl->fd);
+		free(ctl);
+		return NULL;
+	}
+	ctl_start(ctl);
+	return ctl;
+}
+
+unsigned long long ctl_refused(const struct ctl *ctl)
+{
+	return ctl->refused;
 }
 
 void ctl_free(struct ctl *ctl)
@@ -183,6 +246,7 @@ void ctl_free(struct ctl *ctl)
 	if (!ctl)
 		return;
 	close(ctl->fd);
-	unlink(ctl->path);
+	if (ctl->path[0])
+		unlink(ctl->path);
 	free(ctl);
 }

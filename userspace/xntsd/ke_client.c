@@ -28,6 +28,8 @@ struct ke_client {
 	uint16_t port;
 	uint32_t timeout_ms;
 	enum ke_client_state state;
+	/* What status shows until a finished exchange has settled. */
+	enum ke_client_state running;
 	int pending;
 	int addr_idx;
 	struct resolve_req res;
@@ -62,6 +64,9 @@ const char *ke_client_state_name(enum ke_client_state s)
 
 enum ke_client_state ke_client_state(const struct ke_client *c)
 {
+	/* "done" only once the source holds the result that done() hands over. */
+	if ((c->state == KEC_DONE || c->state == KEC_FAILED) && c->pending)
+		return c->running;
 	return c->state;
 }
 
@@ -111,9 +116,15 @@ static void finish(struct ke_client *c, enum ke_client_state st)
 {
 	if (c->state == KEC_DONE || c->state == KEC_FAILED || c->state == KEC_IDLE)
 		return;
+	c->running = c->state;
 	c->state = st;
 	loop_cancel(c->loop, &c->io);
 	loop_timeout_cancel(c->loop, &c->timer);
+	if (c->res.job) {
+		/* The lookup may block for long; its thread finishes on its own. */
+		resolve_cancel(&c->res);
+		c->pending--;
+	}
 	if (st == KEC_FAILED) {
 		uint64_t backoff = BACKOFF_MIN_MS << (c->failures < 12 ? c->failures : 12);
 
@@ -175,6 +186,9 @@ static void io_done(struct loop_op *op, int res, unsigned int flags)
 	if (c->state == KEC_CONNECTING) {
 		if (res < 0) {
 			snprintf(c->error, sizeof(c->error), "connect: %s", strerror(-res));
+			/* Each address gets a fresh SSL; this one's must go with it. */
+			SSL_free(c->ssl);
+			c->ssl = NULL;
 			close(c->fd);
 			c->fd = -1;
 			c->addr_idx++;
@@ -387,6 +401,7 @@ void ke_client_free(struct ke_client *c)
 {
 	if (!c)
 		return;
+	resolve_cancel(&c->res);
 	teardown_io(c);
 	SSL_CTX_free(c->ctx);
 	OPENSSL_cleanse(&c->result, sizeof(c->result));

@@ -6,10 +6,14 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +22,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "ke_limit.h"
 #include "ke_server.h"
 #include "ke_proto.h"
 #include "keyset.h"
@@ -28,16 +33,26 @@
 #define KE_MAX_RESPONSE 4096
 /* Files are often replaced in several steps; reload once they settle. */
 #define RELOAD_SETTLE_MS 200
+/* Accept errors that mean "out of something": wait, doubling, up to 1 s. */
+#define BACKOFF_MIN_MS 10
+#define BACKOFF_MAX_MS 1000
+/* At most one line about refused connections per worker this often. */
+#define REFUSAL_LOG_MS 10000
+/* Descriptors beyond the connections: rings, sockets, files, the rest. */
+#define NOFILE_BASE 1024
 
 enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_CLOSING };
 
+struct ke_worker;
+
 struct ke_conn {
-	struct ke_server *srv;
+	struct ke_worker *w;
 	struct ke_conn *next, *prev;
 	SSL *ssl;
 	int fd;
 	int pending;
 	enum conn_state state;
+	struct ke_limit_ticket ticket;
 	struct loop_op io;
 	struct loop_op timer;
 	struct ke_proto_req req;
@@ -45,18 +60,48 @@ struct ke_conn {
 	uint8_t out[KE_MAX_RESPONSE];
 };
 
+/*
+ * A worker thread with its own ring: it accepts from the shared listener
+ * (one accept armed at a time, so idle workers take turns), admits through
+ * the limiter and runs each connection to its end.
+ */
+struct ke_worker {
+	struct ke_server *srv;
+	pthread_t tid;
+	int started;
+	int efd;
+	uint64_t ev;
+	int stopping;
+	struct loop loop;
+	struct loop_op stop_op;
+	struct loop_op accept_op;
+	int accept_armed;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	struct loop_op backoff_op;
+	unsigned int backoff_ms;
+	uint64_t refusal_log_ms;
+	uint64_t refused_logged;
+	struct ke_conn *conns;
+	/* Written by this worker only; read racily for status. */
+	struct ke_server_stats st;
+};
+
 struct ke_server {
-	struct loop *loop;
+	struct loop *loop;	/* the main loop: certificate watching only */
 	const struct config_nts_ke_server *cfg;
 	struct ke_proto_server_params params;
 	struct netaddr listen;
 	struct keyset *ks;
+	/* Swapped on reload; workers take a reference under the lock. */
+	pthread_mutex_t ctx_lock;
 	SSL_CTX *ctx;
 	int lfd;
-	struct loop_op accept_op;
-	int accept_armed;
-	struct ke_conn *conns;
-	struct ke_server_stats st;
+	struct ke_limit *limit;
+	unsigned int n_workers;
+	struct ke_worker *w;
+	_Atomic uint32_t last_key_id;
+	uint64_t reloads_ok, reloads_failed;
 	char name[80];
 	/* certificate watching */
 	int ifd;
@@ -66,9 +111,38 @@ struct ke_server {
 	char ibuf[4096] __attribute__((aligned(8)));
 };
 
-const struct ke_server_stats *ke_server_stats(const struct ke_server *s)
+void ke_server_stats(const struct ke_server *s, struct ke_server_stats *out)
 {
-	return &s->st;
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		const struct ke_server_stats *w = &s->w[i].st;
+
+		out->accepted += w->accepted;
+		out->refused_limit += w->refused_limit;
+		out->refused_client += w->refused_client;
+		out->refused_rate += w->refused_rate;
+		out->accept_errors += w->accept_errors;
+		out->accept_backoffs += w->accept_backoffs;
+		out->handshakes_ok += w->handshakes_ok;
+		out->handshakes_failed += w->handshakes_failed;
+		out->fail_tls += w->fail_tls;
+		out->fail_alpn += w->fail_alpn;
+		out->fail_timeout += w->fail_timeout;
+		out->fail_bad_request += w->fail_bad_request;
+		out->fail_critical += w->fail_critical;
+		out->fail_no_match += w->fail_no_match;
+		out->fail_internal += w->fail_internal;
+		out->responses += w->responses;
+		out->cookies_issued += w->cookies_issued;
+		out->ktls_send += w->ktls_send;
+		out->ktls_recv += w->ktls_recv;
+	}
+	out->reloads_ok = s->reloads_ok;
+	out->reloads_failed = s->reloads_failed;
+	out->active = s->limit ? ke_limit_active(s->limit) : 0;
+	out->clients = s->limit ? ke_limit_clients(s->limit) : 0;
+	out->workers = s->n_workers;
+	out->last_key_id = atomic_load_explicit(&s->last_key_id, memory_order_relaxed);
 }
 
 const char *ke_server_listen_name(const struct ke_server *s)
@@ -80,19 +154,19 @@ static void conn_step(struct ke_conn *c);
 
 static void conn_maybe_free(struct ke_conn *c)
 {
-	struct ke_server *s = c->srv;
+	struct ke_worker *w = c->w;
 
 	if (c->state != C_CLOSING || c->pending)
 		return;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		s->conns = c->next;
+		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	SSL_free(c->ssl);
 	close(c->fd);
-	s->st.active--;
+	ke_limit_release(w->srv->limit, &c->ticket);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -103,22 +177,23 @@ static void conn_close(struct ke_conn *c)
 		return;
 	c->state = C_CLOSING;
 	/* Pending poll and timer complete with -ECANCELED, then we free. */
-	loop_cancel(c->srv->loop, &c->io);
-	loop_timeout_cancel(c->srv->loop, &c->timer);
+	loop_cancel(&c->w->loop, &c->io);
+	loop_timeout_cancel(&c->w->loop, &c->timer);
 	conn_maybe_free(c);
 }
 
 static void conn_fail(struct ke_conn *c, uint64_t *counter, const char *why)
 {
+	struct ke_worker *w = c->w;
 	char e[256];
 
-	c->srv->st.handshakes_failed++;
+	w->st.handshakes_failed++;
 	(*counter)++;
-	if (counter == &c->srv->st.fail_tls)
-		log_debug("nts-ke %s: connection failed: %s: %s", c->srv->name, why,
+	if (counter == &w->st.fail_tls)
+		log_debug("nts-ke %s: connection failed: %s: %s", w->srv->name, why,
 			  tls_error_string(e, sizeof(e)));
 	else
-		log_debug("nts-ke %s: connection failed: %s", c->srv->name, why);
+		log_debug("nts-ke %s: connection failed: %s", w->srv->name, why);
 	ERR_clear_error();
 	conn_close(c);
 }
@@ -134,7 +209,7 @@ static void conn_io_done(struct loop_op *op, int res, unsigned int flags)
 		return;
 	}
 	if (res < 0 && res != -ECANCELED) {
-		conn_fail(c, &c->srv->st.fail_internal, strerror(-res));
+		conn_fail(c, &c->w->st.fail_internal, strerror(-res));
 		return;
 	}
 	conn_step(c);
@@ -151,7 +226,7 @@ static void conn_timer_done(struct loop_op *op, int res, unsigned int flags)
 		return;
 	}
 	if (res == -ETIME)
-		conn_fail(c, &c->srv->st.fail_timeout, "key exchange timed out");
+		conn_fail(c, &c->w->st.fail_timeout, "key exchange timed out");
 }
 
 /* Wait for the socket to become ready for what OpenSSL asked for. */
@@ -161,7 +236,7 @@ static int conn_wait(struct ke_conn *c, int ssl_ret)
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
 		c->pending++;
-		loop_poll(c->srv->loop, &c->io, c->fd,
+		loop_poll(&c->w->loop, &c->io, c->fd,
 			  e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT);
 		return 0;
 	}
@@ -170,49 +245,53 @@ static int conn_wait(struct ke_conn *c, int ssl_ret)
 
 static void conn_respond(struct ke_conn *c)
 {
-	struct ke_server *s = c->srv;
+	struct ke_worker *w = c->w;
+	struct ke_server *s = w->srv;
 	struct ke_proto_result r;
 
+	/* No lock: ke_proto_respond() copies the current key out of the
+	 * keyset's published snapshot (keyset.h). */
 	c->out_len = ke_proto_respond(&c->req, c->ssl, s->ks, &s->params, c->out,
 				      sizeof(c->out), &r);
 	switch (r.outcome) {
 	case KE_PROTO_OK:
-		s->st.handshakes_ok++;
-		s->st.cookies_issued += r.cookies;
-		s->st.last_key_id = r.key_id;
+		w->st.handshakes_ok++;
+		w->st.cookies_issued += r.cookies;
+		atomic_store_explicit(&s->last_key_id, r.key_id, memory_order_relaxed);
 		break;
 	case KE_PROTO_BAD_REQUEST:
-		s->st.handshakes_failed++;
-		s->st.fail_bad_request++;
+		w->st.handshakes_failed++;
+		w->st.fail_bad_request++;
 		break;
 	case KE_PROTO_NO_MATCH:
-		s->st.handshakes_failed++;
-		s->st.fail_no_match++;
+		w->st.handshakes_failed++;
+		w->st.fail_no_match++;
 		break;
 	case KE_PROTO_CRITICAL:
-		s->st.handshakes_failed++;
-		s->st.fail_critical++;
+		w->st.handshakes_failed++;
+		w->st.fail_critical++;
 		break;
 	default:
-		s->st.handshakes_failed++;
-		s->st.fail_internal++;
+		w->st.handshakes_failed++;
+		w->st.fail_internal++;
 		break;
 	}
 	if (!c->out_len) {
 		conn_close(c);
 		return;
 	}
-	s->st.responses++;
+	w->st.responses++;
 	if (BIO_get_ktls_send(SSL_get_wbio(c->ssl)))
-		s->st.ktls_send++;
+		w->st.ktls_send++;
 	if (BIO_get_ktls_recv(SSL_get_rbio(c->ssl)))
-		s->st.ktls_recv++;
+		w->st.ktls_recv++;
 	c->out_off = 0;
 	c->state = C_WRITE;
 }
 
 static void conn_step(struct ke_conn *c)
 {
+	struct ke_server_stats *st = &c->w->st;
 	uint8_t buf[1024];
 	size_t n;
 	int ret;
@@ -224,11 +303,11 @@ static void conn_step(struct ke_conn *c)
 			ret = SSL_accept(c->ssl);
 			if (ret != 1) {
 				if (conn_wait(c, ret))
-					conn_fail(c, &c->srv->st.fail_tls, "TLS handshake");
+					conn_fail(c, &st->fail_tls, "TLS handshake");
 				return;
 			}
 			if (!tls_alpn_ok(c->ssl)) {
-				conn_fail(c, &c->srv->st.fail_alpn, "client did not offer ntske/1");
+				conn_fail(c, &st->fail_alpn, "client did not offer ntske/1");
 				return;
 			}
 			c->state = C_READ;
@@ -237,7 +316,7 @@ static void conn_step(struct ke_conn *c)
 			ret = SSL_read_ex(c->ssl, buf, sizeof(buf), &n);
 			if (ret != 1) {
 				if (conn_wait(c, ret))
-					conn_fail(c, &c->srv->st.fail_bad_request,
+					conn_fail(c, &st->fail_bad_request,
 						  "connection ended before the request did");
 				return;
 			}
@@ -257,7 +336,7 @@ static void conn_step(struct ke_conn *c)
 					   c->out_len - c->out_off, &n);
 			if (ret != 1) {
 				if (conn_wait(c, ret))
-					conn_fail(c, &c->srv->st.fail_tls, "TLS write");
+					conn_fail(c, &st->fail_tls, "TLS write");
 				return;
 			}
 			c->out_off += n;
@@ -273,85 +352,284 @@ static void conn_step(struct ke_conn *c)
 	}
 }
 
-static void accept_one(struct ke_server *s, int fd)
+static SSL *new_ssl(struct ke_server *s)
 {
-	struct ke_conn *c;
-	int one = 1;
+	SSL *ssl;
 
-	s->st.accepted++;
-	if (s->st.active >= (uint32_t)s->cfg->concurrent_connections) {
-		/* Refused at once, so a flood cannot starve the others. */
-		s->st.refused_limit++;
-		close(fd);
-		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		close(fd);
-		return;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->srv = s;
-	c->fd = fd;
-	c->io.cb = conn_io_done;
-	c->timer.cb = conn_timer_done;
-	c->ssl = SSL_new(s->ctx);
-	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
-		SSL_free(c->ssl);
-		close(fd);
-		free(c);
-		return;
-	}
-	ke_proto_req_init(&c->req, KE_PROTO_MAX_REQUEST);
-	c->next = s->conns;
-	if (s->conns)
-		s->conns->prev = c;
-	s->conns = c;
-	s->st.active++;
-	c->pending++;
-	loop_timeout_ms(s->loop, &c->timer, (uint64_t)s->cfg->key_exchange_timeout_ms);
-	c->state = C_HANDSHAKE;
-	conn_step(c);
+	pthread_mutex_lock(&s->ctx_lock);
+	ssl = SSL_new(s->ctx);
+	pthread_mutex_unlock(&s->ctx_lock);
+	return ssl;
 }
 
-static void arm_accept(struct ke_server *s)
+/* One line per REFUSAL_LOG_MS at most, whatever the flood. */
+static void log_refusal(struct ke_worker *w, const char *why, uint64_t now)
 {
-	io_uring_prep_multishot_accept(loop_sqe(s->loop, &s->accept_op), s->lfd,
-				       NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	s->accept_armed = 1;
+	uint64_t total = w->st.refused_limit + w->st.refused_client + w->st.refused_rate;
+	char addr[80];
+
+	if (w->refusal_log_ms && now - w->refusal_log_ms < REFUSAL_LOG_MS)
+		return;
+	netaddr_format((struct sockaddr *)&w->peer, addr, sizeof(addr));
+	log_warn("nts-ke %s: refused %llu connection(s) since the last report, the "
+		 "latest from %s (%s)", w->srv->name,
+		 (unsigned long long)(total - w->refused_logged), addr, why);
+	w->refusal_log_ms = now;
+	w->refused_logged = total;
+}
+
+static void accept_one(struct ke_worker *w, int fd)
+{
+	struct ke_server *s = w->srv;
+	struct ke_limit_ticket t;
+	struct ke_conn *c;
+	uint64_t now = loop_now_ms();
+	const char *why;
+	int one = 1;
+
+	w->st.accepted++;
+	/* Refused at once, so a flood from one place cannot starve the others. */
+	switch (ke_limit_admit(s->limit, (struct sockaddr *)&w->peer, now, &t)) {
+	case KE_LIMIT_OK:
+		goto admitted;
+	case KE_LIMIT_TOTAL:
+		w->st.refused_limit++;
+		why = "concurrent-connections";
+		break;
+	case KE_LIMIT_RATE:
+		w->st.refused_rate++;
+		why = "per-client-accept-rate";
+		break;
+	case KE_LIMIT_CLIENT:
+		w->st.refused_client++;
+		why = "per-client-connections";
+		break;
+	default:
+		w->st.refused_client++;
+		why = "client table full";
+		break;
+	}
+	close(fd);
+	log_refusal(w, why, now);
+	return;
+admitted:
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		goto fail;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->w = w;
+	c->fd = fd;
+	c->ticket = t;
+	c->io.cb = conn_io_done;
+	c->timer.cb = conn_timer_done;
+	c->ssl = new_ssl(s);
+	if (!c->ssl || SSL_set_fd(c->ssl, fd) != 1) {
+		SSL_free(c->ssl);
+		free(c);
+		goto fail;
+	}
+	ke_proto_req_init(&c->req, KE_PROTO_MAX_REQUEST);
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	c->pending++;
+	loop_timeout_ms(&w->loop, &c->timer, (uint64_t)s->cfg->key_exchange_timeout_ms);
+	c->state = C_HANDSHAKE;
+	conn_step(c);
+	return;
+fail:
+	w->st.fail_internal++;
+	ke_limit_release(s->limit, &t);
+	close(fd);
+}
+
+static void arm_accept(struct ke_worker *w)
+{
+	w->peer_len = sizeof(w->peer);
+	io_uring_prep_accept(loop_sqe(&w->loop, &w->accept_op), w->srv->lfd,
+			     (struct sockaddr *)&w->peer, &w->peer_len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	w->accept_armed = 1;
+}
+
+static void backoff_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct ke_worker *w = (struct ke_worker *)((char *)op -
+						   offsetof(struct ke_worker, backoff_op));
+
+	(void)res;
+	(void)flags;
+	if (!w->stopping)
+		arm_accept(w);
 }
 
 static void accept_done(struct loop_op *op, int res, unsigned int flags)
 {
-	struct ke_server *s = (struct ke_server *)((char *)op -
-						   offsetof(struct ke_server, accept_op));
+	struct ke_worker *w = (struct ke_worker *)((char *)op -
+						   offsetof(struct ke_worker, accept_op));
 
-	if (!(flags & IORING_CQE_F_MORE))
-		s->accept_armed = 0;
-	if (res >= 0)
-		accept_one(s, res);
-	else if (res != -ECANCELED)
-		log_warn("nts-ke %s: accept: %s", s->name, strerror(-res));
-	if (!s->accept_armed && res != -ECANCELED)
-		arm_accept(s);
+	(void)flags;
+	w->accept_armed = 0;
+	if (w->stopping) {
+		if (res >= 0)
+			close(res);
+		loop_stop(&w->loop);
+		return;
+	}
+	if (res >= 0) {
+		w->backoff_ms = 0;
+		accept_one(w, res);
+		arm_accept(w);
+		return;
+	}
+	w->st.accept_errors++;
+	switch (-res) {
+	case ECONNABORTED:
+	case EINTR:
+	case ECANCELED:
+		/* That connection is gone; the next one may be fine. */
+		arm_accept(w);
+		return;
+	}
+	/*
+	 * Out of descriptors, buffers or memory: accepting again at once would
+	 * fail again and spin. Wait, and let connections in flight end.
+	 */
+	if (!w->backoff_ms)
+		log_warn("nts-ke %s: accept: %s; pausing accepts", w->srv->name,
+			 strerror(-res));
+	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (w->backoff_ms > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+	w->st.accept_backoffs++;
+	loop_timeout_ms(&w->loop, &w->backoff_op, w->backoff_ms);
+}
+
+static void stop_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct ke_worker *w = (struct ke_worker *)((char *)op -
+						   offsetof(struct ke_worker, stop_op));
+
+	(void)res;
+	(void)flags;
+	w->stopping = 1;
+	if (!w->accept_armed) {
+		loop_stop(&w->loop);
+		return;
+	}
+	/*
+	 * A ring's teardown is asynchronous: an accept left pending would hold
+	 * the listener, and a restart would find the port in use.
+	 */
+	io_uring_prep_cancel_fd(loop_sqe(&w->loop, NULL), w->srv->lfd, 0);
+}
+
+static void *worker_main(void *arg)
+{
+	struct ke_worker *w = arg;
+	struct ke_conn *c, *next;
+
+	loop_read(&w->loop, &w->stop_op, w->efd, &w->ev, sizeof(w->ev));
+	arm_accept(w);
+	loop_run(&w->loop);
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		SSL_free(c->ssl);
+		close(c->fd);
+		ke_limit_release(w->srv->limit, &c->ticket);
+		OPENSSL_cleanse(c, sizeof(*c));
+		free(c);
+	}
+	w->conns = NULL;
+	return NULL;
+}
+
+static int worker_start(struct ke_server *s, struct ke_worker *w)
+{
+	w->srv = s;
+	w->stop_op.cb = stop_done;
+	w->accept_op.cb = accept_done;
+	w->backoff_op.cb = backoff_done;
+	w->efd = eventfd(0, EFD_CLOEXEC);
+	if (w->efd < 0)
+		return -1;
+	if (loop_init(&w->loop, 1024)) {
+		close(w->efd);
+		w->efd = -1;
+		return -1;
+	}
+	if (pthread_create(&w->tid, NULL, worker_main, w)) {
+		loop_exit(&w->loop);
+		close(w->efd);
+		w->efd = -1;
+		return -1;
+	}
+	w->started = 1;
+	return 0;
+}
+
+static void worker_stop(struct ke_worker *w)
+{
+	uint64_t one = 1;
+
+	if (!w->started)
+		return;
+	if (write(w->efd, &one, sizeof(one)) != sizeof(one))
+		log_error("nts-ke %s: cannot stop a worker", w->srv->name);
+	pthread_join(w->tid, NULL);
+	loop_exit(&w->loop);
+	close(w->efd);
+	w->started = 0;
+}
+
+/*
+ * Every connection is a descriptor: make sure the limits can be reached
+ * before the process runs out of them. Needs add up over servers.
+ */
+static void raise_nofile(const char *name, unsigned int conns)
+{
+	static rlim_t need = NOFILE_BASE;
+	struct rlimit rl;
+
+	need += conns;
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max < need) {
+		struct rlimit want = { need, need };
+
+		/* Raising the hard limit needs CAP_SYS_RESOURCE (root has it). */
+		if (!setrlimit(RLIMIT_NOFILE, &want))
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max < need ? rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur < need)
+		log_warn("nts-ke %s: open file limit %llu is below the %llu that "
+			 "concurrent-connections needs", name,
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)need);
 }
 
 int ke_server_reload(struct ke_server *s)
 {
 	char err[512];
-	SSL_CTX *ctx = tls_server_ctx_new(s->cfg->certificate_chain_path,
-					  s->cfg->private_key_path, err, sizeof(err));
+	SSL_CTX *old, *ctx = tls_server_ctx_new(s->cfg->certificate_chain_path,
+						s->cfg->private_key_path, err, sizeof(err));
 
 	if (!ctx) {
-		s->st.reloads_failed++;
+		s->reloads_failed++;
 		log_error("nts-ke %s: certificate reload failed, still serving the "
 			  "previous certificate: %s", s->name, err);
 		return -1;
 	}
 	/* Connections in flight hold a reference to the old context. */
-	SSL_CTX_free(s->ctx);
+	pthread_mutex_lock(&s->ctx_lock);
+	old = s->ctx;
 	s->ctx = ctx;
-	s->st.reloads_ok++;
+	pthread_mutex_unlock(&s->ctx_lock);
+	SSL_CTX_free(old);
+	s->reloads_ok++;
 	log_info("nts-ke %s: certificate loaded from %s", s->name,
 		 s->cfg->certificate_chain_path);
 	return 0;
@@ -467,9 +745,17 @@ static void inotify_done(struct loop_op *op, int res, unsigned int flags)
 }
 
 struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_server *cfg,
-				struct keyset *ks, char *err, size_t errlen)
+				struct keyset *ks,
+				char *err, size_t errlen)
 {
 	struct ke_server *s = calloc(1, sizeof(*s));
+	struct ke_limit_config lc = {
+		.max_total = cfg->concurrent_connections,
+		.per_client = cfg->per_client_connections,
+		.rate = cfg->per_client_accept_rate,
+		.burst = cfg->per_client_accept_burst,
+	};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int one = 1, zero = 0;
 
 	if (!s) {
@@ -481,18 +767,26 @@ struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_serve
 	s->ks = ks;
 	s->lfd = -1;
 	s->ifd = -1;
-	s->accept_op.cb = accept_done;
+	pthread_mutex_init(&s->ctx_lock, NULL);
 	s->inotify_op.cb = inotify_done;
 	s->settle_op.cb = settle_done;
 	s->params.ntp_server = cfg->ntp_server;
 	s->params.ntp_port = cfg->ntp_port;
+	s->params.aeads = cfg->aeads;
+	s->params.n_aeads = cfg->n_aeads;
 	netaddr_from_config(&cfg->listen, &s->listen);
 	netaddr_format((struct sockaddr *)&s->listen.ss, s->name, sizeof(s->name));
+	s->limit = ke_limit_new(&lc);
+	if (!s->limit) {
+		snprintf(err, errlen, "nts-ke-server %s: out of memory", s->name);
+		goto fail;
+	}
 	s->ctx = tls_server_ctx_new(cfg->certificate_chain_path, cfg->private_key_path,
 				    err, errlen);
 	if (!s->ctx)
 		goto fail;
-	s->lfd = socket(s->listen.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	raise_nofile(s->name, cfg->concurrent_connections);
+	s->lfd = socket(s->listen.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->lfd < 0)
 		goto fail_errno;
 	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -501,10 +795,23 @@ struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_serve
 	if (bind(s->lfd, (const struct sockaddr *)&s->listen.ss, s->listen.len) ||
 	    listen(s->lfd, 1024))
 		goto fail_errno;
+	s->n_workers = cfg->workers ? cfg->workers : (unsigned int)(ncpu > 0 ? ncpu : 1);
+	s->w = calloc(s->n_workers, sizeof(*s->w));
+	if (!s->w) {
+		snprintf(err, errlen, "nts-ke-server %s: out of memory", s->name);
+		goto fail;
+	}
+	for (unsigned int i = 0; i < s->n_workers; i++) {
+		s->w[i].efd = -1;
+		if (worker_start(s, &s->w[i])) {
+			snprintf(err, errlen, "nts-ke-server %s: cannot start a worker: %s",
+				 s->name, strerror(errno));
+			goto fail;
+		}
+	}
 	rewatch(s);
 	arm_inotify(s);
-	arm_accept(s);
-	log_info("nts-ke: listening on %s", s->name);
+	log_info("nts-ke: listening on %s, %u workers", s->name, s->n_workers);
 	return s;
 fail_errno:
 	snprintf(err, errlen, "nts-ke-server listen %s: %s", s->name, strerror(errno));
@@ -515,22 +822,18 @@ fail:
 
 void ke_server_free(struct ke_server *s)
 {
-	struct ke_conn *c, *next;
-
 	if (!s)
 		return;
-	/* Only at exit, after the loop stopped: pending ops die with the ring. */
-	for (c = s->conns; c; c = next) {
-		next = c->next;
-		SSL_free(c->ssl);
-		close(c->fd);
-		OPENSSL_cleanse(c, sizeof(*c));
-		free(c);
-	}
+	/* Workers end their connections and give the listener back first. */
+	for (unsigned int i = 0; s->w && i < s->n_workers; i++)
+		worker_stop(&s->w[i]);
+	free(s->w);
 	if (s->lfd >= 0)
 		close(s->lfd);
 	if (s->ifd >= 0)
 		close(s->ifd);
 	SSL_CTX_free(s->ctx);
+	ke_limit_free(s->limit);
+	pthread_mutex_destroy(&s->ctx_lock);
 	free(s);
 }

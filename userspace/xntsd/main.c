@@ -20,8 +20,10 @@
 #include "ctl.h"
 #include "ke_server.h"
 #include "keyset.h"
+#include "load.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "ntp.h"
 #include "ntp_server.h"
 #include "sbuf.h"
@@ -29,6 +31,7 @@
 #include "sync.h"
 #include "timestate.h"
 #include "xdp_ctl.h"
+#include "xsk_server.h"
 
 #define XNTS_VERSION "0.1"
 #define DEFAULT_CONFIG "/etc/xnts/ntp.toml"
@@ -49,7 +52,9 @@ struct daemon {
 	struct timestate ts;
 	struct sync *sync;
 	struct ctl *ctl;
+	struct metrics *metrics;
 	struct xdp_ctl *xdp;
+	struct xsk_path *xsk;
 	int sfd;
 	struct signalfd_siginfo si;
 	struct loop_op sig_op;
@@ -153,6 +158,10 @@ static void signal_done(struct loop_op *op, int res, unsigned int flags)
 	}
 	switch (d->si.ssi_signo) {
 	case SIGHUP:
+		/* First, so that what follows lands in the new file. */
+		if (log_reopen())
+			log_warn("SIGHUP: cannot reopen the log file %s: %s",
+				 d->cfg.observability.log_path, strerror(errno));
 		log_info("SIGHUP: reloading certificates");
 		for (size_t i = 0; i < d->n_ke; i++)
 			ke_server_reload(d->ke[i]);
@@ -174,84 +183,62 @@ static const char *key_role(const struct keyset_key *k, unsigned int i)
 	return i ? "stale" : "current";
 }
 
-static void render_keys(struct daemon *d, struct sbuf *out, int json)
+/* The keyset as a JSON member; ages are the daemon's, so a reader needs no clock. */
+static void render_keys(struct daemon *d, struct sbuf *out)
 {
 	unsigned int n = d->ks ? keyset_count(d->ks) : 0;
+	int64_t now = now_s();
 	/* The schedule runs on elapsed time; status shows the wall clock. */
 	int64_t next = d->ks ? keyset_next_rotation(d->ks) : -1;
-	int64_t next_real = next < 0 ? -1 : now_s() + (next - elapsed_s());
+	int64_t next_in = next < 0 ? -1 : next - elapsed_s();
 	const char *fp0 = d->ks ? keyset_fingerprint(d->ks, 0) : NULL;
 	const char *fp1 = d->ks ? keyset_fingerprint(d->ks, 1) : NULL;
 	struct keyset_stats st = { 0 };
 
 	if (d->ks)
 		keyset_get_stats(d->ks, &st);
-	if (json) {
-		sbuf_printf(out, "\"keyset\":{\"keys\":[");
-		for (unsigned int i = 0; i < n; i++) {
-			const struct keyset_key *k = keyset_key_at(d->ks, i);
-
-			sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"current\":%s,"
-				    "\"role\":\"%s\",\"period\":%lld}",
-				    i ? "," : "", k->id, (long long)k->created,
-				    i ? "false" : "true", key_role(k, i), (long long)k->period);
-		}
-		sbuf_printf(out, "],\"next_rotation\":%lld,\"mode\":\"%s\"",
-			    (long long)next_real, !d->ks ? "none" :
-			    keyset_is_shared(d->ks) ? "shared-secret" : "random");
-		if (fp0)
-			sbuf_printf(out, ",\"period\":%lld,\"fingerprint\":\"%s\","
-				    "\"previous_fingerprint\":%s%s%s,\"previous_accepted\":%s",
-				    (long long)keyset_period(d->ks), fp0, fp1 ? "\"" : "",
-				    fp1 ? fp1 : "null", fp1 ? "\"" : "",
-				    keyset_previous_active(d->ks) ? "true" : "false");
-		sbuf_printf(out, ",\"cookies\":{\"stale\":%llu,\"next\":%llu,"
-			    "\"previous_secret\":%llu,\"unknown\":%llu,\"far\":%llu,"
-			    "\"far_unknown\":%llu,\"last_far_offset\":%lld,"
-			    "\"last_far_period\":%lld}}",
-			    (unsigned long long)st.stale, (unsigned long long)st.next,
-			    (unsigned long long)st.previous_secret, (unsigned long long)st.unknown,
-			    (unsigned long long)st.far, (unsigned long long)st.far_unknown,
-			    (long long)st.last_far_offset, (long long)st.last_far_period);
-		return;
-	}
-	if (!d->ks)
-		return;	/* a client has none */
-	sbuf_printf(out, "keyset: %u keys, %s, next rotation in %lld s\n", n,
-		    fp0 ? "derived from a shared secret" : "random",
-		    (long long)(next - elapsed_s()));
-	if (fp0) {
-		sbuf_printf(out, "  period %lld, secret fingerprint %s", (long long)keyset_period(d->ks),
-			    fp0);
-		if (fp1)
-			sbuf_printf(out, ", previous %s (%s)", fp1, keyset_previous_active(d->ks) ?
-				    "still accepted" : "grace over");
-		sbuf_printf(out, "\n");
-	}
+	sbuf_printf(out, "\"keyset\":{\"keys\":[");
 	for (unsigned int i = 0; i < n; i++) {
 		const struct keyset_key *k = keyset_key_at(d->ks, i);
 
-		sbuf_printf(out, "  key %08x  age %lld s  %s\n", k->id,
-			    (long long)(now_s() - k->created), key_role(k, i));
+		sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"age\":%lld,"
+			    "\"current\":%s,\"role\":\"%s\",\"period\":%lld}", i ? "," : "",
+			    k->id, (long long)k->created, (long long)(now - k->created),
+			    i ? "false" : "true", key_role(k, i), (long long)k->period);
 	}
-	sbuf_printf(out, "  cookies: %llu stale key, %llu next period, %llu previous secret, "
-		    "%llu unknown key\n", (unsigned long long)st.stale,
-		    (unsigned long long)st.next, (unsigned long long)st.previous_secret,
-		    (unsigned long long)st.unknown);
-	if (st.far)
-		sbuf_printf(out, "  cookies from periods far from ours: %llu (%llu not accepted), "
-			    "last %+lld periods in our period %lld: a clock is off by more "
-			    "than a period\n", (unsigned long long)st.far,
-			    (unsigned long long)st.far_unknown, (long long)st.last_far_offset,
-			    (long long)st.last_far_period);
+	sbuf_printf(out, "],\"next_rotation\":%lld,\"next_rotation_in\":%lld,\"mode\":\"%s\"",
+		    (long long)(next < 0 ? -1 : now + next_in), (long long)next_in,
+		    !d->ks ? "none" : keyset_is_shared(d->ks) ? "shared-secret" : "random");
+	if (fp0)
+		sbuf_printf(out, ",\"period\":%lld,\"fingerprint\":\"%s\","
+			    "\"previous_fingerprint\":%s%s%s,\"previous_accepted\":%s",
+			    (long long)keyset_period(d->ks), fp0, fp1 ? "\"" : "",
+			    fp1 ? fp1 : "null", fp1 ? "\"" : "",
+			    keyset_previous_active(d->ks) ? "true" : "false");
+	sbuf_printf(out, ",\"cookies\":{\"stale\":%llu,\"next\":%llu,"
+		    "\"previous_secret\":%llu,\"unknown\":%llu,\"far\":%llu,"
+		    "\"far_unknown\":%llu,\"last_far_offset\":%lld,"
+		    "\"last_far_period\":%lld}}",
+		    (unsigned long long)st.stale, (unsigned long long)st.next,
+		    (unsigned long long)st.previous_secret, (unsigned long long)st.unknown,
+		    (unsigned long long)st.far, (unsigned long long)st.far_unknown,
+		    (long long)st.last_far_offset, (long long)st.last_far_period);
 }
 
 static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 {
-	const struct ke_server_stats *st = ke_server_stats(k);
+	struct ke_server_stats s;
+	const struct ke_server_stats *st = &s;
 
+	ke_server_stats(k, &s);
 	sbuf_printf(out, "{\"listen\":");
 	sbuf_json_str(out, ke_server_listen_name(k));
+	sbuf_printf(out, ",\"workers\":%u,\"clients\":%u,\"refused_client\":%llu,"
+		    "\"refused_rate\":%llu,\"accept_errors\":%llu,\"accept_backoffs\":%llu",
+		    st->workers, st->clients, (unsigned long long)st->refused_client,
+		    (unsigned long long)st->refused_rate,
+		    (unsigned long long)st->accept_errors,
+		    (unsigned long long)st->accept_backoffs);
 	sbuf_printf(out, ",\"accepted\":%llu,\"refused_limit\":%llu,\"active\":%u,"
 		    "\"handshakes_ok\":%llu,\"handshakes_failed\":%llu,"
 		    "\"failed\":{\"tls\":%llu,\"alpn\":%llu,\"timeout\":%llu,"
@@ -274,98 +261,54 @@ static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
 }
 
-static void render_ke_plain(const struct ke_server *k, struct sbuf *out)
-{
-	const struct ke_server_stats *st = ke_server_stats(k);
-
-	sbuf_printf(out, "  %s: %u active, %llu accepted, %llu refused (limit)\n",
-		    ke_server_listen_name(k), st->active, (unsigned long long)st->accepted,
-		    (unsigned long long)st->refused_limit);
-	sbuf_printf(out, "    handshakes: %llu ok, %llu failed (tls %llu, alpn %llu, "
-		    "timeout %llu, bad request %llu, critical %llu, no match %llu, "
-		    "internal %llu)\n",
-		    (unsigned long long)st->handshakes_ok,
-		    (unsigned long long)st->handshakes_failed,
-		    (unsigned long long)st->fail_tls, (unsigned long long)st->fail_alpn,
-		    (unsigned long long)st->fail_timeout,
-		    (unsigned long long)st->fail_bad_request,
-		    (unsigned long long)st->fail_critical,
-		    (unsigned long long)st->fail_no_match,
-		    (unsigned long long)st->fail_internal);
-	sbuf_printf(out, "    cookies issued: %llu (last key %08x)\n",
-		    (unsigned long long)st->cookies_issued, st->last_key_id);
-	sbuf_printf(out, "    kTLS: %s (send offloaded on %llu exchanges, receive on %llu)\n",
-		    st->ktls_send ? "active" : "not active",
-		    (unsigned long long)st->ktls_send, (unsigned long long)st->ktls_recv);
-	sbuf_printf(out, "    certificate reloads: %llu ok, %llu failed\n",
-		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
-}
-
+/*
+ * The control socket's one answer: a JSON document ("status" or "keys"; a
+ * format word after the request is accepted and ignored). xntsctl renders
+ * text and Prometheus from it; the daemon renders nothing else.
+ */
 static void render(void *arg, const char *req, struct sbuf *out)
 {
 	struct daemon *d = arg;
-	int json = strstr(req, "json") != NULL;
 	size_t i;
 
-	if (!strncmp(req, "keys", 4)) {
-		if (json) {
-			sbuf_printf(out, "{");
-			render_keys(d, out, 1);
-			sbuf_printf(out, "}\n");
-		} else {
-			render_keys(d, out, 0);
-		}
+	if (!strncmp(req, "keys", 4) && (!req[4] || req[4] == ' ')) {
+		sbuf_printf(out, "{");
+		render_keys(d, out);
+		sbuf_printf(out, "}\n");
 		return;
 	}
-	if (strncmp(req, "status", 6)) {
-		sbuf_printf(out, "error: unknown request\n");
+	if (strncmp(req, "status", 6) || (req[6] && req[6] != ' ')) {
+		sbuf_printf(out, "{\"error\":\"unknown request\"}\n");
 		return;
 	}
-	if (json) {
-		sbuf_printf(out, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,"
-			    "\"clock_control\":%s,", XNTS_VERSION, (int)getpid(),
-			    (long long)(time(NULL) - d->started), d->no_clock ? "false" : "true");
-		render_keys(d, out, 1);
-		if (d->sync) {
-			sbuf_printf(out, ",");
-			sync_status_json(d->sync, out);
-		}
-		sbuf_printf(out, ",\"nts_ke_servers\":[");
-		for (i = 0; i < d->n_ke; i++) {
-			sbuf_printf(out, "%s", i ? "," : "");
-			render_ke_json(d->ke[i], out);
-		}
-		sbuf_printf(out, "],\"ntp_servers\":[");
-		for (i = 0; i < d->n_ntp; i++) {
-			sbuf_printf(out, "%s", i ? "," : "");
-			ntp_server_status_json(d->ntp[i], out);
-		}
-		sbuf_printf(out, "],\"xdp\":");
-		xdp_ctl_status_json(d->xdp, out);
-		sbuf_printf(out, ",\"sources\":[");
-		for (i = 0; i < d->n_src; i++) {
-			sbuf_printf(out, "%s", i ? "," : "");
-			source_status_json(&d->src[i], out);
-		}
-		sbuf_printf(out, "]}\n");
-		return;
+	sbuf_printf(out, "{\"version\":\"%s\",\"pid\":%d,\"uptime\":%lld,"
+		    "\"clock_control\":%s,", XNTS_VERSION, (int)getpid(),
+		    (long long)(time(NULL) - d->started), d->no_clock ? "false" : "true");
+	render_keys(d, out);
+	if (d->sync) {
+		sbuf_printf(out, ",");
+		sync_status_json(d->sync, out);
 	}
-	sbuf_printf(out, "xntsd %s, pid %d, up %lld s, clock control %s\n", XNTS_VERSION,
-		    (int)getpid(), (long long)(time(NULL) - d->started),
-		    d->no_clock ? "off (-x)" : "on");
-	if (d->sync)
-		sync_status_plain(d->sync, out);
-	render_keys(d, out, 0);
-	sbuf_printf(out, "nts-ke servers: %zu\n", d->n_ke);
-	for (i = 0; i < d->n_ke; i++)
-		render_ke_plain(d->ke[i], out);
-	sbuf_printf(out, "ntp servers: %zu\n", d->n_ntp);
-	for (i = 0; i < d->n_ntp; i++)
-		ntp_server_status_plain(d->ntp[i], out);
-	xdp_ctl_status_plain(d->xdp, out);
-	sbuf_printf(out, "sources: %zu\n", d->n_src);
-	for (i = 0; i < d->n_src; i++)
-		source_status_plain(&d->src[i], out);
+	sbuf_printf(out, ",\"nts_ke_servers\":[");
+	for (i = 0; i < d->n_ke; i++) {
+		sbuf_printf(out, "%s", i ? "," : "");
+		render_ke_json(d->ke[i], out);
+	}
+	sbuf_printf(out, "],\"ntp_servers\":[");
+	for (i = 0; i < d->n_ntp; i++) {
+		sbuf_printf(out, "%s", i ? "," : "");
+		ntp_server_status_json(d->ntp[i], out);
+	}
+	sbuf_printf(out, "],\"xdp\":");
+	xdp_ctl_status_json(d->xdp, out);
+	sbuf_printf(out, ",\"af_xdp\":");
+	xsk_path_status_json(d->xsk, out);
+	sbuf_printf(out, ",\"sources\":[");
+	for (i = 0; i < d->n_src; i++) {
+		sbuf_printf(out, "%s", i ? "," : "");
+		source_status_json(&d->src[i], out);
+	}
+	sbuf_printf(out, "]}\n");
 }
 
 static int setup_keyset(struct daemon *d)
@@ -442,8 +385,8 @@ static int setup(struct daemon *d)
 	if (!d->ke || !d->src)
 		return -1;
 	for (i = 0; i < d->cfg.n_nts_ke_servers; i++) {
-		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks, err,
-					 sizeof(err));
+		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks,
+					 err, sizeof(err));
 		if (!d->ke[i]) {
 			log_error("%s", err);
 			return -1;
@@ -470,6 +413,7 @@ static int setup(struct daemon *d)
 	/* Never fatal: without XDP the userspace path serves. */
 	d->xdp = xdp_ctl_new(&d->loop, &d->cfg, &d->ts);
 	xdp_ctl_sync_keys(d->xdp, d->ks);
+	d->xsk = xsk_path_new(&d->loop, &d->cfg.xdp, d->xdp, d->ntp, (unsigned int)d->n_ntp);
 	for (i = 0; i < d->cfg.n_sources; i++) {
 		if (source_init(&d->src[i], &d->loop, &d->cfg.sources[i], err, sizeof(err))) {
 			log_error("source %s: %s", d->cfg.sources[i].host, err);
@@ -487,6 +431,14 @@ static int setup(struct daemon *d)
 			return -1;
 		}
 	}
+	if (d->cfg.observability.metrics_exporter) {
+		d->metrics = metrics_new(&d->loop, &d->cfg.observability, render, d, err,
+					 sizeof(err));
+		if (!d->metrics) {
+			log_error("%s", err);
+			return -1;
+		}
+	}
 	for (i = 0; i < d->n_src; i++)
 		source_start(&d->src[i]);
 	return 0;
@@ -496,7 +448,10 @@ static void teardown(struct daemon *d)
 {
 	size_t i;
 
+	metrics_free(d->metrics);
 	ctl_free(d->ctl);
+	/* The AF_XDP workers answer through the servers: stop them first. */
+	xsk_path_free(d->xsk);
 	for (i = 0; i < d->n_ntp; i++)
 		ntp_server_free(d->ntp[i]);
 	free(d->ntp);
@@ -563,6 +518,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_threshold = level_arg ? level : (enum log_level)d.cfg.observability.log_level;
+	if (log_setup(d.cfg.observability.log_path, d.cfg.observability.ansi_colors)) {
+		fprintf(stderr, "xntsd: log-path %s: %s\n", d.cfg.observability.log_path,
+			strerror(errno));
+		config_free(&d.cfg);
+		return 1;
+	}
 	d.started = time(NULL);
 	log_info("xntsd %s starting, config %s%s", XNTS_VERSION, d.config_path,
 		 d.no_clock ? ", clock control off (-x)" : "");

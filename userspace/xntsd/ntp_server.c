@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config_map.h"
 #include "log.h"
 #include "loop.h"
 #include "netaddr.h"
@@ -29,6 +30,7 @@
 #define N_SEND 128
 #define BGID 1
 #define CTRL_LEN 256
+#define DROP_LOG_MS 10000
 
 struct send_slot {
 	struct loop_op op;
@@ -58,6 +60,7 @@ struct worker {
 	/* Free send slots as a stack: O(1) per request on the hot path. */
 	struct send_slot *free_slots[N_SEND];
 	unsigned int n_free;
+	struct ntp_drop_log drops;
 	/* Written by this worker only; read racily for status. */
 	struct ntp_server_stats st;
 };
@@ -205,15 +208,63 @@ static void set_source(struct send_slot *s, const struct cmsghdr *pkt)
 	}
 }
 
+/* Bad input: counted in outcome[] always, logged at most every DROP_LOG_MS. */
+static void log_drop(const struct ntp_server *srv, struct ntp_drop_log *dl,
+		     const struct sockaddr *from, enum ntp_serve_outcome o)
+{
+	uint64_t now = loop_now_ms();
+	char addr[80];
+
+	dl->unlogged++;
+	if (dl->last_ms && now - dl->last_ms < DROP_LOG_MS)
+		return;
+	log_info("ntp server %s: no answer to a request from %s: %s (%llu such since the "
+		 "last line)", srv->name, netaddr_format(from, addr, sizeof(addr)),
+		 ntp_serve_outcome_name(o), (unsigned long long)dl->unlogged);
+	dl->last_ms = now;
+	dl->unlogged = 0;
+}
+
+size_t ntp_server_answer(struct ntp_server *srv, struct ntp_serve_ctx *ctx, const uint8_t *req,
+			 size_t len, const struct sockaddr *from, uint64_t rx_ts, uint8_t *out,
+			 size_t cap, struct ntp_server_stats *stats, struct ntp_drop_log *dl)
+{
+	struct ntp_serve_state st;
+	enum ntp_serve_outcome o;
+	size_t rlen;
+
+	timestate_read(srv->ts, &st);
+	/* The whole decision, access policy included. No lock: NTS requests
+	 * read the keyset's published snapshot (keyset.h). */
+	o = ntp_serve(ctx, req, len, from, rx_ts, &st, out, cap, &rlen);
+	stats->outcome[o]++;
+	if (o == NTP_SERVE_DROP_INVALID || o == NTP_SERVE_DROP_NTS)
+		log_drop(srv, dl, from, o);
+	return rlen;
+}
+
+int ntp_server_serve_ctx_init(const struct ntp_server *s, struct ntp_serve_ctx *ctx)
+{
+	if (ntp_serve_ctx_init(ctx, s->ks))
+		return -1;
+	ctx->policy = s->policy;
+	ctx->versions = s->cfg->accept_ntp_versions;
+	ctx->require_nts = s->cfg->require_nts;
+	ctx->require_nts_deny = s->cfg->require_nts_action == CONFIG_ACTION_DENY;
+	return 0;
+}
+
+const struct netaddr *ntp_server_addr(const struct ntp_server *s)
+{
+	return &s->addr;
+}
+
 static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned int len)
 {
 	struct ntp_server *srv = w->srv;
 	const struct sockaddr *from = io_uring_recvmsg_name(o);
 	struct cmsghdr *c, *pktinfo = NULL;
-	enum ntp_serve_kiss kiss = NTP_KISS_NONE;
 	struct timespec rx = { 0 };
-	struct ntp_serve_state st;
-	enum ntp_serve_outcome out;
 	struct send_slot *slot;
 	const uint8_t *payload;
 	size_t plen, rlen;
@@ -243,30 +294,13 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	}
 	if (!rx.tv_sec)
 		clock_gettime(CLOCK_REALTIME, &rx);
-	switch (ntp_policy_check(srv->policy, from, loop_now_ms())) {
-	case NTP_POLICY_ANSWER:
-		break;
-	case NTP_POLICY_RATE:
-		w->st.rate_limited++;
-		kiss = NTP_KISS_RATE;
-		break;
-	case NTP_POLICY_DENY:
-		w->st.denied++;
-		kiss = NTP_KISS_DENY;
-		break;
-	case NTP_POLICY_IGNORE:
-		w->st.ignored++;
-		return;
-	}
 	slot = take_slot(w);
 	if (!slot) {
 		w->st.send_errors++;
 		return;
 	}
-	timestate_read(srv->ts, &st);
-	out = ntp_serve(&w->ctx, payload, plen, ntp_ts_from_timespec(&rx), &st, kiss,
-			slot->buf, sizeof(slot->buf), &rlen);
-	w->st.outcome[out]++;
+	rlen = ntp_server_answer(srv, &w->ctx, payload, plen, from, ntp_ts_from_timespec(&rx),
+				 slot->buf, sizeof(slot->buf), &w->st, &w->drops);
 	if (!rlen) {
 		w->free_slots[w->n_free++] = slot;
 		return;
@@ -406,13 +440,10 @@ static int worker_init(struct worker *w, char *err, size_t errlen)
 	}
 	w->recv_msg.msg_namelen = sizeof(struct sockaddr_storage);
 	w->recv_msg.msg_controllen = CTRL_LEN;
-	if (ntp_serve_ctx_init(&w->ctx, w->srv->ks)) {
+	if (ntp_server_serve_ctx_init(w->srv, &w->ctx)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	w->ctx.versions = w->srv->cfg->accept_ntp_versions;
-	w->ctx.require_nts = w->srv->cfg->require_nts;
-	w->ctx.require_nts_deny = w->srv->cfg->require_nts_action == CONFIG_ACTION_DENY;
 	return 0;
 }
 
@@ -458,7 +489,7 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 	if (s->n_workers > 64)
 		s->n_workers = 64;
 	enable_hw_timestamps(s);
-	s->policy = ntp_policy_new(cfg);
+	s->policy = config_map_ntp_policy(cfg);
 	s->w = calloc(s->n_workers, sizeof(*s->w));
 	if (!s->policy || !s->w) {
 		snprintf(err, errlen, "out of memory");
@@ -516,39 +547,16 @@ void ntp_server_status_json(struct ntp_server *s, struct sbuf *out)
 	ntp_server_stats(s, &st);
 	sbuf_printf(out, "{\"listen\":");
 	sbuf_json_str(out, s->name);
-	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,\"rate_limited\":%llu,"
-		    "\"denied\":%llu,\"ignored\":%llu,\"truncated\":%llu,\"send_errors\":%llu,"
+	/* rate_limited, denied and ignored are outcomes of ntp_serve(), below. */
+	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,"
+		    "\"truncated\":%llu,\"send_errors\":%llu,"
 		    "\"hw_phc\":%d,\"hw_timestamps\":%llu",
 		    s->n_workers, (unsigned long long)st.received,
-		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied,
-		    (unsigned long long)st.ignored, (unsigned long long)st.truncated,
+		    (unsigned long long)st.truncated,
 		    (unsigned long long)st.send_errors, s->hw_phc,
 		    (unsigned long long)st.hw_timestamps);
 	for (int i = 0; i < NTP_SERVE_N_OUTCOMES; i++)
 		sbuf_printf(out, ",\"%s\":%llu", ntp_serve_outcome_name(i),
 			    (unsigned long long)st.outcome[i]);
 	sbuf_printf(out, "}");
-}
-
-void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out)
-{
-	struct ntp_server_stats st;
-
-	ntp_server_stats(s, &st);
-	sbuf_printf(out, "  %s: %u workers, %llu received\n", s->name, s->n_workers,
-		    (unsigned long long)st.received);
-	sbuf_printf(out, "    answered: %llu plain, %llu NTS, %llu NAK, %llu kiss "
-		    "(%llu rate, %llu deny)\n",
-		    (unsigned long long)st.outcome[NTP_SERVE_PLAIN],
-		    (unsigned long long)st.outcome[NTP_SERVE_NTS],
-		    (unsigned long long)st.outcome[NTP_SERVE_NAK],
-		    (unsigned long long)st.outcome[NTP_SERVE_KISS],
-		    (unsigned long long)st.rate_limited, (unsigned long long)st.denied);
-	sbuf_printf(out, "    dropped: %llu invalid, %llu malformed NTS, %llu ignored, "
-		    "%llu policy, %llu errors\n",
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_INVALID],
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_NTS],
-		    (unsigned long long)st.ignored,
-		    (unsigned long long)st.outcome[NTP_SERVE_DROP_POLICY],
-		    (unsigned long long)(st.outcome[NTP_SERVE_DROP_ERROR] + st.send_errors));
 }

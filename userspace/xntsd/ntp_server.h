@@ -24,6 +24,7 @@
 #include "ntp_serve.h"
 #include "sbuf.h"
 #include "timestate.h"
+#include <sys/socket.h>
 
 struct ntp_server;
 struct keyset;
@@ -31,9 +32,6 @@ struct keyset;
 struct ntp_server_stats {
 	uint64_t received;
 	uint64_t outcome[NTP_SERVE_N_OUTCOMES];
-	uint64_t rate_limited;
-	uint64_t denied;
-	uint64_t ignored;
 	uint64_t truncated;
 	uint64_t send_errors;
 	uint64_t hw_timestamps;
@@ -50,7 +48,25 @@ void ntp_server_free(struct ntp_server *s);
 void ntp_server_stats(struct ntp_server *s, struct ntp_server_stats *out);
 const char *ntp_server_name(const struct ntp_server *s);
 unsigned int ntp_server_workers(const struct ntp_server *s);
+/*
+ * The decision for one request, shared by every userspace answer path (this
+ * server's sockets and the AF_XDP workers): ntp_serve(), access policy
+ * included, with ctx (one per thread, made by ntp_server_serve_ctx_init() with this
+ * server's settings). Counts into *stats; returns the answer's length, 0 for
+ * no answer.
+ */
+/* Requests dropped as bad input: logged at most once per 10 s per caller. */
+struct ntp_drop_log {
+	uint64_t last_ms;
+	uint64_t unlogged;
+};
+
+size_t ntp_server_answer(struct ntp_server *srv, struct ntp_serve_ctx *ctx, const uint8_t *req,
+			 size_t len, const struct sockaddr *from, uint64_t rx_ts, uint8_t *out,
+			 size_t cap, struct ntp_server_stats *stats, struct ntp_drop_log *dl);
+int ntp_server_serve_ctx_init(const struct ntp_server *s, struct ntp_serve_ctx *ctx);
+struct netaddr;
+const struct netaddr *ntp_server_addr(const struct ntp_server *s);
 void ntp_server_status_json(struct ntp_server *s, struct sbuf *out);
-void ntp_server_status_plain(struct ntp_server *s, struct sbuf *out);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "ntp.h"
+#include "phc_read.h"
 #include "phc_source.h"
 #include "source.h"
 
@@ -342,20 +343,4 @@ void phc_source_status_json(const struct source *s, struct sbuf *out)
 		sbuf_printf(out, ",\"map_offset_ns\":%lld,\"map_rate_ppm\":%.4f",
 			    (long long)p->map.ref_off_ns, p->map.rate_ppm);
 	sbuf_printf(out, "}");
-}
-
-void phc_source_status_plain(const struct source *s, struct sbuf *out)
-{
-	const struct phc_source *p = s->phc;
-
-	sbuf_printf(out, "    device %s, PTP_SYS_OFFSET method %s, scale %s", p->dev,
-		    phc_method_name(p->method),
-		    s->cfg->phc_scale == CONFIG_PHC_TAI ? "TAI" : "UTC");
-	if (p->reads)
-		sbuf_printf(out, ", offset %+.9f s, delay %.9f s", s->assoc[0].last.offset,
-			    s->assoc[0].last.delay);
-	sbuf_printf(out, "\n");
-	if (p->map.valid)
-		sbuf_printf(out, "    PHC - system %+lld ns, rate %+.4f ppm\n",
-			    (long long)p->map.ref_off_ns, p->map.rate_ppm);
 }

@@ -33,7 +33,6 @@ int phc_source_init(struct source *s, char *err, size_t errlen);
 void phc_source_start(struct source *s);
 void phc_source_fini(struct source *s);
 void phc_source_status_json(const struct source *s, struct sbuf *out);
-void phc_source_status_plain(const struct source *s, struct sbuf *out);
 
 /* The PHC index (/dev/ptpN) of an interface, through ethtool netlink;
  * -1 with err if it has none or the lookup fails. */

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "config_map.h"
 #include "log.h"
 #include "netaddr.h"
 #include "ntp.h"
@@ -143,8 +144,26 @@ static void process(struct assoc *a, size_t len)
 		return;
 	}
 	if (s->cfg->mode == CONFIG_SOURCE_NTS) {
-		ret = nts_ntp_client_response(a->rbuf, len, a->uid, sizeof(a->uid), s->siv,
+		ret = nts_ntp_client_response(a->rbuf, len, a->uid, sizeof(a->uid), s->aead,
 					      &s->keys, plain, sizeof(plain), &resp);
+		if (ret == NTS_NTP_NAK && s->have_alt_keys) {
+			/*
+			 * The server named AEAD 30 without record 1024 and then
+			 * NAKs the first request: it derives keys as RFC 8915
+			 * says, not as chrony 4.4-4.6 do. Keep the cookies and
+			 * switch keys once (Documentation/nts-ke.md).
+			 */
+			a->waiting = 0;
+			a->naks++;
+			s->keys = s->alt_keys;
+			s->have_alt_keys = 0;
+			OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
+			snprintf(a->last_error, sizeof(a->last_error),
+				 "NTS NAK: switched to RFC 8915 AES-128-GCM-SIV keys");
+			log_info("source %s: NTS NAK with chrony 4.4-4.6 AES-128-GCM-SIV keys, "
+				 "switching to RFC 8915 keys", s->name);
+			return;
+		}
 		if (ret == NTS_NTP_NAK) {
 			a->waiting = 0;
 			a->naks++;
@@ -160,12 +179,20 @@ static void process(struct assoc *a, size_t len)
 			return;
 		}
 		take_cookies(s, &resp);
+		/* These keys work: the other derivation is never needed. */
+		if (s->have_alt_keys) {
+			s->have_alt_keys = 0;
+			OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
+		}
 	}
 	a->waiting = 0;
 	if (h.stratum == 0) {
+		char code[NTP_REFID_TEXT];
+
 		a->kisses++;
-		snprintf(a->last_error, sizeof(a->last_error), "kiss-o'-death %.4s",
-			 (const char *)h.refid);
+		/* The code is the server's bytes: escaped before anyone reads it. */
+		ntp_refid_text(h.refid, code);
+		snprintf(a->last_error, sizeof(a->last_error), "kiss-o'-death %s", code);
 		if (!memcmp(h.refid, "RATE", 4) &&
 		    a->poll < s->cfg->poll_limits.max)
 			a->poll++;
@@ -264,7 +291,7 @@ static void send_request(struct assoc *a)
 		 * server's stale keys, and the first losses would then dig them
 		 * out and earn a NAK.
 		 */
-		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->siv, &s->keys,
+		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->aead, &s->keys,
 					     s->jar[0], s->jar_len[0], ph, a->uid);
 		memmove(s->jar[0], s->jar[1], n * sizeof(s->jar[0]));
 		memmove(&s->jar_len[0], &s->jar_len[1], n * sizeof(s->jar_len[0]));
@@ -359,6 +386,19 @@ static int assoc_open(struct source *s, struct assoc *a, const struct sockaddr *
 	return 0;
 }
 
+/* A pool's `ignore` list: addresses never to be used. */
+static bool pool_ignores(const struct config_source *c, const struct sockaddr *sa)
+{
+	struct ntp_policy_subnet sn;
+
+	for (size_t i = 0; i < c->n_ignore; i++) {
+		config_map_subnet(&c->ignore[i], &sn);
+		if (ntp_policy_subnet_match(&sn, sa))
+			return true;
+	}
+	return false;
+}
+
 static void resolved(struct resolve_req *r)
 {
 	struct source *s = (struct source *)((char *)r - offsetof(struct source, res));
@@ -392,14 +432,10 @@ static void resolved(struct resolve_req *r)
 		want = s->cfg->mode == CONFIG_SOURCE_POOL ? s->cfg->count : 1;
 		if (want > SOURCE_MAX_ASSOC)
 			want = SOURCE_MAX_ASSOC;
-		struct config_filter ignore = { .set = true, .subnets = s->cfg->ignore,
-						.n_subnets = s->cfg->n_ignore };
-
 		for (int i = 0; i < r->count && s->n_assoc < want; i++) {
 			struct assoc *a = &s->assoc[s->n_assoc];
 
-			/* A pool's `ignore` list: addresses never to be used. */
-			if (ntp_policy_match(&ignore, (struct sockaddr *)&r->addr[i]))
+			if (pool_ignores(s->cfg, (struct sockaddr *)&r->addr[i]))
 				continue;
 			if (assoc_open(s, a, (struct sockaddr *)&r->addr[i], r->addr_len[i])) {
 				log_warn("source %s: %s: %s", s->name, r->host, strerror(errno));
@@ -442,12 +478,14 @@ static void ke_done(struct ke_client *c, void *arg)
 		return;
 	}
 	s->ke_ok++;
-	if (!s->siv || siv_aead(s->siv) != r->ke.keys.aead) {
-		siv_free(s->siv);
-		s->siv = siv_new(r->ke.keys.aead);
-	}
+	if (!s->aead)
+		s->aead = aead_new();
 	OPENSSL_cleanse(&s->keys, sizeof(s->keys));
 	s->keys = r->ke.keys;
+	OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
+	s->have_alt_keys = r->ke.has_alt_keys;
+	if (s->have_alt_keys)
+		s->alt_keys = r->ke.alt_keys;
 	s->jar_n = r->ke.n_cookies < SOURCE_JAR_MAX ? r->ke.n_cookies : SOURCE_JAR_MAX;
 	for (unsigned int i = 0; i < s->jar_n; i++) {
 		s->jar_len[i] = r->ke.cookie_len[i];
@@ -455,7 +493,7 @@ static void ke_done(struct ke_client *c, void *arg)
 	}
 	snprintf(s->ntp_server, sizeof(s->ntp_server), "%s", r->ke.ntp_server);
 	s->ntp_port = r->ke.ntp_port ? r->ke.ntp_port : CONFIG_NTP_PORT;
-	s->have_session = s->siv != NULL;
+	s->have_session = s->aead != NULL;
 	log_info("source %s: NTS-KE done: AEAD %u, %u cookies, NTP at %s port %u%s",
 		 s->name, s->keys.aead, s->jar_n, s->ntp_server, s->ntp_port,
 		 ke_client_ktls(c) ? ", kTLS" : "");
@@ -501,14 +539,16 @@ void source_fini(struct source *s)
 {
 	phc_source_fini(s);
 	s->stopping = 1;
+	resolve_cancel(&s->res);
 	ke_client_free(s->ke);
 	s->ke = NULL;
-	siv_free(s->siv);
-	s->siv = NULL;
+	aead_free(s->aead);
+	s->aead = NULL;
 	for (unsigned int i = 0; i < SOURCE_MAX_ASSOC; i++)
 		if (s->assoc[i].fd >= 0)
 			close(s->assoc[i].fd);
 	OPENSSL_cleanse(&s->keys, sizeof(s->keys));
+	OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
 	OPENSSL_cleanse(s->jar, sizeof(s->jar));
 }
 
@@ -560,40 +600,4 @@ void source_status_json(const struct source *s, struct sbuf *out)
 		assoc_json(&s->assoc[i], out);
 	}
 	sbuf_printf(out, "]}");
-}
-
-void source_status_plain(const struct source *s, struct sbuf *out)
-{
-	sbuf_printf(out, "  %s (%s)\n", s->name, source_mode_name(s->cfg->mode));
-	if (s->ke) {
-		sbuf_printf(out, "    nts-ke %s (ok %llu, failed %llu)",
-			    ke_client_state_name(ke_client_state(s->ke)),
-			    (unsigned long long)s->ke_ok, (unsigned long long)s->ke_failed);
-		if (s->have_session)
-			sbuf_printf(out, ", AEAD %u, %u cookies, NTP %s port %u%s", s->keys.aead,
-				    s->jar_n, s->ntp_server, s->ntp_port,
-				    ke_client_ktls(s->ke) ? ", kTLS" : "");
-		sbuf_printf(out, "\n");
-		if (ke_client_error(s->ke)[0])
-			sbuf_printf(out, "    nts-ke last error: %s\n", ke_client_error(s->ke));
-	}
-	if (s->phc)
-		phc_source_status_plain(s, out);
-	for (unsigned int i = 0; i < s->n_assoc; i++) {
-		const struct assoc *a = &s->assoc[i];
-
-		sbuf_printf(out, "    %-28s %s reach %03o poll %d", a->name,
-			    s->cfg->mode == CONFIG_SOURCE_NTS ? "NTS-authenticated" :
-			    s->phc ? "reference clock" : "unauthenticated", a->reach, a->poll);
-		if (a->have_sample)
-			sbuf_printf(out, " stratum %u offset %+.6f s delay %.6f s",
-				    a->last.stratum, a->last.offset, a->last.delay);
-		sbuf_printf(out, "\n      sent %llu, received %llu, invalid %llu, lost %llu, "
-			    "NAKs %llu, kisses %llu\n", (unsigned long long)a->sent,
-			    (unsigned long long)a->received, (unsigned long long)a->invalid,
-			    (unsigned long long)a->lost, (unsigned long long)a->naks,
-			    (unsigned long long)a->kisses);
-		if (a->last_error[0])
-			sbuf_printf(out, "      last error: %s\n", a->last_error);
-	}
 }

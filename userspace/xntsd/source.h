@@ -92,7 +92,10 @@ struct source {
 	struct ke_client *ke;
 	int have_session;
 	struct nts_keys keys;
-	struct siv *siv;
+	/* AEAD 30 without record 1024: RFC 8915 keys to try after a NAK. */
+	int have_alt_keys;
+	struct nts_keys alt_keys;
+	struct aead *aead;
 	char ntp_server[NTS_KE_MAX_SERVER_LEN + 1];
 	uint16_t ntp_port;
 	unsigned int jar_n;
@@ -111,7 +114,6 @@ int source_init(struct source *s, struct loop *l, const struct config_source *cf
 void source_start(struct source *s);
 void source_fini(struct source *s);
 void source_status_json(const struct source *s, struct sbuf *out);
-void source_status_plain(const struct source *s, struct sbuf *out);
 const char *source_mode_name(enum config_source_mode m);
 
 #endif

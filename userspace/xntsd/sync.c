@@ -11,8 +11,11 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "clock_adjtimex.h"
+#include "config_map.h"
 #include "discipline.h"
 #include "leapsec.h"
+#include "load.h"
 #include "log.h"
 #include "ntp.h"
 #include "sync.h"
@@ -38,7 +41,12 @@ struct sync {
 	struct assoc *by_idx[DISCIPLINE_MAX_SOURCES];
 	int have_leapsec;
 	uint64_t last_update_ntp;
+	struct loop_op ref_timer;	/* republishes while a local reference */
+	int ref_timer_armed;
 };
+
+/* A local reference refreshes its reference timestamp this often. */
+#define LOCAL_REF_REFRESH_MS 1000
 
 static double mono_s(void)
 {
@@ -143,6 +151,37 @@ static uint32_t short_fmt(double s)
 	return (uint32_t)(s * 65536.0);
 }
 
+/*
+ * Unsynchronised with local-stratum below 16, the server answers as a local
+ * reference: that stratum, leap 0, the configured refid, and "now" as the
+ * reference timestamp (the clock is its own reference), as chrony's local
+ * mode does.
+ */
+static int local_reference(const struct sync *y, const struct discipline_status *ds)
+{
+	return !ds->synced && y->cfg->synchronization.local_stratum < 16;
+}
+
+static uint64_t ntp_now(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return ntp_ts_from_timespec(&now);
+}
+
+static void publish(struct sync *y);
+
+static void ref_timer_done(struct loop_op *op, int res, unsigned int flags)
+{
+	struct sync *y = (struct sync *)((char *)op - offsetof(struct sync, ref_timer));
+
+	(void)flags;
+	y->ref_timer_armed = 0;
+	if (res == -ETIME)
+		publish(y);
+}
+
 static void publish(struct sync *y)
 {
 	const struct config_synchronization *sy = &y->cfg->synchronization;
@@ -162,12 +201,16 @@ static void publish(struct sync *y)
 		st.reference_time = y->last_update_ntp;
 	} else {
 		st.stratum = (uint8_t)sy->local_stratum;
-		st.leap = sy->local_stratum >= 16 ? NTP_LEAP_UNSYNC : NTP_LEAP_NONE;
+		st.leap = local_reference(y, &ds) ? NTP_LEAP_NONE : NTP_LEAP_UNSYNC;
 		refid = htonl(sy->reference_id_value);
 		memcpy(st.refid, &refid, 4);
-		st.reference_time = y->last_update_ntp;
+		st.reference_time = local_reference(y, &ds) ? ntp_now() : y->last_update_ntp;
 	}
 	timestate_publish(y->ts, &st);
+	if (local_reference(y, &ds) && !y->ref_timer_armed && y->loop) {
+		y->ref_timer_armed = 1;
+		loop_timeout_ms(y->loop, &y->ref_timer, LOCAL_REF_REFRESH_MS);
+	}
 }
 
 static void update(struct sync *y);
@@ -185,13 +228,11 @@ static void timer_done(struct loop_op *op, int res, unsigned int flags)
 static void update(struct sync *y)
 {
 	struct discipline_status ds;
-	struct timespec now;
 	double t = mono_s(), next;
 	int ev;
 
 	ev = discipline_update(y->d, t);
-	clock_gettime(CLOCK_REALTIME, &now);
-	y->last_update_ntp = ntp_ts_from_timespec(&now);
+	y->last_update_ntp = ntp_now();
 	if (ev > 0) {
 		discipline_get_status(y->d, &ds);
 		if (ev & DISCIPLINE_EV_STEP)
@@ -262,6 +303,7 @@ struct sync *sync_new(struct loop *l, const struct xnts_config *cfg, int no_cloc
 		      struct timestate *ts, char *err, size_t errlen)
 {
 	struct sync *y = calloc(1, sizeof(*y));
+	struct discipline_config dc;
 	struct leapsec_table *lt;
 	char lerr[256];
 
@@ -274,14 +316,14 @@ struct sync *sync_new(struct loop *l, const struct xnts_config *cfg, int no_cloc
 	y->ts = ts;
 	y->no_clock = no_clock;
 	y->timer.cb = timer_done;
+	y->ref_timer.cb = ref_timer_done;
 	y->real.writable = !no_clock;
 	y->v.t_ref = mono_s();
+	config_map_discipline(&cfg->synchronization, &dc);
 	if (no_clock)
-		y->d = discipline_new(&cfg->synchronization, &vclock_ops, &y->v,
-				      DISCIPLINE_MAX_SOURCES);
+		y->d = discipline_new(&dc, &vclock_ops, &y->v, DISCIPLINE_MAX_SOURCES);
 	else
-		y->d = discipline_new(&cfg->synchronization, &clock_adjtimex_ops, &y->real,
-				      DISCIPLINE_MAX_SOURCES);
+		y->d = discipline_new(&dc, &clock_adjtimex_ops, &y->real, DISCIPLINE_MAX_SOURCES);
 	if (!y->d) {
 		snprintf(err, errlen, "clock discipline: cannot set up");
 		free(y);
@@ -311,41 +353,40 @@ void sync_free(struct sync *y)
 void sync_status_json(struct sync *y, struct sbuf *out)
 {
 	struct discipline_status ds;
+	struct ntp_serve_state st;
 	const struct assoc *p;
+	struct timespec ref;
+	char refid[5];
 
 	discipline_get_status(y->d, &ds);
+	timestate_read(y->ts, &st);
 	p = ds.peer >= 0 && (unsigned int)ds.peer < y->n_idx ? y->by_idx[ds.peer] : NULL;
 	sbuf_printf(out, "\"sync\":{\"mode\":\"%s\",\"steering\":\"%s\",\"synced\":%s,"
+		    "\"local_reference\":%s,"
 		    "\"offset\":%.9f,\"offset_sd\":%.9f,\"frequency_ppm\":%.4f,"
 		    "\"jitter\":%.9f,\"stratum\":%u,\"leap\":%d,\"tai_offset\":%d,"
 		    "\"selected\":", discipline_mode_name(ds.mode),
 		    y->no_clock ? "virtual (-x)" : "adjtimex", ds.synced ? "true" : "false",
+		    local_reference(y, &ds) ? "true" : "false",
 		    ds.offset, ds.offset_sd, ds.frequency, ds.jitter, ds.stratum, ds.leap,
 		    ds.tai_offset);
 	sbuf_json_str(out, p ? p->name : "");
-	sbuf_printf(out, ",\"candidates\":%u,\"truechimers\":%u,\"steps\":%lu,\"error\":",
-		    ds.n_candidates, ds.n_truechimers, ds.n_steps);
+	sbuf_printf(out, ",\"candidates\":%u,\"truechimers\":%u,\"steps\":%lu,"
+		    "\"accumulated_steps\":%.9f,\"error\":", ds.n_candidates, ds.n_truechimers,
+		    ds.n_steps, ds.accumulated_steps);
 	sbuf_json_str(out, ds.error ? ds.error : "");
-	sbuf_printf(out, "}");
-}
-
-void sync_status_plain(struct sync *y, struct sbuf *out)
-{
-	static const char *const leap[] = { "none", "insert pending", "delete pending",
-					    "unsynchronised" };
-	struct discipline_status ds;
-	const struct assoc *p;
-
-	discipline_get_status(y->d, &ds);
-	p = ds.peer >= 0 && (unsigned int)ds.peer < y->n_idx ? y->by_idx[ds.peer] : NULL;
-	sbuf_printf(out, "clock: %s, steering %s (%s)\n", ds.synced ? "synchronised" :
-		    "not synchronised", y->no_clock ? "a virtual clock, -x" : "via adjtimex",
-		    discipline_mode_name(ds.mode));
-	sbuf_printf(out, "  selected source %s, stratum %u, %u of %u candidates agree\n",
-		    p ? p->name : "none", ds.stratum, ds.n_truechimers, ds.n_candidates);
-	sbuf_printf(out, "  offset %+.6f s (sd %.6f), frequency %+.3f ppm, jitter %.6f s\n",
-		    ds.offset, ds.offset_sd, ds.frequency, ds.jitter);
-	sbuf_printf(out, "  leap %s, TAI-UTC %d s, steps %lu%s%s\n", leap[ds.leap & 3],
-		    ds.tai_offset, ds.n_steps, ds.error ? ", error: " : "",
-		    ds.error ? ds.error : "");
+	/* What the server announces now, as published to its answer paths. */
+	for (int i = 0; i < 4; i++)
+		refid[i] = st.refid[i] >= 0x20 && st.refid[i] < 0x7f ? (char)st.refid[i] : '.';
+	refid[4] = '\0';
+	ref.tv_sec = 0;
+	ref.tv_nsec = 0;
+	if (st.reference_time)
+		ntp_ts_to_timespec(st.reference_time, &(struct timespec){ time(NULL), 0 }, &ref);
+	sbuf_printf(out, ",\"serving\":{\"stratum\":%u,\"leap\":%u,\"refid\":", st.stratum,
+		    st.leap);
+	sbuf_json_str(out, refid);
+	sbuf_printf(out, ",\"root_delay\":%.6f,\"root_dispersion\":%.6f,"
+		    "\"reference_time\":%lld.%09ld}}", st.root_delay / 65536.0,
+		    st.root_dispersion / 65536.0, (long long)ref.tv_sec, ref.tv_nsec);
 }

@@ -28,6 +28,5 @@ void sync_free(struct sync *y);
 /* Route the source's samples into the discipline; call once per source. */
 void sync_attach(struct sync *y, struct source *s);
 void sync_status_json(struct sync *y, struct sbuf *out);
-void sync_status_plain(struct sync *y, struct sbuf *out);
 
 #endif

@@ -47,9 +47,11 @@
 #undef xnts_config
 
 #include "log.h"
+#include "ntp.h"
 #include "phc_source.h"
 #include "sbuf.h"
 #include "xdp_ctl.h"
+#include "xsk_server.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
@@ -63,7 +65,7 @@
 
 static const char *const map_names[] = {
 	"xnts_time", "xnts_config", "xnts_allow4", "xnts_deny4",
-	"xnts_allow6", "xnts_deny6", "xnts_rate", "xnts_counters",
+	"xnts_allow6", "xnts_deny6", "xnts_rate", "xnts_counters", "xnts_xsk",
 };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
@@ -84,6 +86,7 @@ static const char *const counter_names[XNTS_CNT_MAX] = {
 	[XNTS_CNT_NTS_NAK_COOKIE] = "nts_nak_cookie",
 	[XNTS_CNT_NTS_NAK_AUTH] = "nts_nak_auth",
 	[XNTS_CNT_NTS_ERROR] = "nts_error",
+	[XNTS_CNT_REDIRECTED_XSK] = "redirected_xsk",
 };
 
 enum if_state { IF_ATTACHED, IF_FAILED };
@@ -135,6 +138,7 @@ struct xdp_ctl {
 	struct loop_op nl_op;
 	uint64_t link_events;
 	uint64_t reattaches;
+	uint64_t if_gen;	/* moves when an interface's attachment changes */
 };
 
 /* snprintf that may cut the text short, for messages and bounded paths. */
@@ -719,8 +723,19 @@ static int link_in_mode(const struct xdp_ctl *x, int ifindex, uint32_t prog_id)
 						    q.skb_prog_id == prog_id;
 }
 
+static void iface_reconcile_once(struct xdp_ctl *x, struct xdp_iface *f);
+
 /* Bring one interface to "attached in the configured mode", or say why not. */
 static void iface_reconcile(struct xdp_ctl *x, struct xdp_iface *f)
+{
+	int before = f->state == IF_ATTACHED ? f->ifindex : 0;
+
+	iface_reconcile_once(x, f);
+	if ((f->state == IF_ATTACHED ? f->ifindex : 0) != before)
+		x->if_gen++;
+}
+
+static void iface_reconcile_once(struct xdp_ctl *x, struct xdp_iface *f)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = mode_flag(x));
 	struct bpf_link_info li;
@@ -1069,14 +1084,9 @@ static const char *iface_mode(const struct xdp_ctl *x, const struct xdp_iface *f
 	return x->xcfg->mode == CONFIG_XDP_NATIVE ? "native" : "generic";
 }
 
-static void refid_text(uint32_t refid, char out[5])
+static void refid_text(uint32_t refid, char out[NTP_REFID_TEXT])
 {
-	const uint8_t *b = (const uint8_t *)&refid;
-	int i;
-
-	for (i = 0; i < 4; i++)
-		out[i] = b[i] >= 0x20 && b[i] < 0x7f ? (char)b[i] : '.';
-	out[4] = '\0';
+	ntp_refid_text((const uint8_t *)&refid, out);
 }
 
 static const struct xnts_time_state *state(const struct xdp_ctl *x, struct xnts_time_state *s)
@@ -1157,7 +1167,7 @@ void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 {
 	uint64_t cnt[XNTS_CNT_MAX];
 	struct xnts_time_state s;
-	char refid[5];
+	char refid[NTP_REFID_TEXT];
 	size_t i;
 
 	if (!x) {
@@ -1223,62 +1233,33 @@ void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out)
 	sbuf_printf(out, "}}");
 }
 
-void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out)
+int xdp_ctl_xsk_map_fd(const struct xdp_ctl *x)
 {
-	uint64_t cnt[XNTS_CNT_MAX];
-	struct xnts_time_state s;
-	char refid[5];
-	size_t i;
+	struct bpf_map *m;
 
-	if (!x) {
-		sbuf_printf(out, "xdp: off\n");
-		return;
-	}
-	sbuf_printf(out, "xdp: %s mode, pinned in %s\n",
-		    x->xcfg->mode == CONFIG_XDP_NATIVE ? "native" : "generic", x->pin);
-	if (x->error[0]) {
-		sbuf_printf(out, "  not loaded: %s\n", x->error);
-	} else {
-		sbuf_printf(out, "  program %u (%s), maps %s\n", x->prog_id,
-			    x->prog_reused ? "reused from the pin" : "loaded now",
-			    x->maps_reused ? "reused from the pins" : "new");
-		sbuf_printf(out, "  variant: %s (%s)\n", x->nts ? "NTS" : "plain", x->variant_note);
-		if (x->keys_error[0])
-			sbuf_printf(out, "  NTS keys: %s\n", x->keys_error);
-		sbuf_printf(out, "  ports:");
-		for (i = 0; i < x->n_ports; i++)
-			sbuf_printf(out, " %u", x->ports[i]);
-		sbuf_printf(out, "%s\n", x->n_ports ? "" : " none (program passes everything)");
-	}
-	if (x->cfg_note[0])
-		sbuf_printf(out, "  note: %s\n", x->cfg_note);
-	sbuf_printf(out, "  heartbeat every %llu ms, timeout %llu ms, then %s; %s on exit\n",
-		    (unsigned long long)x->hb_interval_ms,
-		    (unsigned long long)x->xcfg->heartbeat_timeout_ms,
-		    x->xcfg->stale_action == CONFIG_XDP_STALE_PASS ? "pass to userspace" :
-								     "answer with LI=3",
-		    x->xcfg->keep_serving_on_exit ? "keep serving" : "detach");
-	if (state(x, &s)) {
-		refid_text(s.refid, refid);
-		sbuf_printf(out, "  time state: leap %u, stratum %u, precision %d, refid %s, "
-			    "TAI offset %d s, heartbeat %lld ms ago\n", s.leap, s.stratum,
-			    s.precision, refid, s.tai_offset,
-			    (long long)((mono_ns() - s.heartbeat_ns) / 1000000));
-	}
-	for (i = 0; i < x->n_ifs; i++) {
-		const struct xdp_iface *f = &x->ifs[i];
+	if (!x || !x->obj || x->error[0])
+		return -1;
+	m = bpf_object__find_map_by_name(x->obj, "xnts_xsk");
+	return m ? bpf_map__fd(m) : -1;
+}
 
-		if (f->state == IF_ATTACHED)
-			sbuf_printf(out, "  %s: %s, ifindex %d, program %u, link %u%s\n", f->name,
-				    iface_mode(x, f), f->ifindex, x->prog_id, f->link_id,
-				    f->reused ? " (pinned link kept)" : "");
-		else
-			sbuf_printf(out, "  %s: failed: %s\n", f->name, f->reason);
+int xdp_ctl_nts_variant(const struct xdp_ctl *x)
+{
+	return x && x->nts;
+}
+
+unsigned int xdp_ctl_attached(const struct xdp_ctl *x, struct xsk_server_ifc *out,
+			      unsigned int max, uint64_t *gen)
+{
+	unsigned int n = 0;
+
+	*gen = x ? x->if_gen : 0;
+	for (size_t i = 0; x && i < x->n_ifs && n < max; i++) {
+		if (x->ifs[i].state != IF_ATTACHED)
+			continue;
+		out[n].name = x->ifs[i].name;
+		out[n].ifindex = x->ifs[i].ifindex;
+		n++;
 	}
-	read_counters(x, cnt);
-	sbuf_printf(out, "  counters:");
-	for (i = 0; i < XNTS_CNT_MAX; i++)
-		sbuf_printf(out, "%s %s %llu", i ? "," : "", counter_names[i],
-			    (unsigned long long)cnt[i]);
-	sbuf_printf(out, "\n");
+	return n;
 }

@@ -61,7 +61,19 @@ void xdp_ctl_free(struct xdp_ctl *x);
 struct keyset;
 int xdp_ctl_sync_keys(struct xdp_ctl *x, const struct keyset *ks);
 /* Status: plain text lines, or the value of the JSON key "xdp". */
-void xdp_ctl_status_plain(const struct xdp_ctl *x, struct sbuf *out);
 void xdp_ctl_status_json(const struct xdp_ctl *x, struct sbuf *out);
+
+/* AF_XDP (xsk_server.h): the XSKMAP's fd, -1 when nothing is loaded. */
+int xdp_ctl_xsk_map_fd(const struct xdp_ctl *x);
+/* 1 when the NTS variant (xnts_siv.ko's kfuncs) runs. */
+int xdp_ctl_nts_variant(const struct xdp_ctl *x);
+/*
+ * The interfaces the program is attached to, at most max, into out (names
+ * live as long as x), and in *gen a number that changes whenever that set
+ * or an interface's ifindex changes: AF_XDP sockets are bound to one.
+ */
+struct xsk_server_ifc;
+unsigned int xdp_ctl_attached(const struct xdp_ctl *x, struct xsk_server_ifc *out,
+			      unsigned int max, uint64_t *gen);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * clock_ops on the kernel clock (see clock.h). Nothing here changes the
+ * clock_ops on the kernel clock (see clock.h, clock_adjtimex.h). Nothing here changes the
  * clock unless the context is marked writable.
  */
 #include <errno.h>
@@ -9,7 +9,7 @@
 #include <sys/timex.h>
 #include <time.h>
 
-#include "clock.h"
+#include "clock_adjtimex.h"
 #include "ntp.h"
 
 /* ADJ_FREQUENCY takes ppm scaled by 2^16. */

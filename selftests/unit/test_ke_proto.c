@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ke_proto: whole NTS-KE exchanges, server and client side, over a real
+ * in-memory TLS 1.3 session: both ends derive the same keys, the cookies
+ * carry them and open with the keyset, the NTP server and port arrive; and
+ * every failure the server answers with its Error record, the client turns
+ * into a message.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kselftest_harness.h"
+#include "cookie.h"
+#include "keyset.h"
+#include "ke_proto.h"
+#include "nts_ke_keys.h"
+#include "testutil.h"
+#include "tls_pair.h"
+
+#define HEX(s, buf) hex_decode(s, buf, sizeof(buf))
+#define NP "8001 0002 0000"
+#define EOM "8000 0000"
+
+FIXTURE(ke)
+{
+	SSL_CTX *cctx, *sctx;
+	SSL *c, *s;
+	struct keyset *ks;
+	struct ke_proto_req req;
+	struct ke_proto_result res;
+	struct ke_proto_resp resp;
+	struct ke_proto_client_result cr;
+	uint8_t msg[8192];
+	size_t msg_len;
+	uint8_t out[8192];
+	size_t out_len;
+	char err[256];
+};
+
+FIXTURE_SETUP(ke)
+{
+	struct keyset_config kc;
+
+	memset(self, 0, sizeof(*self));
+	ASSERT_EQ(0, tls_pair(&self->cctx, &self->sctx, &self->c, &self->s));
+	keyset_config_default(&kc);
+	self->ks = keyset_new(&kc);
+	ASSERT_NE(NULL, self->ks);
+	ASSERT_EQ(0, keyset_load(self->ks, 1700000000));
+	ke_proto_req_init(&self->req, KE_PROTO_MAX_REQUEST);
+	ASSERT_EQ(0, ke_proto_resp_init(&self->resp));
+}
+
+FIXTURE_TEARDOWN(ke)
+{
+	ke_proto_resp_free(&self->resp);
+	keyset_free(self->ks);
+	SSL_free(self->c);
+	SSL_free(self->s);
+	SSL_CTX_free(self->cctx);
+	SSL_CTX_free(self->sctx);
+}
+
+/* Feed the request, let the server answer, feed the answer to the client. */
+static int exchange(FIXTURE_DATA(ke) *self, const struct ke_proto_server_params *params)
+{
+	if (ke_proto_feed(&self->req, self->msg, self->msg_len) != 1)
+		return -10;
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, params, self->out,
+					 sizeof(self->out), &self->res);
+	if (!self->out_len)
+		return -11;
+	if (ke_proto_resp_feed(&self->resp, self->out, self->out_len) != 1)
+		return -12;
+	return ke_proto_client_finish(&self->resp, self->c, &self->cr, self->err,
+				      sizeof(self->err));
+}
+
+TEST_F(ke, full_exchange)
+{
+	const struct ke_proto_server_params params = { .ntp_server = "time.nts.test",
+						       .ntp_port = 1123 };
+	struct nts_keys ckeys, skeys;
+
+	self->msg_len = ke_proto_client_request(self->msg, sizeof(self->msg));
+	ASSERT_GT(self->msg_len, 0);
+	ASSERT_EQ(0, exchange(self, &params)) {
+		TH_LOG("%s", self->err);
+	}
+	EXPECT_EQ(KE_PROTO_OK, self->res.outcome);
+	/* AEAD 30 first in the client's list and the server's preference. */
+	EXPECT_EQ(AEAD_AES_128_GCM_SIV, self->res.aead);
+	EXPECT_EQ(NTS_KE_COOKIES, self->res.cookies);
+	EXPECT_EQ(keyset_current(self->ks)->id, self->res.key_id);
+	EXPECT_STREQ("time.nts.test", self->cr.ntp_server);
+	EXPECT_EQ(1123, self->cr.ntp_port);
+	ASSERT_EQ(NTS_KE_COOKIES, self->cr.n_cookies);
+	/* Both ends' exporter agrees, and every cookie carries those keys. */
+	ckeys = self->cr.keys;
+	EXPECT_EQ(AEAD_AES_128_GCM_SIV, ckeys.aead);
+	ASSERT_EQ(0, nts_ke_export_keys(self->s, AEAD_AES_128_GCM_SIV, &skeys));
+	EXPECT_EQ(0, memcmp(&ckeys, &skeys, sizeof(ckeys)));
+	for (unsigned int i = 0; i < self->cr.n_cookies; i++) {
+		struct nts_keys k;
+
+		EXPECT_EQ(cookie_len(AEAD_AES_128_GCM_SIV), self->cr.cookie_len[i]);
+		ASSERT_EQ(COOKIE_OK, cookie_open(self->ks, self->cr.cookies[i],
+						 self->cr.cookie_len[i], &k));
+		EXPECT_EQ(0, memcmp(&k, &ckeys, sizeof(k)));
+		/* Each cookie is sealed with a fresh nonce. */
+		if (i)
+			EXPECT_NE(0, memcmp(self->cr.cookies[i], self->cr.cookies[i - 1],
+					    self->cr.cookie_len[i]));
+	}
+	EXPECT_STREQ("ok", ke_proto_outcome_name(self->res.outcome));
+}
+
+TEST_F(ke, aead17_and_default_server)
+{
+	const struct ke_proto_server_params params = { 0 };
+
+	/* A client that offers only AEAD 17. */
+	self->msg_len = (size_t)HEX(NP "8004 0002 0011" EOM, self->msg);
+	ASSERT_EQ(0, ke_proto_feed(&self->req, self->msg, 4));
+	ASSERT_EQ(1, ke_proto_feed(&self->req, self->msg + 4, self->msg_len - 4));
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out,
+					 sizeof(self->out), &self->res);
+	ASSERT_GT(self->out_len, 0);
+	EXPECT_EQ(KE_PROTO_OK, self->res.outcome);
+	EXPECT_EQ(AEAD_AES_SIV_CMAC_512, self->res.aead);
+	/* The default client offer accepts 17 as well. */
+	ASSERT_EQ(1, ke_proto_resp_feed(&self->resp, self->out, self->out_len));
+	ASSERT_EQ(0, ke_proto_client_finish(&self->resp, self->c, &self->cr, self->err,
+					    sizeof(self->err)));
+	EXPECT_EQ(AEAD_AES_SIV_CMAC_512, self->cr.keys.aead);
+	EXPECT_EQ(cookie_len(AEAD_AES_SIV_CMAC_512), self->cr.cookie_len[0]);
+	/* No Server or Port record: empty name, port 0 (same host, 123). */
+	EXPECT_STREQ("", self->cr.ntp_server);
+	EXPECT_EQ(0, self->cr.ntp_port);
+}
+
+TEST_F(ke, request_fed_byte_by_byte)
+{
+	const struct ke_proto_server_params params = { 0 };
+	size_t i;
+	int r = 0;
+
+	self->msg_len = ke_proto_client_request(self->msg, sizeof(self->msg));
+	for (i = 0; i < self->msg_len; i++) {
+		r = ke_proto_feed(&self->req, self->msg + i, 1);
+		if (i + 1 < self->msg_len)
+			ASSERT_EQ(0, r);
+	}
+	ASSERT_EQ(1, r);
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out,
+					 sizeof(self->out), &self->res);
+	EXPECT_EQ(KE_PROTO_OK, self->res.outcome);
+}
+
+/* The server's answer is exactly one Error record of code, then End of Message. */
+static void expect_error(struct __test_metadata *_metadata, FIXTURE_DATA(ke) *self,
+			 enum ke_proto_outcome outcome, uint16_t code)
+{
+	uint8_t want[16];
+	char hex[64];
+	long n;
+
+	snprintf(hex, sizeof(hex), "8002 0002 %04x 8000 0000", code);
+	n = HEX(hex, want);
+	EXPECT_EQ(outcome, self->res.outcome);
+	EXPECT_EQ(-1, self->res.aead);
+	ASSERT_EQ(n, self->out_len);
+	EXPECT_EQ(0, memcmp(want, self->out, (size_t)n));
+	/* And the client says so. */
+	ASSERT_EQ(1, ke_proto_resp_feed(&self->resp, self->out, self->out_len));
+	EXPECT_EQ(-1, ke_proto_client_finish(&self->resp, self->c, &self->cr, self->err,
+					     sizeof(self->err)));
+	EXPECT_NE(NULL, strstr(self->err, "NTS-KE error"));
+	EXPECT_EQ(0, self->cr.n_cookies);
+}
+
+static void respond(FIXTURE_DATA(ke) *self, const char *hex)
+{
+	const struct ke_proto_server_params params = { 0 };
+
+	self->msg_len = (size_t)HEX(hex, self->msg);
+	ke_proto_feed(&self->req, self->msg, self->msg_len);
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out,
+					 sizeof(self->out), &self->res);
+}
+
+TEST_F(ke, bad_request)
+{
+	/* No Next Protocol record. */
+	respond(self, "8004 0002 000f" EOM);
+	expect_error(_metadata, self, KE_PROTO_BAD_REQUEST, NTS_KE_ERR_BAD_REQUEST);
+	EXPECT_STREQ("bad request", ke_proto_outcome_name(self->res.outcome));
+}
+
+TEST_F(ke, bad_request_cookie_record_from_client)
+{
+	/* A client has no business sending a New Cookie record. */
+	respond(self, NP "8004 0002 000f 0005 0004 deadbeef" EOM);
+	EXPECT_NE(KE_PROTO_OK, self->res.outcome);
+	EXPECT_EQ(0, self->res.cookies);
+}
+
+TEST_F(ke, unrecognised_critical_record)
+{
+	respond(self, NP "8004 0002 000f 8123 0000" EOM);
+	expect_error(_metadata, self, KE_PROTO_CRITICAL, NTS_KE_ERR_UNRECOGNIZED_CRITICAL);
+}
+
+TEST_F(ke, too_long_request)
+{
+	const struct ke_proto_server_params params = { 0 };
+
+	/* A bound smaller than the message: the parser gives up early. */
+	ke_proto_req_init(&self->req, 16);
+	self->msg_len = ke_proto_client_request(self->msg, sizeof(self->msg));
+	ASSERT_GT(self->msg_len, 16);
+	ASSERT_EQ(-1, ke_proto_feed(&self->req, self->msg, self->msg_len));
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out,
+					 sizeof(self->out), &self->res);
+	expect_error(_metadata, self, KE_PROTO_BAD_REQUEST, NTS_KE_ERR_BAD_REQUEST);
+}
+
+TEST_F(ke, no_common_aead)
+{
+	/* RFC 8915 4.1.5: nothing acceptable gives an empty AEAD list, no cookies. */
+	respond(self, NP "8004 0002 0063" EOM);
+	EXPECT_EQ(KE_PROTO_NO_MATCH, self->res.outcome);
+	EXPECT_EQ(0, self->res.cookies);
+	ASSERT_GT(self->out_len, 0);
+	ASSERT_EQ(1, ke_proto_resp_feed(&self->resp, self->out, self->out_len));
+	EXPECT_EQ(-1, ke_proto_client_finish(&self->resp, self->c, &self->cr, self->err,
+					     sizeof(self->err)));
+	EXPECT_NE(NULL, strstr(self->err, "refused"));
+}
+
+TEST_F(ke, no_common_protocol)
+{
+	respond(self, "8001 0002 8000 8004 0002 000f" EOM);
+	EXPECT_EQ(KE_PROTO_NO_MATCH, self->res.outcome);
+	EXPECT_EQ(0, self->res.cookies);
+}
+
+TEST_F(ke, no_key_is_internal_error)
+{
+	struct keyset_config kc;
+
+	keyset_free(self->ks);
+	keyset_config_default(&kc);
+	self->ks = keyset_new(&kc);	/* never loaded: no current key */
+	ASSERT_NE(NULL, self->ks);
+	respond(self, NP "8004 0002 000f" EOM);
+	expect_error(_metadata, self, KE_PROTO_INTERNAL, NTS_KE_ERR_INTERNAL);
+}
+
+TEST_F(ke, answer_does_not_fit)
+{
+	const struct ke_proto_server_params params = { 0 };
+
+	self->msg_len = ke_proto_client_request(self->msg, sizeof(self->msg));
+	ASSERT_EQ(1, ke_proto_feed(&self->req, self->msg, self->msg_len));
+	/* Room for an Error record only: that is what is sent. */
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out, 64,
+					 &self->res);
+	EXPECT_EQ(KE_PROTO_INTERNAL, self->res.outcome);
+	EXPECT_EQ(10, self->out_len);	/* Error(2) and End of Message */
+	/* Not even that: nothing. */
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out, 4,
+					 &self->res);
+	EXPECT_EQ(0, self->out_len);
+}
+
+TEST_F(ke, client_refuses_what_it_did_not_offer)
+{
+	uint8_t resp[64];
+	long n;
+
+	/* AEAD 16 was never offered. */
+	n = HEX(NP "8004 0002 0010 0005 0004 deadbeef" EOM, resp);
+	ASSERT_EQ(1, ke_proto_resp_feed(&self->resp, resp, (size_t)n));
+	EXPECT_EQ(-1, ke_proto_client_finish(&self->resp, self->c, &self->cr, self->err,
+					     sizeof(self->err)));
+	EXPECT_NE(NULL, strstr(self->err, "refused"));
+	EXPECT_EQ(0, self->cr.n_cookies);
+}
+
+TEST_F(ke, client_malformed_response)
+{
+	uint8_t resp[16];
+	long n;
+
+	/* A record that runs past End of Message framing: the parser refuses. */
+	n = HEX("8001 0003 0000", resp);
+	EXPECT_EQ(0, ke_proto_resp_feed(&self->resp, resp, (size_t)n));
+	n = HEX("00 8000 0001 00", resp);
+	EXPECT_EQ(-1, ke_proto_resp_feed(&self->resp, resp, (size_t)n));
+}
+
+TEST(outcome_names)
+{
+	for (int o = KE_PROTO_OK; o <= KE_PROTO_INTERNAL; o++)
+		EXPECT_STRNE("?", ke_proto_outcome_name(o));
+	EXPECT_STREQ("?", ke_proto_outcome_name(KE_PROTO_INTERNAL + 1));
+}
+
+TEST_HARNESS_MAIN
