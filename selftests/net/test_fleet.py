@@ -210,6 +210,9 @@ def t_fleet(wd, pki):
               "libfaketime moved only that daemon's clock")
         out = hosts["skew"].ctl("status")
         check("far from ours" in out, "plain status tells it:\n" + out)
+        prom = hosts["skew"].ctl("status", "-f", "prometheus")
+        m = re.search(r"^xnts_keyset_far_period_cookies_total (\d+)", prom, re.M)
+        check(m and int(m.group(1)) >= 1, "Prometheus has it:\n" + prom)
         print("# skew host: %r" % c)
     finally:
         for p in reversed(procs):
