@@ -20,36 +20,34 @@ void status_text_keys(const struct json *doc, struct sbuf *out)
 {
 	const struct json *ks = json_get(doc, "keyset");
 	const struct json *keys = json_get(ks, "keys");
-	const struct json *ck = json_get(ks, "cookies");
-	const char *fp = json_str(ks, "fingerprint", NULL);
-	const char *pfp = json_str(ks, "previous_fingerprint", NULL);
 
 	if (!ks || json_num(ks, "next_rotation", -1) < 0)
 		return;	/* a client has none */
+	const struct json *ck = json_get(ks, "cookies");
+
 	sbuf_printf(out, "keyset: %zu keys, %s, next rotation in %lld s\n", json_len(keys),
-		    fp ? "derived from a shared secret" : "random",
-		    (long long)N(ks, "next_rotation_in"));
-	if (fp) {
+		    strcmp(S(ks, "mode"), "shared-secret") ? "random" :
+		    "derived from a shared secret", (long long)N(ks, "next_rotation_in"));
+	if (S(ks, "fingerprint")[0]) {
 		sbuf_printf(out, "  period %lld, secret fingerprint %s", (long long)N(ks, "period"),
-			    fp);
-		if (pfp)
-			sbuf_printf(out, ", previous %s (%s)", pfp,
+			    S(ks, "fingerprint"));
+		if (S(ks, "previous_fingerprint")[0])
+			sbuf_printf(out, ", previous %s (%s)", S(ks, "previous_fingerprint"),
 				    yes(json_bool(ks, "previous_accepted", 0), "still accepted",
 					"grace over"));
 		sbuf_printf(out, "\n");
 	}
 	for_each(k, keys)
 		sbuf_printf(out, "  key %s  age %lld s  %s\n", S(k, "id"), (long long)N(k, "age"),
-			    json_str(k, "role", json_bool(k, "current", 0) ? "current" : "stale"));
-	if (!ck)
-		return;
-	sbuf_printf(out, "  cookies: %lld stale key, %lld next period, %lld previous secret, "
-		    "%lld unknown key\n", (long long)N(ck, "stale"), (long long)N(ck, "next"),
-		    (long long)N(ck, "previous_secret"), (long long)N(ck, "unknown"));
-	if (N(ck, "far") > 0)
-		sbuf_printf(out, "  cookies from periods far from ours: %lld (%lld not accepted), "
+			    S(k, "role"));
+	if (ck)
+		sbuf_printf(out, "  cookies: %llu stale key, %llu next period, %llu previous secret, "
+			    "%llu unknown key\n", U(ck, "stale"), U(ck, "next"),
+			    U(ck, "previous_secret"), U(ck, "unknown"));
+	if (U(ck, "far"))
+		sbuf_printf(out, "  cookies from periods far from ours: %llu (%llu not accepted), "
 			    "last %+lld periods in our period %lld: a clock is off by more than "
-			    "a period\n", (long long)N(ck, "far"), (long long)N(ck, "far_unknown"),
+			    "a period\n", U(ck, "far"), U(ck, "far_unknown"),
 			    (long long)N(ck, "last_far_offset"), (long long)N(ck, "last_far_period"));
 }
 
@@ -112,11 +110,35 @@ static void ntp_server_text(const struct json *s, struct sbuf *out)
 		    U(s, "workers"), U(s, "received"));
 	sbuf_printf(out, "    answered: %llu plain, %llu NTS, %llu NAK, %llu kiss "
 		    "(%llu rate, %llu deny)\n", U(s, "plain"), U(s, "nts"), U(s, "nak"),
-		    U(s, "kiss"), U(s, "rate_limited"), U(s, "denied"));
+		    U(s, "rate_limited") + U(s, "denied"), U(s, "rate_limited"), U(s, "denied"));
 	sbuf_printf(out, "    dropped: %llu invalid, %llu malformed NTS, %llu NTS unconfigured, "
 		    "%llu ignored, %llu policy, %llu errors\n", U(s, "drop_invalid"),
 		    U(s, "drop_nts_malformed"), U(s, "drop_nts_unconfigured"), U(s, "ignored"),
 		    U(s, "drop_policy"), U(s, "drop_error") + U(s, "send_errors"));
+}
+
+static void af_xdp_text(const struct json *a, struct sbuf *out)
+{
+	const struct json *s = json_get(a, "server");
+
+	if (!a)
+		return;
+	if (!json_bool(a, "active", 0)) {
+		sbuf_printf(out, "af_xdp: not active: %s\n", S(a, "reason"));
+		return;
+	}
+	sbuf_printf(out, "af_xdp: %zu sockets, rebuilt %llu times\n",
+		    json_len(json_get(s, "sockets")), U(a, "rebuilds"));
+	for_each(k, json_get(s, "sockets"))
+		sbuf_printf(out, "  %s queue %llu: %s mode\n", S(k, "interface"), U(k, "queue"),
+			    S(k, "mode"));
+	sbuf_printf(out, "  received %llu, sent %llu; answered: %llu plain, %llu NTS, %llu NAK, "
+		    "%llu kiss\n", U(s, "received"), U(s, "sent"), U(s, "plain"), U(s, "nts"),
+		    U(s, "nak"), U(s, "rate_limited") + U(s, "denied"));
+	sbuf_printf(out, "  dropped: %llu invalid, %llu malformed NTS, %llu ignored, %llu TX ring "
+		    "full; kernel: %llu RX ring full, %llu fill ring empty\n",
+		    U(s, "drop_invalid"), U(s, "drop_nts_malformed"), U(s, "ignored"),
+		    U(s, "tx_full"), U(s, "kernel_rx_ring_full"), U(s, "kernel_fill_ring_empty"));
 }
 
 static void xdp_text(const struct json *x, struct sbuf *out)
@@ -236,6 +258,7 @@ void status_text(const struct json *doc, struct sbuf *out)
 	for_each(s, arr)
 		ntp_server_text(s, out);
 	xdp_text(json_get(doc, "xdp"), out);
+	af_xdp_text(json_get(doc, "af_xdp"), out);
 	arr = json_get(doc, "sources");
 	sbuf_printf(out, "sources: %zu\n", json_len(arr));
 	for_each(s, arr)

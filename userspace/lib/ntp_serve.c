@@ -147,20 +147,6 @@ nak:
 	return ret == NTS_NTP_OK ? NTP_SERVE_NAK : NTP_SERVE_DROP_ERROR;
 }
 
-/* Only NTS requests touch the keyset, and without a lock: the keys come
- * from a snapshot a rotation cannot free under us (keyset.h). */
-static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_request *r,
-					uint64_t rx_ts, const struct ntp_serve_state *st,
-					uint8_t *out, size_t cap, size_t *out_len)
-{
-	enum ntp_serve_outcome o;
-
-	keyset_read_lock();
-	o = serve_nts_keys(c, r, rx_ts, st, out, cap, out_len);
-	keyset_read_unlock();
-	return o;
-}
-
 /* PLAIN or NTS (r parsed) for a request to answer, else why it is dropped. */
 static enum ntp_serve_outcome classify(const uint8_t *req, size_t len,
 				       struct nts_ntp_request *r)
@@ -197,6 +183,20 @@ static enum ntp_serve_outcome answer_plain(struct ntp_serve_ctx *c, const struct
 	*out_len = NTP_HEADER_LEN;
 	return kiss == KISS_RATE ? NTP_SERVE_RATE :
 	       kiss == KISS_DENY ? NTP_SERVE_DENY : NTP_SERVE_PLAIN;
+}
+
+/* Only NTS requests touch the keyset, and without a lock: the keys come
+ * from a snapshot a rotation cannot free under us (keyset.h). */
+static enum ntp_serve_outcome serve_nts(struct ntp_serve_ctx *c, struct nts_ntp_request *r,
+					uint64_t rx_ts, const struct ntp_serve_state *st,
+					uint8_t *out, size_t cap, size_t *out_len)
+{
+	enum ntp_serve_outcome o;
+
+	keyset_read_lock();
+	o = serve_nts_keys(c, r, rx_ts, st, out, cap, out_len);
+	keyset_read_unlock();
+	return o;
 }
 
 enum ntp_serve_outcome ntp_serve(struct ntp_serve_ctx *c, const uint8_t *req, size_t len,

@@ -15,6 +15,8 @@ enum scope {
 	SC_SERVER,	/* .ntp_servers[]: listen_address */
 	SC_XDP,		/* .xdp */
 	SC_XDP_IF,	/* .xdp.interfaces[]: interface */
+	SC_AFXDP,	/* .af_xdp */
+	SC_AFXDP_SRV,	/* .af_xdp.server, while it runs */
 	SC_SOURCE,	/* .sources[]: name */
 	SC_ASSOC,	/* .sources[].associations[]: name, address */
 };
@@ -125,7 +127,9 @@ static const struct metric metrics[] = {
 	  "Responses sent by kind" },
 	{ SC_SERVER, "nak", "xnts_server_responses_total", "counter", "kind=\"nak\"", C_RAW,
 	  "Responses sent by kind" },
-	{ SC_SERVER, "kiss", "xnts_server_responses_total", "counter", "kind=\"kiss\"", C_RAW,
+	{ SC_SERVER, "rate_limited", "xnts_server_responses_total", "counter", "kind=\"rate\"",
+	  C_RAW, "Responses sent by kind" },
+	{ SC_SERVER, "denied", "xnts_server_responses_total", "counter", "kind=\"deny\"", C_RAW,
 	  "Responses sent by kind" },
 	{ SC_SERVER, "nak", "ntp_server_nts_nak_packets_total", "counter", NULL, C_RAW,
 	  "NTS NAK responses sent" },
@@ -168,6 +172,39 @@ static const struct metric metrics[] = {
 	  "Links re-attached after an interface came back" },
 	{ SC_XDP_IF, "attaches", "xnts_xdp_interface_attaches_total", "counter", NULL, C_RAW,
 	  "XDP links this daemon created, by interface" },
+
+	{ SC_AFXDP, "active", "xnts_af_xdp_active", "gauge", NULL, C_RAW,
+	  "1 when requests XDP does not answer go to AF_XDP sockets" },
+	{ SC_AFXDP, "rebuilds", "xnts_af_xdp_rebuilds_total", "counter", NULL, C_RAW,
+	  "AF_XDP socket sets rebuilt after an interface change" },
+	{ SC_AFXDP_SRV, "received", "xnts_af_xdp_received_packets_total", "counter", NULL, C_RAW,
+	  "Requests taken from the AF_XDP sockets" },
+	{ SC_AFXDP_SRV, "sent", "xnts_af_xdp_sent_packets_total", "counter", NULL, C_RAW,
+	  "Responses the kernel sent from the AF_XDP sockets" },
+	{ SC_AFXDP_SRV, "plain", "xnts_af_xdp_responses_total", "counter", "kind=\"plain\"",
+	  C_RAW, "AF_XDP responses by kind" },
+	{ SC_AFXDP_SRV, "nts", "xnts_af_xdp_responses_total", "counter", "kind=\"nts\"", C_RAW,
+	  "AF_XDP responses by kind" },
+	{ SC_AFXDP_SRV, "nak", "xnts_af_xdp_responses_total", "counter", "kind=\"nak\"", C_RAW,
+	  "AF_XDP responses by kind" },
+	{ SC_AFXDP_SRV, "rate_limited", "xnts_af_xdp_responses_total", "counter",
+	  "kind=\"rate\"", C_RAW, "AF_XDP responses by kind" },
+	{ SC_AFXDP_SRV, "denied", "xnts_af_xdp_responses_total", "counter", "kind=\"deny\"",
+	  C_RAW, "AF_XDP responses by kind" },
+	{ SC_AFXDP_SRV, "drop_invalid", "xnts_af_xdp_dropped_packets_total", "counter",
+	  "reason=\"invalid\"", C_RAW, "AF_XDP requests dropped unanswered by reason" },
+	{ SC_AFXDP_SRV, "drop_nts_malformed", "xnts_af_xdp_dropped_packets_total", "counter",
+	  "reason=\"nts_malformed\"", C_RAW, "AF_XDP requests dropped unanswered by reason" },
+	{ SC_AFXDP_SRV, "ignored", "xnts_af_xdp_dropped_packets_total", "counter",
+	  "reason=\"ignored\"", C_RAW, "AF_XDP requests dropped unanswered by reason" },
+	{ SC_AFXDP_SRV, "tx_full", "xnts_af_xdp_dropped_packets_total", "counter",
+	  "reason=\"tx_full\"", C_RAW, "AF_XDP requests dropped unanswered by reason" },
+	{ SC_AFXDP_SRV, "kernel_rx_ring_full", "xnts_af_xdp_kernel_dropped_packets_total",
+	  "counter", "reason=\"rx_ring_full\"", C_RAW,
+	  "Frames the kernel dropped before the AF_XDP workers saw them" },
+	{ SC_AFXDP_SRV, "kernel_fill_ring_empty", "xnts_af_xdp_kernel_dropped_packets_total",
+	  "counter", "reason=\"fill_ring_empty\"", C_RAW,
+	  "Frames the kernel dropped before the AF_XDP workers saw them" },
 
 	{ SC_SOURCE, "nts_ke.cookies", "ntp_source_nts_cookies_available", "gauge", NULL, C_RAW,
 	  "NTS cookies held for the source" },
@@ -380,6 +417,17 @@ void status_prom(const struct json *doc, struct sbuf *out)
 			emit_each(out, &f, m, json_get(xdp, "interfaces"), "interface", "name",
 				  &none);
 			break;
+		case SC_AFXDP:
+			if (json_get(doc, "af_xdp"))
+				emit(out, &f, m, json_get(doc, "af_xdp"), &none);
+			break;
+		case SC_AFXDP_SRV: {
+			const struct json *srv = json_get(json_get(doc, "af_xdp"), "server");
+
+			if (srv && srv->type == JSON_OBJECT)
+				emit(out, &f, m, srv, &none);
+			break;
+		}
 		case SC_SOURCE:
 			emit_each(out, &f, m, json_get(doc, "sources"), "name", "address", &none);
 			break;

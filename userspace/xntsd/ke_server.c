@@ -249,8 +249,7 @@ static void conn_respond(struct ke_conn *c)
 	struct ke_server *s = w->srv;
 	struct ke_proto_result r;
 
-	/* No lock: ke_proto_respond() copies the current key out of the
-	 * keyset's published snapshot (keyset.h). */
+	/* ke_proto reads the keyset's current snapshot without a lock (keyset.h). */
 	c->out_len = ke_proto_respond(&c->req, c->ssl, s->ks, &s->params, c->out,
 				      sizeof(c->out), &r);
 	switch (r.outcome) {

@@ -58,10 +58,9 @@ struct ke_server_stats {
 	uint32_t last_key_id;
 };
 
-/* Workers read ks without a lock (keyset.h: snapshots). */
+/* Workers read ks's current snapshot; rotation on the main thread never blocks them. */
 struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_server *cfg,
-				struct keyset *ks,
-				char *err, size_t errlen);
+				struct keyset *ks, char *err, size_t errlen);
 void ke_server_free(struct ke_server *s);
 /* Reload the certificate chain and key; 0 on success. */
 int ke_server_reload(struct ke_server *s);

@@ -187,10 +187,10 @@ static const char *key_role(const struct keyset_key *k, unsigned int i)
 static void render_keys(struct daemon *d, struct sbuf *out)
 {
 	unsigned int n = d->ks ? keyset_count(d->ks) : 0;
-	int64_t now = now_s();
 	/* The schedule runs on elapsed time; status shows the wall clock. */
 	int64_t next = d->ks ? keyset_next_rotation(d->ks) : -1;
-	int64_t next_in = next < 0 ? -1 : next - elapsed_s();
+	int64_t now = now_s();
+	int64_t next_real = next < 0 ? -1 : now + (next - elapsed_s());
 	const char *fp0 = d->ks ? keyset_fingerprint(d->ks, 0) : NULL;
 	const char *fp1 = d->ks ? keyset_fingerprint(d->ks, 1) : NULL;
 	struct keyset_stats st = { 0 };
@@ -202,12 +202,13 @@ static void render_keys(struct daemon *d, struct sbuf *out)
 		const struct keyset_key *k = keyset_key_at(d->ks, i);
 
 		sbuf_printf(out, "%s{\"id\":\"%08x\",\"created\":%lld,\"age\":%lld,"
-			    "\"current\":%s,\"role\":\"%s\",\"period\":%lld}", i ? "," : "",
-			    k->id, (long long)k->created, (long long)(now - k->created),
-			    i ? "false" : "true", key_role(k, i), (long long)k->period);
+			    "\"current\":%s,\"role\":\"%s\",\"period\":%lld}",
+			    i ? "," : "", k->id, (long long)k->created,
+			    (long long)(now - k->created), i ? "false" : "true", key_role(k, i),
+			    (long long)k->period);
 	}
 	sbuf_printf(out, "],\"next_rotation\":%lld,\"next_rotation_in\":%lld,\"mode\":\"%s\"",
-		    (long long)(next < 0 ? -1 : now + next_in), (long long)next_in,
+		    (long long)next_real, (long long)(next < 0 ? -1 : next - elapsed_s()),
 		    !d->ks ? "none" : keyset_is_shared(d->ks) ? "shared-secret" : "random");
 	if (fp0)
 		sbuf_printf(out, ",\"period\":%lld,\"fingerprint\":\"%s\","
@@ -385,8 +386,8 @@ static int setup(struct daemon *d)
 	if (!d->ke || !d->src)
 		return -1;
 	for (i = 0; i < d->cfg.n_nts_ke_servers; i++) {
-		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks,
-					 err, sizeof(err));
+		d->ke[i] = ke_server_new(&d->loop, &d->cfg.nts_ke_servers[i], d->ks, err,
+					 sizeof(err));
 		if (!d->ke[i]) {
 			log_error("%s", err);
 			return -1;

@@ -234,8 +234,7 @@ size_t ntp_server_answer(struct ntp_server *srv, struct ntp_serve_ctx *ctx, cons
 	size_t rlen;
 
 	timestate_read(srv->ts, &st);
-	/* The whole decision, access policy included. No lock: NTS requests
-	 * read the keyset's published snapshot (keyset.h). */
+	/* The whole decision, access policy included; only NTS reads the keyset. */
 	o = ntp_serve(ctx, req, len, from, rx_ts, &st, out, cap, &rlen);
 	stats->outcome[o]++;
 	if (o == NTP_SERVE_DROP_INVALID || o == NTP_SERVE_DROP_NTS)
