@@ -176,6 +176,29 @@ def t_fleet(wd, pki):
               "unknown-key cookies counted: %r" % sb["keyset"]["cookies"])
         bad_cli.wait_for(lambda s: assoc(s).get("naks", 0) >= 1, "client saw the NAK")
 
+        # Secret rotation: that host now has its own secret as the current one
+        # and the fleet's as the previous: fleet cookies open there, but what
+        # it seals is under its own, until the grace is over.
+        hosts["bad"].stop()
+        hosts["bad"] = Daemon(wd, "bad", '[[server]]\nlisten = "%s:123"\n\n%s'
+                              'previous-shared-secret-path = "%s"\n'
+                              'previous-shared-secret-grace = %d\n\n[synchronization]\n'
+                              'local-stratum = 1\n' % (HOSTS["bad"], keyset(other), sec,
+                                                       2 * IV), prefix=PREFIX)
+        procs.append(hosts["bad"])
+        sb = hosts["bad"].status()["keyset"]
+        check(sb["previous_fingerprint"] == fp["ke"] and sb["fingerprint"] == fp["bad"] and
+              sb["previous_accepted"] and sb["keys"][0]["role"] == "current" and
+              any(k["role"] == "previous-secret" for k in sb["keys"]),
+              "previous secret accepted, never current: %r" % sb)
+        n = assoc(bad_cli.status())["received"]
+        sb = hosts["bad"].wait_for(lambda s: s["keyset"]["cookies"]["previous_secret"] >= 1 and
+                                   srv(s)["nts"] >= 2, "fleet cookies open there", timeout=20)
+        bad_cli.wait_for(lambda s: assoc(s)["received"] >= n + 2, "answers again")
+        hosts["bad"].wait_for(lambda s: not s["keyset"]["previous_accepted"] and
+                              all(k["role"] != "previous-secret" for k in s["keyset"]["keys"]),
+                              "grace over", timeout=4 * IV)
+
         # A clock three periods ahead sees every cookie from periods far behind.
         skew_cli = xntsd_client(wd, "skewcli", pki, KE_PORTS["skew"])
         procs.append(skew_cli)
@@ -187,6 +210,9 @@ def t_fleet(wd, pki):
               "libfaketime moved only that daemon's clock")
         out = hosts["skew"].ctl("status")
         check("far from ours" in out, "plain status tells it:\n" + out)
+        prom = hosts["skew"].ctl("status", "-f", "prometheus")
+        m = re.search(r"^xnts_keyset_far_period_cookies_total (\d+)", prom, re.M)
+        check(m and int(m.group(1)) >= 1, "Prometheus has it:\n" + prom)
         print("# skew host: %r" % c)
     finally:
         for p in reversed(procs):

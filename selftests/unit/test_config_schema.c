@@ -93,9 +93,8 @@ static const struct rule rules[] = {
 	HONOURED(KS, "key-rotation-interval", T_NTP),
 	HONOURED(KS, "key-storage-path", T_KE),
 	HONOURED(KS, "shared-secret-path", "selftests/net/test_fleet.py"),
-	/* The old secret's behaviour: test_keyset.c; the keys parsed: test_config.c. */
-	HONOURED(KS, "previous-shared-secret-path", "selftests/unit/test_config.c"),
-	HONOURED(KS, "previous-shared-secret-grace", "selftests/unit/test_config.c"),
+	HONOURED(KS, "previous-shared-secret-path", "selftests/net/test_fleet.py"),
+	HONOURED(KS, "previous-shared-secret-grace", "selftests/net/test_fleet.py"),
 
 	HONOURED(KE, "listen", T_CHRONY),
 	HONOURED(KE, "certificate-chain-path", T_CHRONY),
