@@ -1063,7 +1063,7 @@ static void ke30_exchange(struct __test_metadata *_metadata, int with_1024)
 	ASSERT_EQ(1, ke_proto_resp_feed(&kc, resp, n));
 	ASSERT_EQ(0, ke_proto_client_finish(&kc, c, cr, err, sizeof(err))) TH_LOG("%s", err);
 	ke_proto_resp_free(&kc);
-	ASSERT_EQ(NTS_KE_COOKIES, cr->n_cookies);
+	ASSERT_EQ(NTS_MAX_COOKIES, cr->n_cookies);
 	ASSERT_EQ(68, cr->cookie_len[0]);
 	ASSERT_EQ(COOKIE_OK, cookie_open(ks, cr->cookies[0], 68, &in_cookie));
 
@@ -1093,8 +1093,6 @@ static void ke30_exchange(struct __test_metadata *_metadata, int with_1024)
 	SSL_free(s);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(sctx);
-	X509_free(cert);
-	EVP_PKEY_free(pkey);
 	keyset_free(ks);
 	free(cr);
 	free(kr);
