@@ -402,6 +402,7 @@ class Chronyd:
                 self.proc.kill()
                 self.proc.wait()
         self.logf.close()
+        shutil.rmtree(self.rundir, ignore_errors=True)
 
 
 CAP_SYS_TIME = 25
@@ -491,7 +492,6 @@ class NtpdRs:
                 self.proc.kill()
                 self.proc.wait()
         self.logf.close()
-        shutil.rmtree(self.rundir, ignore_errors=True)
 
 
 # ---- NTP helpers ----

@@ -65,6 +65,7 @@ struct stats_a {
 struct keyset {
 	_Atomic(struct snap *) snap;
 	size_t map_len;
+	long trusted_uid;
 	int64_t interval;
 	unsigned int stale;
 	char *path;
@@ -186,6 +187,7 @@ void keyset_config_default(struct keyset_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->rotation_interval = KEYSET_DEFAULT_INTERVAL;
 	cfg->stale_key_count = KEYSET_DEFAULT_STALE;
+	cfg->trusted_uid = -1;
 }
 
 static int path_ok(const char *p)
@@ -225,6 +227,7 @@ struct keyset *keyset_new(const struct keyset_config *cfg)
 	ks->st = &ks->st_store;
 	ks->interval = cfg->rotation_interval;
 	ks->stale = cfg->stale_key_count;
+	ks->trusted_uid = cfg->trusted_uid;
 	ks->rand_bytes = cfg->rand_bytes ? cfg->rand_bytes : openssl_rand;
 	ks->rand_arg = cfg->rand_arg;
 	ks->shared = cfg->secret_path != NULL;
@@ -514,10 +517,11 @@ static int check_file(struct keyset *ks, int fd, const char *what, const char *p
 		return fail(ks, KEYSET_E_IO, "%s %s: stat: %s", what, path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return fail(ks, KEYSET_E_IO, "%s %s is not a regular file; refused", what, path);
-	if (st.st_uid != geteuid() && st.st_uid != 0)
+	if (st.st_uid != geteuid() && st.st_uid != 0 &&
+	    (ks->trusted_uid < 0 || st.st_uid != (uid_t)ks->trusted_uid))
 		return fail(ks, KEYSET_E_MODE,
-			    "%s %s is owned by uid %u, not by uid %u or root; refused", what,
-			    path, (unsigned int)st.st_uid, (unsigned int)geteuid());
+			    "%s %s is owned by uid %u, not by uid %u, the daemon's user or root; "
+			    "refused", what, path, (unsigned int)st.st_uid, (unsigned int)geteuid());
 	if (st.st_mode & 077)
 		return fail(ks, KEYSET_E_MODE,
 			    "%s %s has mode %04o, open to group/others; refused", what, path,

@@ -122,6 +122,12 @@ struct keyset_config {
 	const char *secret_path;
 	const char *previous_secret_path;	/* previous-shared-secret-path */
 	int64_t previous_grace;		/* seconds the previous one stays accepted */
+	/*
+	 * Besides root and our own uid, the one other owner whose key and
+	 * secret files are trusted: the user the daemon drops to, who writes
+	 * the storage file after the drop. -1: none.
+	 */
+	long trusted_uid;
 	/* NULL: OpenSSL RAND_bytes. Tests plug in their own. */
 	keyset_rand_fn rand_bytes;
 	void *rand_arg;

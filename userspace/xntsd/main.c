@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pwd.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -319,6 +320,7 @@ static int setup_keyset(struct daemon *d)
 {
 	const struct config_keyset *c = &d->cfg.keyset;
 	struct keyset_config kc;
+	struct passwd *pw;
 
 	keyset_config_default(&kc);
 	kc.rotation_interval = (int64_t)c->key_rotation_interval;
@@ -326,6 +328,10 @@ static int setup_keyset(struct daemon *d)
 	kc.storage_path = c->key_storage_path;
 	kc.secret_path = c->shared_secret_path;
 	kc.previous_secret_path = c->previous_shared_secret_path;
+	/* After the privilege drop the daemon's user writes the storage file. */
+	pw = getpwnam(d->cfg.daemon.user ? d->cfg.daemon.user : PRIVS_DEFAULT_USER);
+	if (pw)
+		kc.trusted_uid = (long)pw->pw_uid;
 	/* By default long enough for every cookie it sealed to go stale. */
 	kc.previous_grace = c->previous_shared_secret_grace ?
 		(int64_t)c->previous_shared_secret_grace :
