@@ -15,6 +15,7 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -72,6 +73,7 @@ struct ke_worker {
 	int efd;
 	uint64_t ev;
 	int stopping;
+	int deferred;		/* ring with DEFER_TASKRUN, enabled by the worker */
 	struct loop loop;
 	struct loop_op stop_op;
 	struct loop_op accept_op;
@@ -532,6 +534,10 @@ static void *worker_main(void *arg)
 	struct ke_worker *w = arg;
 	struct ke_conn *c, *next;
 
+	/* liburing 2.3 declares io_uring_enable_rings() but does not export it. */
+	if (w->deferred && syscall(__NR_io_uring_register, w->loop.ring.ring_fd,
+				   IORING_REGISTER_ENABLE_RINGS, NULL, 0))
+		log_error("nts-ke %s: cannot enable a worker's ring", w->srv->name);
 	loop_read(&w->loop, &w->stop_op, w->efd, &w->ev, sizeof(w->ev));
 	arm_accept(w);
 	loop_run(&w->loop);
@@ -556,7 +562,16 @@ static int worker_start(struct ke_server *s, struct ke_worker *w)
 	w->efd = eventfd(0, EFD_CLOEXEC);
 	if (w->efd < 0)
 		return -1;
-	if (loop_init(&w->loop, 1024)) {
+	/*
+	 * Completions are processed only when the worker asks for them, not
+	 * by interrupting a handshake in progress; the ring is bound to the
+	 * worker thread, which enables it. Older kernels get a plain ring.
+	 */
+	memset(&w->loop, 0, sizeof(w->loop));
+	w->deferred = !io_uring_queue_init(1024, &w->loop.ring, IORING_SETUP_R_DISABLED |
+					   IORING_SETUP_SINGLE_ISSUER |
+					   IORING_SETUP_DEFER_TASKRUN);
+	if (!w->deferred && loop_init(&w->loop, 1024)) {
 		close(w->efd);
 		w->efd = -1;
 		return -1;
