@@ -81,6 +81,7 @@ struct discipline_sample {
 	unsigned int stratum;	/* the server's, 1..15; 0: a reference clock (phc) */
 	int leap;		/* the packet's leap indicator (enum ntp_leap) */
 	double poll_interval;	/* s, the interval this source is polled at */
+	bool authenticated;	/* NTS, or a local reference clock (auth-select-mode) */
 };
 
 struct discipline_status {
