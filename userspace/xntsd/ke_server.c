@@ -37,6 +37,8 @@
 /* Accept errors that mean "out of something": wait, doubling, up to 1 s. */
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 1000
+/* Connections taken per readiness event before other work gets a turn. */
+#define ACCEPT_BATCH 8
 /* At most one line about refused connections per worker this often. */
 #define REFUSAL_LOG_MS 10000
 /* Descriptors beyond the connections: rings, sockets, files, the rest. */
@@ -62,9 +64,9 @@ struct ke_conn {
 };
 
 /*
- * A worker thread with its own ring: it accepts from the shared listener
- * (one accept armed at a time, so idle workers take turns), admits through
- * the limiter and runs each connection to its end.
+ * A worker thread with its own ring: it accepts from the shared listener (a
+ * poll on it wakes every idle worker; the first accept4() wins), admits
+ * through the limiter and runs each connection to its end.
  */
 struct ke_worker {
 	struct ke_server *srv;
@@ -448,12 +450,15 @@ fail:
 	close(fd);
 }
 
+/*
+ * Readiness, not IORING_OP_ACCEPT: an accept's wakeup is exclusive and
+ * goes to the same worker each time, even while it is busy in a handshake
+ * and another one idles. A poll wakes every idle worker; the first to call
+ * accept4() takes the connection, the others find nothing and wait again.
+ */
 static void arm_accept(struct ke_worker *w)
 {
-	w->peer_len = sizeof(w->peer);
-	io_uring_prep_accept(loop_sqe(&w->loop, &w->accept_op), w->srv->lfd,
-			     (struct sockaddr *)&w->peer, &w->peer_len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	loop_poll(&w->loop, &w->accept_op, w->srv->lfd, POLLIN);
 	w->accept_armed = 1;
 }
 
@@ -468,6 +473,19 @@ static void backoff_done(struct loop_op *op, int res, unsigned int flags)
 		arm_accept(w);
 }
 
+/* Out of descriptors, buffers or memory: accepting again at once would spin. */
+static void backoff(struct ke_worker *w, int err)
+{
+	if (!w->backoff_ms)
+		log_warn("nts-ke %s: accept: %s; pausing accepts", w->srv->name,
+			 strerror(err));
+	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (w->backoff_ms > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+	w->st.accept_backoffs++;
+	loop_timeout_ms(&w->loop, &w->backoff_op, w->backoff_ms);
+}
+
 static void accept_done(struct loop_op *op, int res, unsigned int flags)
 {
 	struct ke_worker *w = (struct ke_worker *)((char *)op -
@@ -476,38 +494,36 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 	(void)flags;
 	w->accept_armed = 0;
 	if (w->stopping) {
-		if (res >= 0)
-			close(res);
 		loop_stop(&w->loop);
 		return;
 	}
-	if (res >= 0) {
-		w->backoff_ms = 0;
-		accept_one(w, res);
-		arm_accept(w);
+	if (res < 0 && res != -ECANCELED) {
+		w->st.accept_errors++;
+		backoff(w, -res);
 		return;
 	}
-	w->st.accept_errors++;
-	switch (-res) {
-	case ECONNABORTED:
-	case EINTR:
-	case ECANCELED:
+	/* A few per wakeup, so that connections in flight get their turn. */
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd;
+
+		w->peer_len = sizeof(w->peer);
+		fd = accept4(w->srv->lfd, (struct sockaddr *)&w->peer, &w->peer_len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			w->backoff_ms = 0;
+			accept_one(w, fd);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		w->st.accept_errors++;
 		/* That connection is gone; the next one may be fine. */
-		arm_accept(w);
+		if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+			continue;
+		backoff(w, errno);
 		return;
 	}
-	/*
-	 * Out of descriptors, buffers or memory: accepting again at once would
-	 * fail again and spin. Wait, and let connections in flight end.
-	 */
-	if (!w->backoff_ms)
-		log_warn("nts-ke %s: accept: %s; pausing accepts", w->srv->name,
-			 strerror(-res));
-	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (w->backoff_ms > BACKOFF_MAX_MS)
-		w->backoff_ms = BACKOFF_MAX_MS;
-	w->st.accept_backoffs++;
-	loop_timeout_ms(&w->loop, &w->backoff_op, w->backoff_ms);
+	arm_accept(w);
 }
 
 static void stop_done(struct loop_op *op, int res, unsigned int flags)
@@ -522,10 +538,7 @@ static void stop_done(struct loop_op *op, int res, unsigned int flags)
 		loop_stop(&w->loop);
 		return;
 	}
-	/*
-	 * A ring's teardown is asynchronous: an accept left pending would hold
-	 * the listener, and a restart would find the port in use.
-	 */
+	/* A ring's teardown is asynchronous: cancel what watches the listener. */
 	io_uring_prep_cancel_fd(loop_sqe(&w->loop, NULL), w->srv->lfd, 0);
 }
 
