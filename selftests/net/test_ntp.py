@@ -147,6 +147,20 @@ def t_mitm(wd, pki):
                          "recovery after %s" % name, timeout=20)
         st = cli.status()
         check(st["sources"][0]["nts_ke"]["ok"] >= 2, "NAK led to a new key exchange")
+        # A forged NAK ahead of the real response (RFC 8915 section 5.7): the
+        # cookies are kept, the real response counts, and no key exchange
+        # follows, however many NAKs come.
+        before = assoc(st)
+        kes = st["sources"][0]["nts_ke"]["ok"]
+        proxy.mangle = lambda q, r: [nak_for(q), r]
+        cli.wait_for(lambda s: assoc(s)["naks"] >= before["naks"] + 3 and
+                     assoc(s)["received"] >= before["received"] + 3,
+                     "forged NAKs beside real responses", timeout=30)
+        proxy.mangle = None
+        st = cli.status()
+        check(st["sources"][0]["nts_ke"]["ok"] == kes,
+              "a forged NAK started a key exchange: %r" % st["sources"][0]["nts_ke"])
+        check("keeping the cookies" in cli.logtext(), "the NAK is logged")
     finally:
         cli.stop()
         srv.stop()

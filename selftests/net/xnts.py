@@ -540,7 +540,8 @@ def ef_list(d):
 
 class UdpProxy:
     """Relays client <-> server datagrams on loopback; `mangle(req, resp)`
-    may return a different response (or None to drop it)."""
+    may return a different response, a list of datagrams to send in its
+    place, or None to drop it."""
 
     def __init__(self, server_port):
         import threading
@@ -571,8 +572,9 @@ class UdpProxy:
             self.seen.append((req, resp))
             if self.mangle:
                 resp = self.mangle(req, resp)
-            if resp is not None:
-                self.sock.sendto(resp, client)
+            for d in resp if isinstance(resp, list) else [resp]:
+                if d is not None:
+                    self.sock.sendto(d, client)
 
     def stop(self):
         self.stopped = True

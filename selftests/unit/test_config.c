@@ -50,6 +50,7 @@ static void check_defaults_except_sources(struct __test_metadata *_metadata,
 	EXPECT_EQ(86400.0, c->synchronization.startup_step_panic_threshold.backward);
 	EXPECT_FALSE(c->synchronization.has_accumulated_step_panic_threshold);
 	EXPECT_TRUE(c->synchronization.warn_on_jump);
+	EXPECT_EQ(CONFIG_AUTH_SELECT_PREFER, c->synchronization.auth_select_mode);
 	EXPECT_EQ(16, c->synchronization.local_stratum);
 	EXPECT_STREQ("XNON", c->synchronization.reference_id);
 	EXPECT_EQ(0x584e4f4e, c->synchronization.reference_id_value);
@@ -143,6 +144,10 @@ static void check_ke(struct __test_metadata *_metadata, const char *doc, const c
 	EXPECT_STREQ(key, k->private_key_path);
 	EXPECT_EQ(1000, k->key_exchange_timeout_ms);
 	EXPECT_EQ(512, k->concurrent_connections);
+	EXPECT_EQ(8, k->per_client_connections);
+	EXPECT_EQ(20, k->per_client_accept_rate);
+	EXPECT_EQ(100, k->per_client_accept_burst);
+	EXPECT_EQ(0, k->workers);
 	EXPECT_EQ(0, k->ntp_port);
 	EXPECT_EQ(NULL, k->ntp_server);
 	EXPECT_EQ(1u << 4, k->accept_ntp_versions);
@@ -284,12 +289,17 @@ static const char full_config[] =
 	"private-key-path = \"/etc/xnts/key.pem\"\n"
 	"key-exchange-timeout-ms = 2500\n"
 	"concurrent-connections = 100\n"
+	"per-client-connections = 4\n"
+	"per-client-accept-rate = 0\n"
+	"per-client-accept-burst = 7\n"
+	"workers = 3\n"
 	"ntp-port = 1123\n"
 	"ntp-server = \"time.example.com\"\n"
 	"accept-ntp-versions = [4]\n"
 	"\n"
 	"[synchronization]\n"
 	"minimum-agreeing-sources = 2\n"
+	"auth-select-mode = \"mix\"\n"
 	"single-step-panic-threshold = { forward = 10, backward = \"inf\" }\n"
 	"startup-step-panic-threshold = 500\n"
 	"accumulated-step-panic-threshold = 2000.5\n"
@@ -426,6 +436,11 @@ TEST(every_key)
 	EXPECT_STREQ("/etc/xnts/key.pem", k->private_key_path);
 	EXPECT_EQ(2500, k->key_exchange_timeout_ms);
 	EXPECT_EQ(100, k->concurrent_connections);
+	EXPECT_EQ(4, k->per_client_connections);
+	EXPECT_EQ(0, k->per_client_accept_rate);
+	EXPECT_EQ(7, k->per_client_accept_burst);
+	EXPECT_EQ(3, k->workers);
+	EXPECT_EQ(CONFIG_AUTH_SELECT_MIX, c.synchronization.auth_select_mode);
 	EXPECT_EQ(1123, k->ntp_port);
 	EXPECT_STREQ("time.example.com", k->ntp_server);
 	EXPECT_EQ(1u << 4, k->accept_ntp_versions);
@@ -493,7 +508,7 @@ TEST(load_from_file)
 	close(fd);
 	EXPECT_EQ(-1, config_load(path, &c, err, sizeof(err)));
 	EXPECT_EQ(0, strncmp(err, path, strlen(path)));
-	EXPECT_STREQ(":94:1: unknown key 'bogus' in [daemon]", err + strlen(path));
+	EXPECT_STREQ(":99:1: unknown key 'bogus' in [daemon]", err + strlen(path));
 	ASSERT_EQ(0, truncate(path, (off_t)n));
 	ASSERT_EQ(0, config_load(path, &c, err, sizeof(err))) TH_LOG("%s", err);
 	EXPECT_EQ(3, c.n_sources);
@@ -723,6 +738,9 @@ static const struct {
 	  "\"info\", \"warn\", \"error\"" },
 	{ "[xdp]\nmode = \"skb\"\n",
 	  "ntp.toml:2:8: 'mode' in [xdp]: expected one of \"off\", \"native\", \"generic\"" },
+	{ "[synchronization]\nauth-select-mode = \"maybe\"\n",
+	  "ntp.toml:2:20: 'auth-select-mode' in [synchronization]: expected one of "
+	  "\"prefer\", \"require\", \"mix\", \"ignore\"" },
 	{ "[xdp]\nstale-action = \"drop\"\n",
 	  "ntp.toml:2:16: 'stale-action' in [xdp]: expected one of \"unsync\", \"pass\"" },
 	{ "[[server]]\nlisten = \"[::]:123\"\nrequire-nts = \"drop\"\n",

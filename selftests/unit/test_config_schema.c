@@ -113,6 +113,8 @@ static const struct rule rules[] = {
 	HONOURED(KE, "aead-algorithms", T_KE),
 
 	HONOURED(SYNC, "minimum-agreeing-sources", T_DISC),
+	/* Its behaviour: test_selection.c and test_discipline.c; parsed: test_config.c. */
+	HONOURED(SYNC, "auth-select-mode", "selftests/unit/test_config.c"),
 	HONOURED(SYNC, "single-step-panic-threshold", T_DISC),
 	HONOURED(SYNC, "startup-step-panic-threshold", T_DISC),
 	HONOURED(SYNC, "accumulated-step-panic-threshold", T_DISC),

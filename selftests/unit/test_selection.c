@@ -162,4 +162,94 @@ TEST(select_minimum_agreeing)
 	EXPECT_EQ(0, sel_select(c, 0, 1, -1, &r));
 }
 
+/*
+ * Two NTS sources agree at 0; three unauthenticated ones agree at +10 s:
+ * a falseticker majority. Only "ignore" lets them win.
+ */
+static unsigned int attack(struct sel_candidate *c)
+{
+	struct sel_candidate a[5] = { CAND(0, 0.01), CAND(0.002, 0.01), CAND(10, 0.01),
+				      CAND(10.001, 0.01), CAND(10.002, 0.01) };
+
+	for (int i = 0; i < 5; i++) {
+		a[i].id = i;
+		a[i].authenticated = i < 2;
+		c[i] = a[i];
+	}
+	return 5;
+}
+
+TEST(auth_ignore_lets_the_majority_win)
+{
+	struct sel_candidate c[5];
+	struct sel_result r;
+	unsigned int n = attack(c);
+
+	EXPECT_EQ(3, sel_select_auth(c, n, 1, -1, SEL_AUTH_IGNORE, &r));
+	EXPECT_GT(r.offset, 9.9);
+	EXPECT_FALSE(c[0].truechimer);
+	/* sel_select() is the ignore mode. */
+	n = attack(c);
+	EXPECT_EQ(3, sel_select(c, n, 1, -1, &r));
+	EXPECT_GT(r.offset, 9.9);
+}
+
+TEST(auth_prefer_and_require_outvote_nothing)
+{
+	enum sel_auth_mode modes[2] = { SEL_AUTH_PREFER, SEL_AUTH_REQUIRE };
+	struct sel_candidate c[5];
+	struct sel_result r;
+
+	for (int m = 0; m < 2; m++) {
+		unsigned int n = attack(c);
+
+		EXPECT_EQ(2, sel_select_auth(c, n, 1, -1, modes[m], &r));
+		EXPECT_LT(fabs(r.offset - 0.001), 0.0015);
+		EXPECT_TRUE(c[0].truechimer);
+		EXPECT_TRUE(c[1].truechimer);
+		for (int i = 2; i < 5; i++)
+			EXPECT_FALSE(c[i].truechimer);
+		EXPECT_TRUE(r.peer == 0 || r.peer == 1);
+		/* min_agree counts what is left: three are not there. */
+		n = attack(c);
+		EXPECT_EQ(0, sel_select_auth(c, n, 3, -1, modes[m], &r));
+		EXPECT_EQ(-1, r.peer);
+	}
+}
+
+/* mix: the unauthenticated ones join only where they agree. */
+TEST(auth_mix)
+{
+	struct sel_candidate c[6];
+	struct sel_result r;
+	unsigned int n = attack(c);
+
+	EXPECT_EQ(2, sel_select_auth(c, n, 1, -1, SEL_AUTH_MIX, &r));
+	EXPECT_LT(fabs(r.offset - 0.001), 0.0015);
+	for (int i = 2; i < 5; i++)
+		EXPECT_FALSE(c[i].truechimer);
+	/* An unauthenticated source that agrees is combined. */
+	n = attack(c);
+	c[5] = (struct sel_candidate)CAND(0.001, 0.01);
+	c[5].id = 5;
+	EXPECT_EQ(3, sel_select_auth(c, n + 1, 3, -1, SEL_AUTH_MIX, &r));
+	EXPECT_TRUE(c[5].truechimer);
+	EXPECT_FALSE(c[2].truechimer);
+}
+
+/* With no authenticated candidate, prefer and mix use the others; require does not. */
+TEST(auth_none_authenticated)
+{
+	struct sel_candidate c[3] = { CAND(1, 0.01), CAND(1.001, 0.01), CAND(1.002, 0.01) };
+	struct sel_result r;
+
+	set_ids(c, 3);
+	EXPECT_EQ(3, sel_select_auth(c, 3, 1, -1, SEL_AUTH_PREFER, &r));
+	EXPECT_EQ(3, sel_select_auth(c, 3, 1, -1, SEL_AUTH_MIX, &r));
+	EXPECT_EQ(0, sel_select_auth(c, 3, 1, -1, SEL_AUTH_REQUIRE, &r));
+	EXPECT_EQ(-1, r.peer);
+	for (int i = 0; i < 3; i++)
+		EXPECT_FALSE(c[i].truechimer);
+}
+
 TEST_HARNESS_MAIN

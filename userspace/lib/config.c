@@ -1207,9 +1207,21 @@ bad:
 			"characters", sect);
 }
 
+static int fn_sync_auth(struct ctx *c, const struct toml_node *v, const char *sect, void *base)
+{
+	static const char *const modes[] = { "prefer", "require", "mix", "ignore" };
+	int m;
+
+	if (get_enum(c, v, sect, modes, 4, &m))
+		return -1;
+	((struct config_synchronization *)base)->auth_select_mode = (enum config_auth_select)m;
+	return 0;
+}
+
 static const struct field sync_fields[] = {
 	F("minimum-agreeing-sources", K_UINT, struct config_synchronization,
 	  minimum_agreeing_sources, 1, 1000),
+	FN("auth-select-mode", fn_sync_auth),
 	FN("single-step-panic-threshold", fn_sync_single),
 	FN("startup-step-panic-threshold", fn_sync_startup),
 	FN("accumulated-step-panic-threshold", fn_sync_accum),
@@ -1358,6 +1370,7 @@ void config_defaults(struct xnts_config *cfg)
 	cfg->keyset.stale_key_count = 7;
 	cfg->keyset.key_rotation_interval = 86400;
 	cfg->synchronization.minimum_agreeing_sources = 3;
+	cfg->synchronization.auth_select_mode = CONFIG_AUTH_SELECT_PREFER;
 	cfg->synchronization.single_step_panic_threshold.forward = 1000;
 	cfg->synchronization.single_step_panic_threshold.backward = 1000;
 	cfg->synchronization.startup_step_panic_threshold.forward = INFINITY;

@@ -174,8 +174,17 @@ struct config_algorithm {
 	bool ignore_server_dispersion;
 };
 
+/* How authentication weighs in source selection (selection.h, same order). */
+enum config_auth_select {
+	CONFIG_AUTH_SELECT_PREFER,
+	CONFIG_AUTH_SELECT_REQUIRE,
+	CONFIG_AUTH_SELECT_MIX,
+	CONFIG_AUTH_SELECT_IGNORE,
+};
+
 struct config_synchronization {
 	unsigned int minimum_agreeing_sources;
+	enum config_auth_select auth_select_mode;	/* xnts extension */
 	struct config_threshold single_step_panic_threshold;
 	struct config_threshold startup_step_panic_threshold;
 	bool has_accumulated_step_panic_threshold;

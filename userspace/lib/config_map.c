@@ -9,6 +9,21 @@ static struct discipline_threshold threshold(const struct config_threshold *t)
 	return (struct discipline_threshold){ .forward = t->forward, .backward = t->backward };
 }
 
+static enum sel_auth_mode map_auth_select(enum config_auth_select m)
+{
+	switch (m) {
+	case CONFIG_AUTH_SELECT_REQUIRE:
+		return SEL_AUTH_REQUIRE;
+	case CONFIG_AUTH_SELECT_MIX:
+		return SEL_AUTH_MIX;
+	case CONFIG_AUTH_SELECT_IGNORE:
+		return SEL_AUTH_IGNORE;
+	case CONFIG_AUTH_SELECT_PREFER:
+		break;
+	}
+	return SEL_AUTH_PREFER;
+}
+
 void config_map_discipline(const struct config_synchronization *s,
 			   struct discipline_config *out)
 {
@@ -16,6 +31,7 @@ void config_map_discipline(const struct config_synchronization *s,
 
 	memset(out, 0, sizeof(*out));
 	out->minimum_agreeing_sources = s->minimum_agreeing_sources;
+	out->auth_select_mode = map_auth_select(s->auth_select_mode);
 	out->single_step_panic_threshold = threshold(&s->single_step_panic_threshold);
 	out->startup_step_panic_threshold = threshold(&s->startup_step_panic_threshold);
 	out->has_accumulated_step_panic_threshold = s->has_accumulated_step_panic_threshold;

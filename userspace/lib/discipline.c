@@ -29,6 +29,7 @@ struct source {
 	unsigned int stratum;
 	int leap;
 	double root_delay, root_dispersion;
+	bool authenticated;
 	bool truechimer;
 };
 
@@ -327,6 +328,7 @@ int discipline_add_sample(struct discipline *d, unsigned int src,
 	p->c_last = d->corr;
 	p->poll = s->poll_interval;
 	p->stratum = s->stratum;
+	p->authenticated = s->authenticated;
 	p->leap = s->leap;
 	p->root_delay = s->root_delay;
 	p->root_dispersion = s->root_dispersion;
@@ -391,12 +393,14 @@ static unsigned int select_sources(struct discipline *d, double now, struct sel_
 		c[nc].distance = lambda;
 		c[nc].jitter = p->f.jitter;
 		c[nc].stratum = p->stratum;
+		c[nc].authenticated = p->authenticated;
 		c[nc].id = i;
 		nc++;
 	}
 	d->n_cand = nc;
 	min_agree = d->cfg.minimum_agreeing_sources ? d->cfg.minimum_agreeing_sources : 1;
-	d->n_true = sel_select(c, nc, min_agree, d->peer, res);
+	d->n_true = sel_select_auth(c, nc, min_agree, d->peer,
+				    d->cfg.auth_select_mode, res);
 	if (!d->n_true)
 		return 0;
 	for (unsigned int i = 0; i < nc; i++)

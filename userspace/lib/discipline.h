@@ -48,6 +48,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "selection.h"
+
 #include "clock.h"
 #include "leapsec.h"
 
@@ -97,6 +99,7 @@ struct discipline_config {
 	double slew_maximum_frequency_offset;
 	double slew_minimum_duration;
 	bool ignore_server_dispersion;
+	enum sel_auth_mode auth_select_mode;	/* how authenticated sources weigh */
 };
 
 struct discipline_sample {
@@ -108,6 +111,7 @@ struct discipline_sample {
 	unsigned int stratum;	/* the server's, 1..15; 0: a reference clock (phc) */
 	int leap;		/* the packet's leap indicator (enum ntp_leap) */
 	double poll_interval;	/* s, the interval this source is polled at */
+	bool authenticated;	/* NTS, or a local reference clock (auth-select-mode) */
 };
 
 struct discipline_status {

@@ -82,8 +82,53 @@ int sel_intersect(struct sel_candidate *c, unsigned int n, double *low, double *
 	return ntrue;
 }
 
-int sel_select(struct sel_candidate *c, unsigned int n, unsigned int min_agree, int prev_peer_id,
-	       struct sel_result *r)
+/*
+ * Marks truechimers by mode; returns how many, with the interval in r.
+ * Candidates not taking part are left unmarked.
+ */
+static unsigned int mark(struct sel_candidate *c, unsigned int n, enum sel_auth_mode mode,
+			 struct sel_result *r)
+{
+	struct sel_candidate sub[SEL_MAX];
+	unsigned int idx[SEL_MAX], m = 0, n_auth = 0, ntrue;
+
+	if (n > SEL_MAX)
+		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		c[i].truechimer = false;
+		n_auth += c[i].authenticated;
+	}
+	if (mode == SEL_AUTH_IGNORE || (!n_auth && mode != SEL_AUTH_REQUIRE))
+		return sel_intersect(c, n, &r->low, &r->high);
+	/* require, prefer, mix: the authenticated candidates alone vote. */
+	for (unsigned int i = 0; i < n; i++) {
+		if (!c[i].authenticated)
+			continue;
+		sub[m] = c[i];
+		idx[m++] = i;
+	}
+	ntrue = m ? sel_intersect(sub, m, &r->low, &r->high) : 0;
+	if (!ntrue)
+		return 0;
+	for (unsigned int k = 0; k < m; k++)
+		c[idx[k]].truechimer = sub[k].truechimer;
+	if (mode != SEL_AUTH_MIX)
+		return ntrue;
+	/* mix: the others join where they agree with the authenticated ones. */
+	for (unsigned int i = 0; i < n; i++) {
+		if (c[i].authenticated)
+			continue;
+		if (c[i].offset + c[i].distance >= r->low &&
+		    c[i].offset - c[i].distance <= r->high) {
+			c[i].truechimer = true;
+			ntrue++;
+		}
+	}
+	return ntrue;
+}
+
+int sel_select_auth(struct sel_candidate *c, unsigned int n, unsigned int min_agree,
+		    int prev_peer_id, enum sel_auth_mode mode, struct sel_result *r)
 {
 	double sw = 0, swo = 0, var = 0, spread = 0;
 	int peer = -1;
@@ -92,7 +137,7 @@ int sel_select(struct sel_candidate *c, unsigned int n, unsigned int min_agree, 
 	r->peer = -1;
 	if (!n)
 		return 0;
-	r->n_true = sel_intersect(c, n, &r->low, &r->high);
+	r->n_true = mark(c, n, mode, r);
 	if (!r->n_true || r->n_true < min_agree) {
 		for (unsigned int i = 0; i < n; i++)
 			c[i].truechimer = false;
@@ -131,4 +176,10 @@ int sel_select(struct sel_candidate *c, unsigned int n, unsigned int min_agree, 
 	}
 	r->peer = peer;
 	return r->n_true;
+}
+
+int sel_select(struct sel_candidate *c, unsigned int n, unsigned int min_agree, int prev_peer_id,
+	       struct sel_result *r)
+{
+	return sel_select_auth(c, n, min_agree, prev_peer_id, SEL_AUTH_IGNORE, r);
 }

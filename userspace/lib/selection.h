@@ -21,6 +21,16 @@
  *   jitter). The system peer is the previous peer while it is still a
  *   truechimer (no flapping), else the truechimer with the smallest
  *   distance, ties to the lower stratum.
+ * - Authentication (sel_select_auth(), as chrony's authselectmode): with
+ *   SEL_AUTH_IGNORE every candidate counts alike. SEL_AUTH_REQUIRE drops
+ *   unauthenticated candidates. SEL_AUTH_PREFER drops them whenever at least
+ *   one authenticated candidate exists. SEL_AUTH_MIX runs the intersection
+ *   over the authenticated candidates alone (when there are any) and then
+ *   admits every unauthenticated candidate whose interval meets theirs. So
+ *   under all modes but ignore, unauthenticated sources can never outvote
+ *   authenticated ones; with no authenticated candidate, prefer and mix
+ *   select among the unauthenticated ones as ignore does. min_agree counts
+ *   the truechimers finally marked.
  * - At most SEL_MAX candidates; no allocation, no global state.
  */
 #ifndef XNTS_SELECTION_H
@@ -36,7 +46,15 @@ struct sel_candidate {
 	double jitter;		/* s */
 	unsigned int stratum;
 	unsigned int id;	/* the caller's source index */
+	bool authenticated;	/* NTS, or a local reference clock */
 	bool truechimer;	/* set by sel_intersect() */
+};
+
+enum sel_auth_mode {
+	SEL_AUTH_PREFER,	/* the default */
+	SEL_AUTH_REQUIRE,
+	SEL_AUTH_MIX,
+	SEL_AUTH_IGNORE,
 };
 
 struct sel_result {
@@ -51,5 +69,8 @@ int sel_intersect(struct sel_candidate *c, unsigned int n, double *low, double *
 /* prev_peer_id: the id of the current system peer, or -1. */
 int sel_select(struct sel_candidate *c, unsigned int n, unsigned int min_agree, int prev_peer_id,
 	       struct sel_result *r);
+/* sel_select() under an authentication mode; sel_select() is SEL_AUTH_IGNORE. */
+int sel_select_auth(struct sel_candidate *c, unsigned int n, unsigned int min_agree,
+		    int prev_peer_id, enum sel_auth_mode mode, struct sel_result *r);
 
 #endif

@@ -15,6 +15,7 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -36,6 +37,8 @@
 /* Accept errors that mean "out of something": wait, doubling, up to 1 s. */
 #define BACKOFF_MIN_MS 10
 #define BACKOFF_MAX_MS 1000
+/* Connections taken per readiness event before other work gets a turn. */
+#define ACCEPT_BATCH 8
 /* At most one line about refused connections per worker this often. */
 #define REFUSAL_LOG_MS 10000
 /* Descriptors beyond the connections: rings, sockets, files, the rest. */
@@ -61,9 +64,9 @@ struct ke_conn {
 };
 
 /*
- * A worker thread with its own ring: it accepts from the shared listener
- * (one accept armed at a time, so idle workers take turns), admits through
- * the limiter and runs each connection to its end.
+ * A worker thread with its own ring: it accepts from the shared listener (a
+ * poll on it wakes every idle worker; the first accept4() wins), admits
+ * through the limiter and runs each connection to its end.
  */
 struct ke_worker {
 	struct ke_server *srv;
@@ -72,6 +75,7 @@ struct ke_worker {
 	int efd;
 	uint64_t ev;
 	int stopping;
+	int deferred;		/* ring with DEFER_TASKRUN, enabled by the worker */
 	struct loop loop;
 	struct loop_op stop_op;
 	struct loop_op accept_op;
@@ -443,12 +447,15 @@ fail:
 	close(fd);
 }
 
+/*
+ * Readiness, not IORING_OP_ACCEPT: an accept's wakeup is exclusive and
+ * goes to the same worker each time, even while it is busy in a handshake
+ * and another one idles. A poll wakes every idle worker; the first to call
+ * accept4() takes the connection, the others find nothing and wait again.
+ */
 static void arm_accept(struct ke_worker *w)
 {
-	w->peer_len = sizeof(w->peer);
-	io_uring_prep_accept(loop_sqe(&w->loop, &w->accept_op), w->srv->lfd,
-			     (struct sockaddr *)&w->peer, &w->peer_len,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	loop_poll(&w->loop, &w->accept_op, w->srv->lfd, POLLIN);
 	w->accept_armed = 1;
 }
 
@@ -463,6 +470,19 @@ static void backoff_done(struct loop_op *op, int res, unsigned int flags)
 		arm_accept(w);
 }
 
+/* Out of descriptors, buffers or memory: accepting again at once would spin. */
+static void backoff(struct ke_worker *w, int err)
+{
+	if (!w->backoff_ms)
+		log_warn("nts-ke %s: accept: %s; pausing accepts", w->srv->name,
+			 strerror(err));
+	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (w->backoff_ms > BACKOFF_MAX_MS)
+		w->backoff_ms = BACKOFF_MAX_MS;
+	w->st.accept_backoffs++;
+	loop_timeout_ms(&w->loop, &w->backoff_op, w->backoff_ms);
+}
+
 static void accept_done(struct loop_op *op, int res, unsigned int flags)
 {
 	struct ke_worker *w = (struct ke_worker *)((char *)op -
@@ -471,38 +491,36 @@ static void accept_done(struct loop_op *op, int res, unsigned int flags)
 	(void)flags;
 	w->accept_armed = 0;
 	if (w->stopping) {
-		if (res >= 0)
-			close(res);
 		loop_stop(&w->loop);
 		return;
 	}
-	if (res >= 0) {
-		w->backoff_ms = 0;
-		accept_one(w, res);
-		arm_accept(w);
+	if (res < 0 && res != -ECANCELED) {
+		w->st.accept_errors++;
+		backoff(w, -res);
 		return;
 	}
-	w->st.accept_errors++;
-	switch (-res) {
-	case ECONNABORTED:
-	case EINTR:
-	case ECANCELED:
+	/* A few per wakeup, so that connections in flight get their turn. */
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		int fd;
+
+		w->peer_len = sizeof(w->peer);
+		fd = accept4(w->srv->lfd, (struct sockaddr *)&w->peer, &w->peer_len,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			w->backoff_ms = 0;
+			accept_one(w, fd);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			break;
+		w->st.accept_errors++;
 		/* That connection is gone; the next one may be fine. */
-		arm_accept(w);
+		if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO)
+			continue;
+		backoff(w, errno);
 		return;
 	}
-	/*
-	 * Out of descriptors, buffers or memory: accepting again at once would
-	 * fail again and spin. Wait, and let connections in flight end.
-	 */
-	if (!w->backoff_ms)
-		log_warn("nts-ke %s: accept: %s; pausing accepts", w->srv->name,
-			 strerror(-res));
-	w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (w->backoff_ms > BACKOFF_MAX_MS)
-		w->backoff_ms = BACKOFF_MAX_MS;
-	w->st.accept_backoffs++;
-	loop_timeout_ms(&w->loop, &w->backoff_op, w->backoff_ms);
+	arm_accept(w);
 }
 
 static void stop_done(struct loop_op *op, int res, unsigned int flags)
@@ -517,10 +535,7 @@ static void stop_done(struct loop_op *op, int res, unsigned int flags)
 		loop_stop(&w->loop);
 		return;
 	}
-	/*
-	 * A ring's teardown is asynchronous: an accept left pending would hold
-	 * the listener, and a restart would find the port in use.
-	 */
+	/* A ring's teardown is asynchronous: cancel what watches the listener. */
 	io_uring_prep_cancel_fd(loop_sqe(&w->loop, NULL), w->srv->lfd, 0);
 }
 
@@ -529,6 +544,10 @@ static void *worker_main(void *arg)
 	struct ke_worker *w = arg;
 	struct ke_conn *c, *next;
 
+	/* liburing 2.3 declares io_uring_enable_rings() but does not export it. */
+	if (w->deferred && syscall(__NR_io_uring_register, w->loop.ring.ring_fd,
+				   IORING_REGISTER_ENABLE_RINGS, NULL, 0))
+		log_error("nts-ke %s: cannot enable a worker's ring", w->srv->name);
 	loop_read(&w->loop, &w->stop_op, w->efd, &w->ev, sizeof(w->ev));
 	arm_accept(w);
 	loop_run(&w->loop);
@@ -553,7 +572,16 @@ static int worker_start(struct ke_server *s, struct ke_worker *w)
 	w->efd = eventfd(0, EFD_CLOEXEC);
 	if (w->efd < 0)
 		return -1;
-	if (loop_init(&w->loop, 1024)) {
+	/*
+	 * Completions are processed only when the worker asks for them, not
+	 * by interrupting a handshake in progress; the ring is bound to the
+	 * worker thread, which enables it. Older kernels get a plain ring.
+	 */
+	memset(&w->loop, 0, sizeof(w->loop));
+	w->deferred = !io_uring_queue_init(1024, &w->loop.ring, IORING_SETUP_R_DISABLED |
+					   IORING_SETUP_SINGLE_ISSUER |
+					   IORING_SETUP_DEFER_TASKRUN);
+	if (!w->deferred && loop_init(&w->loop, 1024)) {
 		close(w->efd);
 		w->efd = -1;
 		return -1;

@@ -165,13 +165,17 @@ static void process(struct assoc *a, size_t len)
 			return;
 		}
 		if (ret == NTS_NTP_NAK) {
-			a->waiting = 0;
+			/*
+			 * Anyone on the path can send one: keep waiting for the
+			 * real answer, and decide at the next poll.
+			 */
 			a->naks++;
-			snprintf(a->last_error, sizeof(a->last_error), "NTS NAK: new key exchange");
-			log_info("source %s: NTS NAK, starting a new key exchange", s->name);
-			s->have_session = 0;
-			s->jar_n = 0;
-			ntp_start_ke(s);
+			s->nak_pending = 1;
+			snprintf(a->last_error, sizeof(a->last_error),
+				 "NTS NAK: new key exchange unless an authenticated response "
+				 "arrives by the next poll");
+			log_info("source %s: NTS NAK (unauthenticated), keeping the cookies "
+				 "until the next poll", s->name);
 			return;
 		}
 		if (ret != NTS_NTP_OK) {
@@ -184,6 +188,7 @@ static void process(struct assoc *a, size_t len)
 			s->have_alt_keys = 0;
 			OPENSSL_cleanse(&s->alt_keys, sizeof(s->alt_keys));
 		}
+		s->nak_pending = 0;
 	}
 	a->waiting = 0;
 	if (h.stratum == 0) {
@@ -320,6 +325,17 @@ static void poll_done(struct loop_op *op, int res, unsigned int flags)
 	s->poll_armed = 0;
 	if (res != -ETIME || s->stopping)
 		return;
+	if (s->cfg->mode == CONFIG_SOURCE_NTS && s->nak_pending) {
+		log_info("source %s: NTS NAK and no authenticated response since, new key "
+			 "exchange", s->name);
+		s->nak_pending = 0;
+		s->have_session = 0;
+		s->jar_n = 0;
+		for (unsigned int i = 0; i < s->n_assoc; i++)
+			s->assoc[i].waiting = 0;
+		ntp_start_ke(s);
+		return;
+	}
 	if (s->cfg->mode == CONFIG_SOURCE_NTS && (!s->have_session || !s->jar_n)) {
 		if (s->have_session)
 			log_info("source %s: out of cookies, new key exchange", s->name);
@@ -487,6 +503,7 @@ static void ke_done(struct ke_client *c, void *arg)
 	if (s->have_alt_keys)
 		s->alt_keys = r->ke.alt_keys;
 	s->jar_n = r->ke.n_cookies < SOURCE_JAR_MAX ? r->ke.n_cookies : SOURCE_JAR_MAX;
+	s->nak_pending = 0;
 	for (unsigned int i = 0; i < s->jar_n; i++) {
 		s->jar_len[i] = r->ke.cookie_len[i];
 		memcpy(s->jar[i], r->ke.cookies[i], r->ke.cookie_len[i]);

@@ -12,8 +12,10 @@
  * NTS (RFC 8915): the source keeps the session keys and a cookie jar. Each
  * request spends one cookie and asks, with placeholders, for enough new ones
  * to refill the jar; a response counts only if its Unique Identifier,
- * authenticator and origin timestamp check out. An empty jar or a NAK starts
- * a new key exchange; failures back off (ke_client.h).
+ * authenticator and origin timestamp check out. An empty jar starts a new key
+ * exchange; so does a NAK, which is not authenticated and may be forged, but
+ * only when no authenticated response arrived by the next poll (RFC 8915
+ * section 5.7). Failures back off (ke_client.h).
  *
  * A phc source (xnts extension) has one association without a socket; its
  * samples come from reading a PTP hardware clock (phc_source.h).
@@ -91,6 +93,11 @@ struct source {
 	/* NTS */
 	struct ke_client *ke;
 	int have_session;
+	/*
+	 * An NTS NAK arrived and no authenticated response since: it may be
+	 * forged, so the cookies are kept until the next poll (RFC 8915 5.7).
+	 */
+	int nak_pending;
 	struct nts_keys keys;
 	/* AEAD 30 without record 1024: RFC 8915 keys to try after a NAK. */
 	int have_alt_keys;

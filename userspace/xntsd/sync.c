@@ -276,6 +276,8 @@ static void on_sample(struct source *s, struct assoc *a, void *arg)
 	ds.stratum = a->last.stratum;
 	ds.leap = a->last.leap;
 	ds.poll_interval = ldexp(1.0, a->poll);
+	/* A local reference clock cannot be spoofed from the network. */
+	ds.authenticated = s->cfg->mode == CONFIG_SOURCE_NTS || s->phc;
 	if (discipline_add_sample(y->d, idx, &ds, t) >= 0)
 		update(y);
 }
