@@ -356,7 +356,7 @@ void sync_status_json(struct sync *y, struct sbuf *out)
 	struct ntp_serve_state st;
 	const struct assoc *p;
 	struct timespec ref;
-	char refid[5];
+	char refid[NTP_REFID_TEXT];
 
 	discipline_get_status(y->d, &ds);
 	timestate_read(y->ts, &st);
@@ -376,9 +376,7 @@ void sync_status_json(struct sync *y, struct sbuf *out)
 		    ds.n_steps, ds.accumulated_steps);
 	sbuf_json_str(out, ds.error ? ds.error : "");
 	/* What the server announces now, as published to its answer paths. */
-	for (int i = 0; i < 4; i++)
-		refid[i] = st.refid[i] >= 0x20 && st.refid[i] < 0x7f ? (char)st.refid[i] : '.';
-	refid[4] = '\0';
+	ntp_refid_text(st.refid, refid);
 	ref.tv_sec = 0;
 	ref.tv_nsec = 0;
 	if (st.reference_time)
