@@ -13,6 +13,7 @@ as their evidence):
   - [[nts-ke-server]] ntp-server as an IPv6 address (RFC 8915 4.1.7: sent
     canonical, without brackets, and followed by xntsd's client), with
     accept-ntp-versions = [4];
+  - [[nts-ke-server]] workers and per-client-accept-burst;
   - ntpd-rs 1.9's own packaged configuration validates."""
 
 import os
@@ -205,6 +206,28 @@ def t_ke_ntp_server_ipv6(wd, pki):
     check(rc == 1 and "'ntp-server'" in out, "brackets refused: %s" % out)
 
 
+def t_ke_workers_and_accept_burst(wd, pki):
+    """[[nts-ke-server]] workers sets the handshake threads; with
+    per-client-accept-rate = 1, per-client-accept-burst is how many
+    connections in a row one address gets before the rate applies."""
+    for burst, refused in ((2, True), (50, False)):
+        port = free_port()
+        d = Daemon(wd, "kb%d" % burst, '[[nts-ke-server]]\nlisten = "127.0.0.1:%d"\n'
+                   'certificate-chain-path = "%s"\nprivate-key-path = "%s"\n'
+                   'workers = 3\nper-client-accept-rate = 1\n'
+                   'per-client-accept-burst = %d\n' % (port, pki.cert, pki.key, burst))
+        try:
+            for _ in range(8):
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            ke = d.wait_for(lambda s: s["nts_ke_servers"][0]["accepted"] >= 8,
+                            "8 connections accepted")["nts_ke_servers"][0]
+        finally:
+            d.stop()
+        check(ke["workers"] == 3, "workers = 3: %r" % ke)
+        check((ke["refused_rate"] >= 5) == refused and (ke["refused_rate"] == 0) != refused,
+              "per-client-accept-burst = %d: %r" % (burst, ke))
+
+
 def t_ntpdrs_packaged_config_validates(wd, pki):
     path = os.path.join(PEERS, "unstable", "root", "etc", "ntpd-rs", "ntp.toml")
     r = subprocess.run([XNTSCTL, "-c", path, "validate"], capture_output=True, text=True)
@@ -214,7 +237,8 @@ def t_ntpdrs_packaged_config_validates(wd, pki):
 def main():
     run_with_pki([t_log_path_and_reopen, t_ansi_colors, t_log_level,
                   t_observation_permissions, t_ntp_version_and_srv, t_reference_id_padded,
-                  t_ke_ntp_server_ipv6, t_ntpdrs_packaged_config_validates])
+                  t_ke_ntp_server_ipv6, t_ke_workers_and_accept_burst,
+                  t_ntpdrs_packaged_config_validates])
 
 
 if __name__ == "__main__":

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 """Bytes a server chose never reach status output raw: a kiss-o'-death whose
 code holds an escape sequence, a newline and a non-ASCII byte shows in the
-source's error escaped (\\xNN), in the JSON status and in xntsctl's text."""
+source's error escaped (\\xNN), in the JSON status and in xntsctl's text;
+so does the refid the server announces (sync.serving.refid)."""
 
 import socket
 import struct
 import threading
 
-from xnts import Daemon, Ktap, Workdir, check
+from xnts import Daemon, Ktap, Workdir, check, free_port, ntp_fields, ntp_query, ntp_request
 
 
 def kiss_server(sock, code, stop):
@@ -50,8 +51,36 @@ def t_kiss_code_escaped(wd):
         sock.close()
 
 
+def t_serving_refid_escaped(wd):
+    """A server synchronised to 127.0.0.1 announces that address as its
+    refid: the status shows its four bytes escaped, and the configured
+    ASCII refid of a local reference as it is."""
+    up_port, port = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    up = Daemon(wd, "up", '[[server]]\nlisten = "127.0.0.1:%d"\n\n[synchronization]\n'
+                'local-stratum = 1\nreference-id = "GPS"\n' % up_port)
+    cli = None
+    try:
+        st = up.wait_for(lambda s: s["sync"]["serving"]["stratum"] == 1, "local reference")
+        check(st["sync"]["serving"]["refid"] == "GPS ", "local refid: %r" % st["sync"])
+        cli = Daemon(wd, "down", '[[source]]\nmode = "server"\naddress = "127.0.0.1:%d"\n'
+                     'poll-interval-limits = { min = 0, max = 0 }\ninitial-poll-interval = 0\n'
+                     '\n[[server]]\nlisten = "127.0.0.1:%d"\n\n[synchronization]\n'
+                     'minimum-agreeing-sources = 1\n' % (up_port, port))
+        st = cli.wait_for(lambda s: s["sync"]["serving"]["stratum"] == 2,
+                          "synchronised to the local reference", timeout=30)
+        check(st["sync"]["serving"]["refid"] == "\\x7f\\x00\\x00\\x01",
+              "upstream refid: %r" % st["sync"]["serving"])
+        r = ntp_query(port, ntp_request())
+        check(r is not None and ntp_fields(r)["refid"] == b"\x7f\x00\x00\x01",
+              "the refid on the wire: %r" % (r and ntp_fields(r)))
+    finally:
+        if cli:
+            cli.stop()
+        up.stop()
+
+
 def main():
-    tests = [t_kiss_code_escaped]
+    tests = [t_kiss_code_escaped, t_serving_refid_escaped]
     k = Ktap(len(tests))
     for t in tests:
         with Workdir() as wd:

@@ -444,7 +444,8 @@ class NtpdRs:
         self.logf = open(self.log, "a")
         self.proc = subprocess.Popen(list(prefix) + argv, stdout=self.logf,
                                      stderr=subprocess.STDOUT)
-        end = time.time() + 15
+        # Generous: under TCG on a loaded host ntp-daemon takes a while.
+        end = time.time() + 60
         while not os.path.exists(self.sock):
             if self.proc.poll() is not None or time.time() > end:
                 raise AssertionError("ntpd-rs did not start:\n" + self.logtext())

@@ -108,8 +108,8 @@ static const struct rule rules[] = {
 	REFUSED(KE, "accepted-pool-authentication-tokens"),
 	HONOURED(KE, "per-client-connections", "selftests/net/test_ke_flood.py"),
 	HONOURED(KE, "per-client-accept-rate", "selftests/net/test_ke_flood.py"),
-	HONOURED(KE, "per-client-accept-burst", "selftests/net/test_ke_flood.py"),
-	HONOURED(KE, "workers", "selftests/net/test_ke_flood.py"),
+	HONOURED(KE, "per-client-accept-burst", T_KEYS),
+	HONOURED(KE, "workers", T_KEYS),
 	HONOURED(KE, "aead-algorithms", T_KE),
 
 	HONOURED(SYNC, "minimum-agreeing-sources", T_DISC),

@@ -358,7 +358,7 @@ void sync_status_json(struct sync *y, struct sbuf *out)
 	struct ntp_serve_state st;
 	const struct assoc *p;
 	struct timespec ref;
-	char refid[16];
+	char refid[NTP_REFID_TEXT > 16 ? NTP_REFID_TEXT : 16];
 
 	discipline_get_status(y->d, &ds);
 	timestate_read(y->ts, &st);
@@ -379,18 +379,14 @@ void sync_status_json(struct sync *y, struct sbuf *out)
 	sbuf_json_str(out, ds.error ? ds.error : "");
 	/*
 	 * What the server announces now, as published to its answer paths. The
-	 * refid is text at stratum 0-1 (printable bytes only), else the
-	 * upstream's IPv4 address or the first bytes of an IPv6 one's hash.
+	 * refid is text at stratum 0-1 (odd bytes escaped), else the upstream's
+	 * IPv4 address or the first bytes of an IPv6 one's hash.
 	 */
-	if (st.stratum <= 1) {
-		for (int i = 0; i < 4; i++)
-			refid[i] = st.refid[i] >= 0x20 && st.refid[i] < 0x7f ? (char)st.refid[i]
-									       : '.';
-		refid[4] = '\0';
-	} else {
+	if (st.stratum <= 1)
+		ntp_refid_text(st.refid, refid);
+	else
 		snprintf(refid, sizeof(refid), "%u.%u.%u.%u", st.refid[0], st.refid[1],
 			 st.refid[2], st.refid[3]);
-	}
 	ref.tv_sec = 0;
 	ref.tv_nsec = 0;
 	if (st.reference_time)
