@@ -358,7 +358,7 @@ void sync_status_json(struct sync *y, struct sbuf *out)
 	struct ntp_serve_state st;
 	const struct assoc *p;
 	struct timespec ref;
-	char refid[NTP_REFID_TEXT > 16 ? NTP_REFID_TEXT : 16];
+	char refid[NTP_REFID_TEXT];	/* also holds a dotted quad */
 
 	discipline_get_status(y->d, &ds);
 	timestate_read(y->ts, &st);
