@@ -269,8 +269,42 @@ def t_pool(wd, pki):
         srv.stop()
 
 
+def t_placeholders_fit(wd, pki):
+    """AEAD 17's 164-byte cookies: after seven lost responses the jar would
+    want seven placeholders, which do not fit the client's 1200-byte packet.
+    The client asks for what fits and never spends a cookie on a request it
+    could not build, so it recovers without a new key exchange."""
+    ntp, ke = free_port(), free_port()
+    proxy = UdpProxy(ntp)
+    srv = Daemon(wd, "srv", server_conf(pki, ntp, ke, ke_extra='ntp-server = "127.0.0.1"\n'
+                                        'ntp-port = %d\naead-algorithms = [17]\n'
+                                        % proxy.port))
+    cli = nts_client(wd, "cli", pki, ke)
+    drops = {"n": 0}
+
+    def drop(req, resp):
+        drops["n"] += 1
+        return None if drops["n"] <= 7 else resp
+    try:
+        cli.wait_for(lambda s: assoc(s).get("received", 0) >= 1, "first sample")
+        before = assoc(cli.status())
+        proxy.mangle = drop
+        st = cli.wait_for(lambda s: assoc(s)["received"] >= before["received"] + 10,
+                          "samples after seven losses", timeout=40)
+        a = assoc(st)
+        check(st["sources"][0]["nts_ke"]["ok"] == 1 and a["naks"] == 0,
+              "no new key exchange, no NAK: %r %r" % (st["sources"][0]["nts_ke"], a))
+        check(a["lost"] >= 7, "losses counted: %r" % a)
+        check("request:" not in cli.logtext(), "a request failed:\n" + cli.logtext()[-2000:])
+    finally:
+        proxy.stop()
+        cli.stop()
+        srv.stop()
+
+
 def main():
-    tests = [t_samples, t_rotation_nak, t_mitm, t_policy, t_malformed, t_pool]
+    tests = [t_samples, t_rotation_nak, t_mitm, t_policy, t_malformed, t_pool,
+             t_placeholders_fit]
     run_with_pki(tests)
 
 

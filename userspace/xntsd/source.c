@@ -286,26 +286,32 @@ static void send_request(struct assoc *a)
 	a->t1 = ntp_ts_from_timespec(&now);
 	h.tx_ts = a->t1;
 	if (s->cfg->mode == CONFIG_SOURCE_NTS) {
-		unsigned int n = --s->jar_n;
+		unsigned int n;
 
-		/* Ask for as many cookies as bring the jar back to full. */
-		ph = SOURCE_JAR_MAX - 1 - s->jar_n;
 		/*
+		 * Ask for as many cookies as bring the jar back to full, but
+		 * only as many placeholders as the packet holds: the cookie is
+		 * spent only once the request is built, never for a failure.
 		 * Oldest cookie first: taking the newest would leave the key
 		 * exchange's cookies at the bottom of the jar to age past the
 		 * server's stale keys, and the first losses would then dig them
 		 * out and earn a NAK.
 		 */
-		ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->aead, &s->keys,
-					     s->jar[0], s->jar_len[0], ph, a->uid);
-		memmove(s->jar[0], s->jar[1], n * sizeof(s->jar[0]));
-		memmove(&s->jar_len[0], &s->jar_len[1], n * sizeof(s->jar_len[0]));
-		OPENSSL_cleanse(s->jar[n], sizeof(s->jar[n]));
+		ph = SOURCE_JAR_MAX - s->jar_n;
+		do {
+			len = NTP_HEADER_LEN;
+			ret = nts_ntp_client_request(a->sbuf, sizeof(a->sbuf), &len, &h, s->aead,
+						     &s->keys, s->jar[0], s->jar_len[0], ph, a->uid);
+		} while (ret == NTS_NTP_ERR_SPACE && ph-- > 0);
 		if (ret != NTS_NTP_OK) {
 			snprintf(a->last_error, sizeof(a->last_error), "request: %s",
 				 nts_ntp_strerror(ret));
 			return;
 		}
+		n = --s->jar_n;
+		memmove(s->jar[0], s->jar[1], n * sizeof(s->jar[0]));
+		memmove(&s->jar_len[0], &s->jar_len[1], n * sizeof(s->jar_len[0]));
+		OPENSSL_cleanse(s->jar[n], sizeof(s->jar[n]));
 	} else {
 		ntp_header_encode(&h, a->sbuf);
 	}
