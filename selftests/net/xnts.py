@@ -143,6 +143,20 @@ def free_port(kind=socket.SOCK_STREAM):
     return port
 
 
+def terminate(proc):
+    """SIGTERM, then SIGKILL after 10 s; False if it came to that."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(10)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
+
+
 class Daemon:
     """An xntsd with its own config file and control socket in dir; prefix
     runs it through another command (e.g. nsenter into a network namespace).
@@ -219,14 +233,8 @@ class Daemon:
         return self.proc.poll() is None
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("%s ignored SIGTERM" % self.name)
+        if not terminate(self.proc):
+            raise AssertionError("%s ignored SIGTERM" % self.name)
         if not self.logf.closed:
             self.logf.close()
             # Every test doubles as a check of the seccomp allowlist: a call
@@ -394,13 +402,7 @@ class Chronyd:
         return run(*self.chronyc_cmd, "-h", self.sock, "-n", *argv).stdout
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.logf.close()
         shutil.rmtree(self.rundir, ignore_errors=True)
 
@@ -485,13 +487,7 @@ class NtpdRs:
                    if n == name and label in lab)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.logf.close()
 
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "utf8.h"
 
 struct parser {
 	const char *start, *p, *end;
@@ -49,30 +50,6 @@ static int hex4(struct parser *ps, unsigned int *out)
 	}
 	*out = v;
 	return 0;
-}
-
-static size_t put_utf8(char *o, unsigned int cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /* At the opening quote. The decoded text is never longer than the source. */
@@ -134,7 +111,7 @@ static char *parse_string(struct parser *ps)
 			}
 			if (!cp)	/* NUL would cut the string short */
 				goto bad_escape;
-			o += put_utf8(o, cp);
+			o += utf8_put(o, cp);
 			break;
 		default:
 			goto bad_escape;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "toml.h"
+#include "utf8.h"
 
 struct parser {
 	const char *name;
@@ -72,30 +73,6 @@ static int sbuf_put(struct sbuf *b, const void *d, size_t n)
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
-}
-
-static size_t utf8_encode(uint32_t cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0 (overlong, surrogate, >U+10FFFF). */
@@ -344,7 +321,7 @@ static int parse_escape(struct parser *p, struct sbuf *b, unsigned int line, uns
 			return errf_at(p, line, col,
 				       "escape \\%c%0*X is not a Unicode scalar value", c,
 				       digits, cp);
-		if (sbuf_put(b, out, utf8_encode(cp, out)))
+		if (sbuf_put(b, out, utf8_put(out, cp)))
 			return errf_at(p, line, col, "out of memory");
 		return 0;
 	default:
