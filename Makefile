@@ -127,7 +127,7 @@ check-%: all-targets
 # Each harness runs for FUZZ_SECONDS from its seed corpus, built with clang's
 # libFuzzer plus ASan/UBSan. A crash leaves its reproducer in build/fuzz/.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iuserspace/lib \
+FUZZ_FLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Iinclude -Ikmod -Iuserspace/lib \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz:
 	@mkdir -p build/fuzz
