@@ -21,7 +21,13 @@ $(BUILD)/obj/userspace/xntsd/xsk_server.o: CPPFLAGS += -Ibpf
 
 # The confinement test links the daemon's own privs.c and loop.c.
 $(BUILD)/obj/selftests/unit/test_privs.o: CPPFLAGS += -Iuserspace/xntsd
+# It tests the allowlist itself, so it runs it in sanitizer builds too, where
+# the daemon's own privs.o allows every call (privs.c: LeakSanitizer).
+$(BUILD)/obj/selftests/unit/privs_allowlist.o: userspace/xntsd/privs.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DPRIVS_ALLOWLIST_ALWAYS -MMD -MP -c -o $@ $<
 $(BUILD)/selftests/unit/test_privs: $(BUILD)/obj/selftests/unit/test_privs.o \
-		$(filter-out %/main.o,$(XNTSD_OBJS)) $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)
+		$(BUILD)/obj/selftests/unit/privs_allowlist.o \
+		$(filter-out %/main.o %/privs.o,$(XNTSD_OBJS)) $(TEST_HELPER_OBJS) $(SYS_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) $(DAEMON_LIBS)
