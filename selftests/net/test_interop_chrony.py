@@ -34,11 +34,29 @@ def t_our_ke_client_vs_chrony(wd, pki):
         ch.stop()
 
 
-def xntsd_server(wd, pki, ntp_port, ke_port):
-    return Daemon(wd, "srv", '[[server]]\nlisten = "[::]:%d"\n\n[[nts-ke-server]]\n'
+def xntsd_server(wd, pki, ntp_port, ke_port, name="srv", ke_extra=""):
+    return Daemon(wd, name, '[[server]]\nlisten = "[::]:%d"\n\n[[nts-ke-server]]\n'
                   'listen = "[::]:%d"\ncertificate-chain-path = "%s"\n'
-                  'private-key-path = "%s"\nntp-port = %d\n\n[synchronization]\n'
-                  'local-stratum = 1\n' % (ntp_port, ke_port, pki.cert, pki.key, ntp_port))
+                  'private-key-path = "%s"\nntp-port = %d\n%s\n[synchronization]\n'
+                  'local-stratum = 1\n' % (ntp_port, ke_port, pki.cert, pki.key, ntp_port,
+                                            ke_extra))
+
+
+def chrony_authdata(ch, want_reach=0o7, timeout=30):
+    """Wait until chrony (4.3 or 4.9) reached its NTS source want_reach;
+    returns the authdata and sources rows (lists of CSV fields)."""
+    end = time.time() + timeout
+    a, s = [], []
+    while time.time() < end:
+        auth = ch.chronyc("-c", "authdata").strip().splitlines()
+        src = ch.chronyc("-c", "sources").strip().splitlines()
+        # authdata: name,mode,keyid,type,klen,last,atmp,nak,cook,clen
+        a = auth[0].split(",") if auth else []
+        s = src[0].split(",") if src else []
+        if len(a) >= 10 and len(s) >= 6 and int(s[5], 8) >= want_reach:
+            break
+        time.sleep(0.5)
+    return a, s
 
 
 def t_chrony_nts_client_of_xntsd(wd, pki):
@@ -49,19 +67,10 @@ def t_chrony_nts_client_of_xntsd(wd, pki):
         ch = Chronyd(wd, "chrony", "server localhost iburst nts port %d ntsport %d "
                      "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
                      % (ntp_port, ke_port, pki.ca))
-        end = time.time() + 30
-        while time.time() < end:
-            auth = ch.chronyc("-c", "authdata").strip().splitlines()
-            src = ch.chronyc("-c", "sources").strip().splitlines()
-            # authdata: name,mode,keyid,type,klen,last,atmp,nak,cook,clen
-            a = auth[0].split(",") if auth else []
-            s = src[0].split(",") if src else []
-            if len(a) >= 10 and len(s) >= 6 and int(s[5], 8) >= 0o7:
-                break
-            time.sleep(0.5)
+        a, s = chrony_authdata(ch)
         check(a and a[1] == "NTS" and int(a[8]) >= 1 and int(a[7]) == 0,
-              "chronyc authdata: %r" % auth)
-        check(s and int(s[5], 8) >= 0o7, "chronyc sources reach: %r" % src)
+              "chronyc authdata: %r" % a)
+        check(s and int(s[5], 8) >= 0o7, "chronyc sources reach: %r" % s)
         st = srv.status()
         check(st["ntp_servers"][0]["nts"] >= 3 and st["ntp_servers"][0]["nak"] == 0,
               "xntsd served NTS: %r" % st["ntp_servers"][0])
@@ -97,23 +106,6 @@ def t_xntsd_nts_client_of_chrony(wd, pki):
         ch.stop()
 
 
-def chrony49_authdata(ch, want_reach=0o7, timeout=30):
-    """Wait until chrony 4.9 reached its NTS source want_reach; returns the
-    authdata and sources rows (lists of CSV fields)."""
-    end = time.time() + timeout
-    a, s = [], []
-    while time.time() < end:
-        auth = ch.chronyc("-c", "authdata").strip().splitlines()
-        src = ch.chronyc("-c", "sources").strip().splitlines()
-        # authdata: name,mode,keyid,type,klen,last,atmp,nak,cook,clen
-        a = auth[0].split(",") if auth else []
-        s = src[0].split(",") if src else []
-        if len(a) >= 10 and len(s) >= 6 and int(s[5], 8) >= want_reach:
-            break
-        time.sleep(0.5)
-    return a, s
-
-
 def t_chrony49_nts_client_of_xntsd(wd, pki):
     # chrony 4.9 offers 30 then 15 and sends record 1024; we pick 30 and
     # derive RFC 8915 keys. A NAK-free run with 68-byte cookies shows both.
@@ -124,7 +116,7 @@ def t_chrony49_nts_client_of_xntsd(wd, pki):
         ch = Chronyd(wd, "chrony49", "server localhost iburst nts port %d ntsport %d "
                      "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
                      % (ntp_port, ke_port, pki.ca), chronyd=CHRONYD49, chronyc=CHRONYC49)
-        a, s = chrony49_authdata(ch)
+        a, s = chrony_authdata(ch)
         check(len(a) >= 10 and a[1] == "NTS" and a[3] == "30" and a[4] == "128",
               "chrony 4.9 negotiated AEAD 30: %r" % a)
         check(int(a[7]) == 0 and int(a[8]) >= 1 and a[9] == "68",
@@ -143,17 +135,13 @@ def t_chrony49_nts_client_of_xntsd(wd, pki):
 def t_chrony49_falls_back_to_15(wd, pki):
     # With aead-algorithms = [15], chrony 4.9 gets 15 and 100-byte cookies.
     ke_port, ntp_port = free_port(), free_port(2)
-    srv = Daemon(wd, "srv15", '[[server]]\nlisten = "[::]:%d"\n\n[[nts-ke-server]]\n'
-                 'listen = "[::]:%d"\ncertificate-chain-path = "%s"\n'
-                 'private-key-path = "%s"\nntp-port = %d\naead-algorithms = [15]\n\n'
-                 '[synchronization]\nlocal-stratum = 1\n'
-                 % (ntp_port, ke_port, pki.cert, pki.key, ntp_port))
+    srv = xntsd_server(wd, pki, ntp_port, ke_port, "srv15", "aead-algorithms = [15]\n")
     ch = None
     try:
         ch = Chronyd(wd, "chrony49b", "server localhost iburst nts port %d ntsport %d "
                      "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
                      % (ntp_port, ke_port, pki.ca), chronyd=CHRONYD49, chronyc=CHRONYC49)
-        a, s = chrony49_authdata(ch, want_reach=0o3)
+        a, s = chrony_authdata(ch, want_reach=0o3)
         check(len(a) >= 10 and a[3] == "15" and a[4] == "256" and a[9] == "100" and
               int(a[7]) == 0, "chrony 4.9 on AEAD 15: %r" % a)
     finally:
