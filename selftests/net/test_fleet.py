@@ -1,38 +1,59 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""NTS for a fleet (issue 15): one key-exchange host and several NTP-only
-hosts that share a secret, in a network namespace of their own. Clients
-(xntsd and chronyd -x 4.3) do NTS-KE at the KE host and NTP at the host its
-ntp-server record names. Rotation boundaries pass with zero NAKs (the period
-is shortened by configuration; no clock is changed), one NTP host restarts
-without a NAK, a host with another secret NAKs, and a host whose clock is
-off by more than a period (libfaketime on that daemon alone) reports it."""
+"""NTS for a fleet (issue 15): one key-exchange host and NTP-only hosts
+that share a secret. Two network namespaces joined by a veth pair: the
+"xdp" host alone in one, answering plain NTP in XDP and NTS over AF_XDP
+(the module cannot load on this kernel); the KE host, the sockets-only
+host "ntp2", the host "ntp1" that restarts mid-test, the clients and the
+hosts of the negative cases in the other, each on an address of its own on
+loopback. Clients of two kinds (xntsd and chronyd -x 4.3) each have one NTS
+source per NTP host: NTS-KE at the KE host, NTP at the host its ntp-server
+record names. (ntpd-rs as a client exits at start without CAP_SYS_TIME,
+so its part of the fleet runs in the VM: selftests/vm/test_fleet_ntpdrs.py.)
+
+Rotation boundaries pass with zero NAKs (the period is shortened by
+configuration; no clock is changed), one NTP host restarts without a NAK,
+a host with another secret NAKs, and a host whose clock is off by more
+than a period (libfaketime on that daemon alone) reports it. Figures
+printed as KTAP diagnostics: per client kind and host, the time from the
+end of NTS-KE to the first authenticated answer, and the NAKs over the
+rotation boundaries."""
 
 import os
 import re
-import subprocess
 import time
 
 from xnts import (Chronyd, Daemon, Ktap, Pki, Workdir, check, run)
+from test_xdp import SRV4, SRV_IF, Net, query, socket_in
 
-NS = "xnts-fleet-%d" % os.getpid()
-PREFIX = ("nsenter", "--net=/run/netns/" + NS)
+NET = NS = PREFIX = None     # made by main()
 IV = 5          # key-rotation-interval, s
 STALE = 3       # cookies stay valid for 15-20 s: a jar of 8 at 1 s polls
 HOSTS = {"ntp1": "10.77.0.2", "ntp2": "10.77.0.3", "bad": "10.77.0.4",
-         "skew": "10.77.0.5"}
-KE_PORTS = {"ntp1": 4460, "ntp2": 4461, "bad": 4462, "skew": 4463}
+         "skew": "10.77.0.5", "xdp": SRV4}
+FLEET = ("xdp", "ntp2", "ntp1")     # XDP + AF_XDP, sockets only, restarted
+KINDS = ("xntsd", "chrony")
+# One KE listener per client kind and NTP host, so that the KE host's
+# per-listener counters tell when each client's key exchange ended.
+KE_LISTENERS = [(k, h) for k in KINDS for h in FLEET] + [("xntsd", "bad"),
+                                                         ("xntsd", "skew")]
+KE_PORTS = {kh: 4460 + i for i, kh in enumerate(KE_LISTENERS)}
+# chronyd refuses two sources of one name: the three it has for the KE host.
+CHRONY_NAMES = {"xdp": "localhost", "ntp2": "127.0.0.1", "ntp1": "::1"}
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 FAST = "poll-interval-limits = { min = 0, max = 0 }\ninitial-poll-interval = 0\n"
 
 
 def make_ns():
-    # Every host's address on the namespace's loopback (this kernel may have
-    # no dummy device): each daemon binds its own.
-    run("ip", "netns", "add", NS)
-    run("ip", "-n", NS, "link", "set", "lo", "up")
-    for a in HOSTS.values():
-        run("ip", "-n", NS, "addr", "add", a + "/32", "dev", "lo")
+    # The veth pair as test_xdp.py makes it: XDP on the peer end (veth
+    # delivers XDP_TX and AF_XDP frames only to a peer with a program) and
+    # transmit checksum offload off there. Every other host's address on
+    # the namespace's loopback (this kernel may have no dummy device): each
+    # daemon binds its own.
+    NET.make_veth()
+    for n, a in HOSTS.items():
+        if n != "xdp":
+            run("ip", "-n", NS, "addr", "add", a + "/32", "dev", "lo")
 
 
 def secret(wd, name):
@@ -50,42 +71,96 @@ def keyset(path):
 
 def ke_host(wd, pki, sec):
     c = ""
-    for host, port in KE_PORTS.items():
-        c += ('[[nts-ke-server]]\nlisten = "127.0.0.1:%d"\ncertificate-chain-path = "%s"\n'
+    for (kind, host) in KE_LISTENERS:
+        c += ('[[nts-ke-server]]\nlisten = "[::]:%d"\ncertificate-chain-path = "%s"\n'
               'private-key-path = "%s"\nntp-server = "%s"\nntp-port = 123\n\n'
-              % (port, pki.cert, pki.key, HOSTS[host]))
+              % (KE_PORTS[(kind, host)], pki.cert, pki.key, HOSTS[host]))
     return Daemon(wd, "ke", c + keyset(sec), prefix=PREFIX)
 
 
-def ntp_host(wd, name, sec, prefix=PREFIX):
+def ntp_host(wd, name, sec, prefix=None):
     # No certificate, no [[nts-ke-server]]: only the shared keys.
     return Daemon(wd, name, '[[server]]\nlisten = "%s:123"\n\n%s\n[synchronization]\n'
-                  'local-stratum = 1\n' % (HOSTS[name], keyset(sec)), prefix=prefix)
+                  'local-stratum = 1\n' % (HOSTS[name], keyset(sec)),
+                  prefix=prefix or PREFIX)
 
 
-def xntsd_client(wd, name, pki, ke_port):
-    return Daemon(wd, name, '[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
-                  'certificate-authority = "%s"\n%s' % (ke_port, pki.ca, FAST),
-                  prefix=PREFIX)
+def xdp_host(wd, sec):
+    # Alone in its namespace, on the veth: plain NTP in XDP, NTS over AF_XDP.
+    return Daemon(wd, "xdp", '[[server]]\nlisten = "0.0.0.0:123"\n\n%s\n'
+                  '[synchronization]\nlocal-stratum = 1\n\n[xdp]\ninterfaces = ["%s"]\n'
+                  'mode = "native"\npin-path = "%s"\nuserspace-path = "af-xdp"\n'
+                  % (keyset(sec), SRV_IF, NET.pin), prefix=NET.prefix(NET.srv))
 
 
-def assoc(st):
-    a = st["sources"][0]["associations"]
+def xntsd_client(wd, name, pki, ke_ports):
+    c = ""
+    for port in ke_ports:
+        c += ('[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
+              'certificate-authority = "%s"\n%s\n' % (port, pki.ca, FAST))
+    return Daemon(wd, name, c, prefix=PREFIX)
+
+
+def assoc(st, i=0):
+    a = st["sources"][i]["associations"]
     return a[0] if a else {}
+
+
+def afx(st):
+    return st["af_xdp"]["server"] or {}
 
 
 def srv(st):
     return st["ntp_servers"][0]
 
 
-def chrony_auth(ch):
-    """chronyc authdata: name,mode,keyid,type,klen,last,atmp,nak,cook,clen."""
-    lines = ch.chronyc("-c", "authdata").strip().splitlines()
-    return lines[0].split(",") if lines else []
+def chrony_rows(ch, what):
+    """chronyc -c authdata (name,mode,keyid,type,klen,last,atmp,nak,cook,clen)
+    or sources (mode,state,address,stratum,poll,reach,...) as lists."""
+    return [line.split(",") for line in ch.chronyc("-c", what).strip().splitlines()]
+
+
+def first_answers(ke, cli, ch, timeout=45):
+    """The time from the end of each client's NTS-KE to its first
+    authenticated answer from the NTP host the KE named, per client kind and
+    host, as the test sees it: one loop polls the KE host's per-listener
+    cookies_issued (the key exchange ended when it moved), then the xntsd
+    client's status (an authenticated association with a sample) and
+    chronyc sources (a non-zero reach register: chrony counts only
+    authenticated answers from an NTS source). A figure is accurate to one
+    loop iteration, whose longest duration is returned too."""
+    t_ke, t_ans = {}, {}
+    end = time.time() + timeout
+    step = 0.0
+    while time.time() < end and len(t_ans) < len(KINDS) * len(FLEET):
+        t0 = time.time()
+        kes = ke.status()["nts_ke_servers"]
+        for i, kh in enumerate(KE_LISTENERS):
+            if kh not in t_ke and kes[i]["cookies_issued"] > 0:
+                t_ke[kh] = t0
+        st = cli.status()
+        for i, h in enumerate(FLEET):
+            a = assoc(st, i)
+            if (("xntsd", h) not in t_ans and st["sources"][i]["authenticated"] and
+                    a.get("received", 0) >= 1):
+                check(("xntsd", h) in t_ke, "an answer before the key exchange ended")
+                t_ans[("xntsd", h)] = time.time()
+        for row in chrony_rows(ch, "sources"):
+            for h in FLEET:
+                if (("chrony", h) not in t_ans and row[2] == HOSTS[h] and
+                        int(row[5], 8) != 0):
+                    check(("chrony", h) in t_ke, "an answer before the key exchange ended")
+                    t_ans[("chrony", h)] = time.time()
+        step = max(step, time.time() - t0)
+        time.sleep(0.02)
+    check(len(t_ans) == len(KINDS) * len(FLEET),
+          "authenticated answers from every host, seen for %r\nchronyc sources:\n%s"
+          % (sorted(t_ans), ch.chronyc("sources")))
+    return {kh: (t_ans[kh] - t_ke[kh]) * 1000 for kh in t_ans}, step * 1000
 
 
 def ke_to_first_answer_ms(log):
-    """From the client's log: the NTS-KE done line to the first sample."""
+    """From the client's log: the first NTS-KE done line to the first sample."""
     def ms(line):
         h, m, s = line.split()[0].split(":")
         return (int(h) * 3600 + int(m) * 60 + float(s)) * 1000
@@ -124,24 +199,55 @@ def t_fleet(wd, pki):
         check(ke.status()["ntp_servers"] == [] and hosts["ntp1"].status()["nts_ke_servers"]
               == [], "KE-only and NTP-only hosts")
 
-        cli = xntsd_client(wd, "cli", pki, KE_PORTS["ntp1"])
+        hosts["xdp"] = xdp_host(wd, sec)
+        procs.append(hosts["xdp"])
+        sx = hosts["xdp"].wait_for(lambda s: s["af_xdp"]["active"], "AF_XDP sockets up",
+                                   timeout=20)
+        check(sx["keyset"]["fingerprint"] == fp["ke"] and sx["xdp"]["loaded"] and
+              sx["xdp"].get("variant") == "plain", "XDP host of the fleet: %r %r"
+              % (sx["keyset"], sx["xdp"].get("variant")))
+
+        # Each client kind: one NTS source per NTP host, all through the KE host.
+        cli = xntsd_client(wd, "cli", pki, [KE_PORTS[("xntsd", h)] for h in FLEET])
         procs.append(cli)
-        ch = Chronyd(wd, "chrony", "server localhost iburst nts ntsport %d minpoll 0 "
-                     "maxpoll 0\nntstrustedcerts %s\nport 0\n" % (KE_PORTS["ntp2"], pki.ca),
-                     prefix=PREFIX)
+        ch = Chronyd(wd, "chrony", "".join(
+            "server %s iburst nts ntsport %d minpoll 0 maxpoll 0\n"
+            % (CHRONY_NAMES[h], KE_PORTS[("chrony", h)]) for h in FLEET) +
+            "ntstrustedcerts %s\nport 0\n" % pki.ca, prefix=PREFIX)
         procs.append(ch)
-        st = cli.wait_for(lambda s: assoc(s).get("received", 0) >= 3, "first samples",
+        ms, step = first_answers(ke, cli, ch)
+        for kind in KINDS:
+            print("# figure: NTS-KE end to first authenticated answer, %s client: %s "
+                  "(test polling, resolution %.0f ms)" % (kind, ", ".join(
+                      "%s %.0f ms" % (h, ms[(kind, h)]) for h in FLEET), step))
+        print("# figure: the same from the xntsd client's log (first KE, first "
+              "sample): %.0f ms" % ke_to_first_answer_ms(cli.logtext()))
+        st = cli.wait_for(lambda s: all(assoc(s, i).get("received", 0) >= 3
+                                        for i in range(len(FLEET))), "first samples",
                           timeout=30)
-        check(st["sources"][0]["nts_ke"]["ntp_server"] == HOSTS["ntp1"],
-              "NTP at the host the KE named: %r" % st["sources"][0]["nts_ke"])
-        print("# figure: NTS-KE done to first authenticated answer from another host: "
-              "%.0f ms (xntsd client, poll 1 s)" % ke_to_first_answer_ms(cli.logtext()))
+        check([src["nts_ke"]["ntp_server"] for src in st["sources"]] ==
+              [HOSTS[h] for h in FLEET], "NTP at the hosts the KE named: %r"
+              % [src["nts_ke"] for src in st["sources"]])
+
+        # Plain NTP at the XDP host is answered by the program itself.
+        before = hosts["xdp"].status()
+        s4 = socket_in(NS)
+        for k in range(10):
+            r = query(s4, SRV4, timeout=5)
+            check(r is not None and r["len"] == 48 and r["stratum"] == 1,
+                  "plain answer from the XDP host: %r" % r)
+        s4.close()
+        after = hosts["xdp"].status()
+        check(after["xdp"]["counters"]["answered"] - before["xdp"]["counters"]["answered"]
+              >= 10 and afx(after).get("plain", 0) == 0 and srv(after)["received"] == 0,
+              "plain NTP answered in XDP: %r, AF_XDP %r" % (after["xdp"]["counters"],
+                                                            afx(after)))
 
         # Three rotation boundaries, then restart ntp1, then two more.
         p0 = hosts["ntp1"].status()["keyset"]["period"]
         hosts["ntp1"].wait_for(lambda s: s["keyset"]["period"] >= p0 + 3, "3 boundaries",
                                timeout=4 * IV + 5)
-        n = assoc(cli.status())["received"]
+        n = assoc(cli.status(), FLEET.index("ntp1"))["received"]
         nak_before = srv(hosts["ntp1"].status())["nak"]
         hosts["ntp1"].stop()
         time.sleep(1.5)
@@ -150,28 +256,44 @@ def t_fleet(wd, pki):
         p1 = hosts["ntp1"].status()["keyset"]["period"]
         hosts["ntp1"].wait_for(lambda s: s["keyset"]["period"] >= p1 + 2, "2 boundaries",
                                timeout=3 * IV + 5)
-        st = cli.wait_for(lambda s: assoc(s)["received"] >= n + 5, "samples after restart",
-                          timeout=20)
-        a = assoc(st)
-        auth = chrony_auth(ch)
-        naks = {"xntsd client": a["naks"], "chronyd": int(auth[7]) if auth else -1,
+        st = cli.wait_for(lambda s: assoc(s, FLEET.index("ntp1"))["received"] >= n + 5,
+                          "samples after restart", timeout=20)
+        auth = chrony_rows(ch, "authdata")
+        sx = hosts["xdp"].status()
+        naks = {"xntsd client": sum(assoc(st, i)["naks"] for i in range(len(FLEET))),
+                "chronyd": sum(int(r[7]) for r in auth) if auth else -1,
+                "xdp (AF_XDP)": afx(sx)["nak"], "xdp (sockets)": srv(sx)["nak"],
                 "ntp1": nak_before, "ntp1 (restarted)": srv(hosts["ntp1"].status())["nak"],
                 "ntp2": srv(hosts["ntp2"].status())["nak"]}
-        print("# figure: NAKs over %d rotation boundaries and a restart: %r"
-              % (p1 + 2 - p0, naks))
+        print("# figure: NAKs over %d rotation boundaries and a restart, per client kind "
+              "and host: %r" % (p1 + 2 - p0, naks))
         check(set(naks.values()) == {0}, "no NAK across rotations: %r\nntp1: %r\nclient log:\n%s"
               % (naks, hosts["ntp1"].status(), cli.logtext()[-4000:]))
-        check(st["sources"][0]["nts_ke"]["ok"] == 1, "one key exchange for the whole run")
-        check(a["received"] >= 15 and st["sources"][0]["authenticated"],
-              "authenticated samples throughout: %r" % a)
-        check(auth and auth[1] == "NTS" and int(auth[8]) >= 1,
+        for i, h in enumerate(FLEET):
+            src = st["sources"][i]
+            check(src["nts_ke"]["ok"] == 1, "one key exchange for the whole run: %s %r"
+                  % (h, src["nts_ke"]))
+            check(assoc(st, i)["received"] >= 15 and src["authenticated"],
+                  "authenticated samples throughout from %s: %r" % (h, assoc(st, i)))
+        check(len(auth) == len(FLEET) and all(r[1] == "NTS" and int(r[8]) >= 1 for r in auth),
               "chronyd NTS with cookies: %r" % auth)
+        rows = {r[2]: r for r in chrony_rows(ch, "sources")}
+        check(all(int(rows[HOSTS[h]][5], 8) != 0 for h in FLEET),
+              "chronyd reaches every host: %r" % rows)
         s2 = hosts["ntp2"].status()
-        check(srv(s2)["nts"] >= 10 and s2["keyset"]["cookies"]["unknown"] == 0,
-              "chronyd served over NTS by ntp2: %r" % srv(s2))
+        check(srv(s2)["nts"] >= 20 and s2["keyset"]["cookies"]["unknown"] == 0,
+              "both clients served over NTS by ntp2: %r" % srv(s2))
+        # NTS at the XDP host went over AF_XDP, none up the sockets.
+        x = afx(sx)
+        got = assoc(st, FLEET.index("xdp"))["received"]
+        check(x["nts"] >= got + 10 and srv(sx)["nts"] == 0 and
+              sx["xdp"]["counters"]["redirected_xsk"] >= x["received"],
+              "NTS over AF_XDP: %d answered, xntsd client got %d; sockets %r; XDP %r"
+              % (x["nts"], got, srv(sx), sx["xdp"]["counters"]))
+        print("# xdp host: XDP %r; AF_XDP %r" % (sx["xdp"]["counters"], x))
 
         # Another secret: the cookies do not open there, and it says so.
-        bad_cli = xntsd_client(wd, "badcli", pki, KE_PORTS["bad"])
+        bad_cli = xntsd_client(wd, "badcli", pki, [KE_PORTS[("xntsd", "bad")]])
         procs.append(bad_cli)
         sb = hosts["bad"].wait_for(lambda s: srv(s)["nak"] >= 1, "NAK from the other secret",
                                    timeout=20)
@@ -203,7 +325,7 @@ def t_fleet(wd, pki):
                               "grace over", timeout=4 * IV)
 
         # A clock three periods ahead sees every cookie from periods far behind.
-        skew_cli = xntsd_client(wd, "skewcli", pki, KE_PORTS["skew"])
+        skew_cli = xntsd_client(wd, "skewcli", pki, [KE_PORTS[("xntsd", "skew")]])
         procs.append(skew_cli)
         ss = hosts["skew"].wait_for(lambda s: s["keyset"]["cookies"]["far"] >= 1,
                                     "far-period report", timeout=20)
@@ -223,15 +345,19 @@ def t_fleet(wd, pki):
 
 
 def main():
+    global NET, NS, PREFIX
     k = Ktap(1)
     with Workdir() as wd:
         pki = Pki(wd)
+        NET = Net("fleet", veth=False)
+        NS = NET.cli
+        PREFIX = NET.prefix(NS)
         try:
             make_ns()
             with Workdir() as twd:
                 k.case("fleet", t_fleet, twd, pki)
         finally:
-            subprocess.run(["ip", "netns", "del", NS], capture_output=True)
+            NET.close()
     k.finish()
 
 
