@@ -129,9 +129,11 @@ def first_answers(ke, cli, ch, timeout=45):
     chronyc sources (a non-zero reach register: chrony counts only
     authenticated answers from an NTS source). An event first seen by a
     read happened after the start of the previous read of the same kind and
-    before the end of this one: {(kind, host): (low ms, high ms)}."""
+    before the end of this one: {(kind, host): (low ms, high ms)}, and the
+number of requests chronyd had sent to each host when its first answer
+was seen."""
     prev = {"ke": None, "xntsd": None, "chrony": None}
-    ke_end, ans = {}, {}
+    ke_end, ans, sent = {}, {}, {}
     end = time.time() + timeout
 
     def read(what, fn):
@@ -159,12 +161,16 @@ def first_answers(ke, cli, ch, timeout=45):
                         int(row[5], 8) != 0):
                     check(("chrony", h) in ke_end, "an answer before the key exchange ended")
                     ans[("chrony", h)] = (lo, hi)
+                    # Where the time went: chrony's requests sent by then.
+                    nd = ch.chronyc("ntpdata", HOSTS[h])
+                    tx = re.search(r"^Total TX\s*:\s*(\d+)", nd, re.M)
+                    sent[h] = int(tx.group(1)) if tx else -1
         time.sleep(0.02)
     check(len(ans) == len(KINDS) * len(FLEET),
           "authenticated answers from every host, seen for %r\nchronyc sources:\n%s"
           % (sorted(ans), ch.chronyc("sources")))
     return {kh: (max(0.0, ans[kh][0] - ke_end[kh][1]) * 1000,
-                 (ans[kh][1] - ke_end[kh][0]) * 1000) for kh in ans}
+                 (ans[kh][1] - ke_end[kh][0]) * 1000) for kh in ans}, sent
 
 
 def ke_to_first_answer_ms(log):
@@ -223,12 +229,13 @@ def t_fleet(wd, pki):
             % (CHRONY_NAMES[h], KE_PORTS[("chrony", h)]) for h in FLEET) +
             "ntstrustedcerts %s\nport 0\n" % pki.ca, prefix=PREFIX)
         procs.append(ch)
-        ms = first_answers(ke, cli, ch)
+        ms, sent = first_answers(ke, cli, ch)
         for kind in KINDS:
             print("# figure: NTS-KE end to first authenticated answer from another host, "
                   "%s client (bounds from polling the KE host and the client): %s"
                   % (kind, ", ".join("%s %.0f-%.0f ms" % ((h,) + ms[(kind, h)])
                                      for h in FLEET)))
+        print("# chronyd's requests sent to each host by its first answer: %r" % sent)
         print("# figure: the same from the xntsd client's log (first KE, first "
               "sample): %.0f ms" % ke_to_first_answer_ms(cli.logtext()))
         st = cli.wait_for(lambda s: all(assoc(s, i).get("received", 0) >= 3
