@@ -293,6 +293,10 @@ def t_fleet(wd, pki):
                   "authenticated samples throughout from %s: %r" % (h, assoc(st, i)))
         check(len(auth) == len(FLEET) and all(r[1] == "NTS" and int(r[8]) >= 1 for r in auth),
               "chronyd NTS with cookies: %r" % auth)
+        kes = ke.status()["nts_ke_servers"]
+        hs = {kh: kes[i]["handshakes_ok"] for i, kh in enumerate(KE_LISTENERS)
+              if kh[1] in FLEET}
+        check(set(hs.values()) == {1}, "one key exchange per client and host: %r" % hs)
         rows = {r[2]: r for r in chrony_rows(ch, "sources")}
         check(all(int(rows[HOSTS[h]][5], 8) != 0 for h in FLEET),
               "chronyd reaches every host: %r" % rows)
