@@ -38,7 +38,8 @@ KINDS = ("xntsd", "chrony")
 KE_LISTENERS = [(k, h) for k in KINDS for h in FLEET] + [("xntsd", "bad"),
                                                          ("xntsd", "skew")]
 KE_PORTS = {kh: 4460 + i for i, kh in enumerate(KE_LISTENERS)}
-# chronyd refuses two sources of one name: the three it has for the KE host.
+# chronyd keeps one source per address (seen: a second "server localhost"
+# line adds none): three names for the KE host.
 CHRONY_NAMES = {"xdp": "localhost", "ntp2": "127.0.0.1", "ntp1": "::1"}
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 FAST = "poll-interval-limits = { min = 0, max = 0 }\ninitial-poll-interval = 0\n"
