@@ -131,8 +131,8 @@ def first_answers(ke, cli, ch, timeout=45):
     authenticated answers from an NTS source). An event first seen by a
     read happened after the start of the previous read of the same kind and
     before the end of this one: {(kind, host): (low ms, high ms)}, and the
-number of requests chronyd had sent to each host when its first answer
-was seen."""
+    number of requests chronyd had sent to each host when its first answer
+    was seen."""
     prev = {"ke": None, "xntsd": None, "chrony": None}
     ke_end, ans, sent = {}, {}, {}
     end = time.time() + timeout
@@ -144,24 +144,33 @@ was seen."""
         prev[what] = t0
         return v, lo, time.time()
 
-    while time.time() < end and len(ans) < len(KINDS) * len(FLEET):
+    def read_ke():
         kes, lo, hi = read("ke", lambda: ke.status()["nts_ke_servers"])
         for i, kh in enumerate(KE_LISTENERS):
             if kh not in ke_end and kes[i]["cookies_issued"] > 0:
                 ke_end[kh] = (lo, hi)
+
+    def answered(kh, lo, hi):
+        # The exchange may have ended after this round's read of the KE
+        # host: read it again, now that an answer shows it has.
+        if kh not in ke_end:
+            read_ke()
+        check(kh in ke_end, "an answer before the key exchange ended: %r" % (kh,))
+        ans[kh] = (lo, hi)
+
+    while time.time() < end and len(ans) < len(KINDS) * len(FLEET):
+        read_ke()
         st, lo, hi = read("xntsd", cli.status)
         for i, h in enumerate(FLEET):
             if (("xntsd", h) not in ans and st["sources"][i]["authenticated"] and
                     assoc(st, i).get("received", 0) >= 1):
-                check(("xntsd", h) in ke_end, "an answer before the key exchange ended")
-                ans[("xntsd", h)] = (lo, hi)
+                answered(("xntsd", h), lo, hi)
         rows, lo, hi = read("chrony", lambda: chrony_rows(ch, "sources"))
         for row in rows:
             for h in FLEET:
                 if (("chrony", h) not in ans and row[2] == HOSTS[h] and
                         int(row[5], 8) != 0):
-                    check(("chrony", h) in ke_end, "an answer before the key exchange ended")
-                    ans[("chrony", h)] = (lo, hi)
+                    answered(("chrony", h), lo, hi)
                     # Where the time went: chrony's requests sent by then.
                     nd = ch.chronyc("ntpdata", HOSTS[h])
                     tx = re.search(r"^Total TX\s*:\s*(\d+)", nd, re.M)
