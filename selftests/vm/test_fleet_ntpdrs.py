@@ -80,23 +80,33 @@ def t_first_answers(env):
 
     # An event first seen by a read happened after the start of the
     # previous read of the same kind and before the end of this one.
-    prev, ke_end, ans = {}, {}, {}
+    prev, ke_end, ans, received = {}, {}, {}, {}
+
+    def read(what, fn):
+        t0 = time.time()
+        v = fn()
+        lo = prev.get(what, t0)
+        prev[what] = t0
+        return v, lo, time.time()
+
+    def read_ke():
+        kes, lo, hi = read("ke", lambda: ke_listeners(env))
+        for h, k in kes.items():
+            if h not in ke_end and k["cookies_issued"] > env.base[h]["cookies_issued"]:
+                ke_end[h] = (lo, hi)
+
     end = time.time() + 120
     while time.time() < end and len(ans) < len(HOSTS):
         check(env.nr.proc.poll() is None, "ntpd-rs exited:\n" + env.nr.logtext()[-3000:])
-        for what, fn in [("ke", lambda: ke_listeners(env))] + \
-                [(h, lambda h=h: srv(env.hosts[h])) for h in HOSTS]:
-            t0 = time.time()
-            v = fn()
-            lo, hi = prev.get(what, t0), time.time()
-            prev[what] = t0
-            if what == "ke":
-                for h, k in v.items():
-                    if h not in ke_end and k["cookies_issued"] > env.base[h]["cookies_issued"]:
-                        ke_end[h] = (lo, hi)
-            elif what not in ans and v["nts"] >= 1:
-                check(what in ke_end, "an NTS answer from %s before the key exchange" % what)
-                ans[what] = (lo, hi)
+        read_ke()
+        for h in HOSTS:
+            v, lo, hi = read(h, lambda: srv(env.hosts[h]))
+            if h not in ans and v["nts"] >= 1:
+                if h not in ke_end:
+                    read_ke()   # it ended after this round's read of the KE host
+                check(h in ke_end, "an NTS answer from %s before the key exchange" % h)
+                ans[h] = (lo, hi)
+                received[h] = v["received"]
         time.sleep(0.05)
     check(len(ans) == len(HOSTS), "NTS answers from every host: %r\nntp-ctl:\n%s"
           % (sorted(ans), env.nr.ctl("status")))
@@ -104,6 +114,8 @@ def t_first_answers(env):
           "client (bounds from polling the KE host and the NTP host; TCG): %s"
           % ", ".join("%s %.0f-%.0f ms" % (h, max(0.0, ans[h][0] - ke_end[h][1]) * 1000,
                                            (ans[h][1] - ke_end[h][0]) * 1000) for h in HOSTS))
+    # Where the time went: how many requests each host had received by then.
+    print("# requests from ntpd-rs at each host by its first NTS answer: %r" % received)
     for h in HOSTS:
         s = srv(env.hosts[h])
         check(s["nak"] == 0 and s["received"] >= 1, "%s: %r" % (h, s))
