@@ -864,16 +864,29 @@ static const struct {
 	  "or IPv6 address" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\nconcurrent-connections = 10\nlonglived-connections = 11\n",
-	  "ntp.toml:6:1: 'longlived-connections' in [[nts-ke-server]] is not supported: NTS "
-	  "pool key exchange is not implemented" },
+	  "ntp.toml:6:25: 'longlived-connections' in [[nts-ke-server]]: 11 is more than "
+	  "concurrent-connections (10)" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"\"\n"
 	  "private-key-path = \"k\"\n",
 	  "ntp.toml:3:26: 'certificate-chain-path' in [[nts-ke-server]]: must be a non-empty "
 	  "string without NUL" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = [\"a\", 1]\n",
-	  "ntp.toml:5:1: 'accepted-pool-authentication-tokens' in [[nts-ke-server]] is not "
-	  "supported: NTS pool key exchange is not implemented" },
+	  "ntp.toml:5:45: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: token 2: "
+	  "expected a string, found integer" },
+	/* A token is a secret: the error names its position, never its value. */
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = [\"s3cr3t\", \"\"]\n",
+	  "ntp.toml:5:50: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: token 2: "
+	  "must be 1 to 1024 bytes without NUL" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = \"s3cr3t\"\n",
+	  "ntp.toml:5:39: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: expected "
+	  "an array of strings, found string" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\nlonglived-max-requests = 0\n",
+	  "ntp.toml:5:26: 'longlived-max-requests' in [[nts-ke-server]]: 0 is out of range "
+	  "1..1000000000" },
 	/* synchronization */
 	{ "[synchronization]\nlocal-stratum = 0\n",
 	  "ntp.toml:2:17: 'local-stratum' in [synchronization]: 0 is out of range 1..16" },
