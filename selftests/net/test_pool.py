@@ -241,7 +241,8 @@ def t_fixed_key_cookies_open_in_ntp(wd, pki):
                         "the pool connection to end")
         ke_st = st["nts_ke_servers"][0]
         check(ke_st["pool"] == {"fixed_key": 2, "support": 1, "refused_token": 0,
-                                "bad_request": 0}, "pool counters %r" % ke_st["pool"])
+                                "bad_request": 0, "deny_records": 0},
+              "pool counters %r" % ke_st["pool"])
         ll = ke_st["longlived"]
         check(ll["opened"] == 1 and ll["requests"] == 3 and ll["refused_limit"] == 0,
               "longlived counters %r" % ll)
@@ -436,6 +437,7 @@ def t_malformed_pool_records(wd, pki):
         check(st["failed"]["bad_request"] == 11, "bad requests %r" % st["failed"])
         check(st["failed"]["critical"] == 1, "critical %r" % st["failed"])
         check(st["longlived"]["opened"] == 2, "kept %r" % st["longlived"])
+        check(st["pool"]["deny_records"] == 1, "deny records %r" % st["pool"])
     finally:
         check(d.stop() == 0, "clean exit")
 

@@ -234,6 +234,7 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 	msg = nts_ke_parser_message(&r->parser, &len);
 	ret = nts_ke_parse_request(msg, len, &req);
 	res->pool_records = req.n_pool_records > 0;
+	res->denied = req.n_denied;
 	res->kind = req.kind;
 	if (ret)
 		return error_reply(nts_ke_error_code(ret), out, cap, res);

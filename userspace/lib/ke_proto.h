@@ -64,6 +64,7 @@ struct ke_proto_result {
 	bool pool_records;	/* the request carried records 8-14 */
 	bool keep_alive_asked;	/* an accepted pool request asked to keep alive */
 	bool keep_alive;	/* the answer says Keep Alive: keep the connection */
+	unsigned int denied;	/* NTP Server Deny records (ignored by a server) */
 };
 
 #define KE_PROTO_TOKEN_DIGEST 32	/* SHA-256 */

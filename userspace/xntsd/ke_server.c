@@ -160,6 +160,7 @@ void ke_server_stats(const struct ke_server *s, struct ke_server_stats *out)
 		out->pool_support += w->pool_support;
 		out->pool_refused_token += w->pool_refused_token;
 		out->pool_bad_request += w->pool_bad_request;
+		out->pool_deny_records += w->pool_deny_records;
 		out->longlived_opened += w->longlived_opened;
 		out->longlived_requests += w->longlived_requests;
 		out->longlived_refused_limit += w->longlived_refused_limit;
@@ -380,6 +381,7 @@ static void conn_respond(struct ke_conn *c)
 		if (r.keep_alive_asked && !took)
 			w->st.longlived_refused_limit++;
 	}
+	w->st.pool_deny_records += r.denied;
 	if (r.pool_records && (r.outcome == KE_PROTO_BAD_REQUEST ||
 			       r.outcome == KE_PROTO_CRITICAL))
 		w->st.pool_bad_request++;

@@ -57,6 +57,7 @@ struct ke_server_stats {
 	uint64_t pool_support;		/* protocol / AEAD queries answered */
 	uint64_t pool_refused_token;	/* pool request, token missing or not accepted */
 	uint64_t pool_bad_request;	/* malformed request carrying pool records */
+	uint64_t pool_deny_records;	/* NTP Server Deny records seen (and ignored) */
 	uint64_t longlived_opened;	/* connections kept alive */
 	uint64_t longlived_requests;	/* requests answered on them */
 	uint64_t longlived_refused_limit;	/* longlived-connections reached */

@@ -265,14 +265,15 @@ static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 		    st->ktls_send ? "true" : "false",
 		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
 	sbuf_printf(out, ",\"pool\":{\"fixed_key\":%llu,\"support\":%llu,"
-		    "\"refused_token\":%llu,\"bad_request\":%llu},"
+		    "\"refused_token\":%llu,\"bad_request\":%llu,\"deny_records\":%llu},"
 		    "\"longlived\":{\"active\":%u,\"opened\":%llu,\"requests\":%llu,"
 		    "\"refused_limit\":%llu,\"closed\":{\"max_requests\":%llu,"
 		    "\"idle\":%llu,\"duration\":%llu}}}",
 		    (unsigned long long)st->pool_fixed_key,
 		    (unsigned long long)st->pool_support,
 		    (unsigned long long)st->pool_refused_token,
-		    (unsigned long long)st->pool_bad_request, st->longlived_active,
+		    (unsigned long long)st->pool_bad_request,
+		    (unsigned long long)st->pool_deny_records, st->longlived_active,
 		    (unsigned long long)st->longlived_opened,
 		    (unsigned long long)st->longlived_requests,
 		    (unsigned long long)st->longlived_refused_limit,
