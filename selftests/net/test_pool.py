@@ -325,6 +325,7 @@ def t_longlived_bounds(wd, pki):
         check(b.closed(), "second connection closed")
         b.close()
         # Per-client limit still applies: a holds one, c another, d is refused.
+        d.wait_for(lambda s: s["nts_ke_servers"][0]["active"] == 1, "b gone")
         c = PoolConn(ke, pki)
         try:
             PoolConn(ke, pki).ask(support())
