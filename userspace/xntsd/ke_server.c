@@ -32,9 +32,6 @@
 #include "tls.h"
 
 #define KE_MAX_RESPONSE 4096
-
-_Static_assert(CONFIG_POOL_TOKEN_DIGEST == KE_PROTO_TOKEN_DIGEST,
-	       "config and ke_proto hash pool tokens alike");
 /* Files are often replaced in several steps; reload once they settle. */
 #define RELOAD_SETTLE_MS 200
 /* Accept errors that mean "out of something": wait, doubling, up to 1 s. */
@@ -46,6 +43,9 @@ _Static_assert(CONFIG_POOL_TOKEN_DIGEST == KE_PROTO_TOKEN_DIGEST,
 #define REFUSAL_LOG_MS 10000
 /* Descriptors beyond the connections: rings, sockets, files, the rest. */
 #define NOFILE_BASE 1024
+
+_Static_assert(CONFIG_POOL_TOKEN_DIGEST == KE_PROTO_TOKEN_DIGEST,
+	       "config and ke_proto hash pool tokens alike");
 
 enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_CLOSING };
 
