@@ -119,7 +119,8 @@ static const struct metric metrics[] = {
 	{ SC_KE, "reloads_failed", "xnts_nts_ke_certificate_reloads_total", "counter",
 	  "result=\"failed\"", C_RAW, "Certificate reloads by result" },
 	{ SC_KE, "pool.*", "xnts_nts_ke_pool_requests_total", "counter", "result", C_RAW,
-	  "NTS pool requests (fixed key, support) and their refusals" },
+	  "NTS pool requests by result (fixed_key, support, refused_token, bad_request) "
+	  "and NTP Server Deny records seen" },
 	{ SC_KE, "longlived.active", "xnts_nts_ke_longlived_connections", "gauge", NULL, C_RAW,
 	  "NTS-KE connections kept alive for pools now" },
 	{ SC_KE, "longlived.opened", "xnts_nts_ke_longlived_opened_total", "counter", NULL,
