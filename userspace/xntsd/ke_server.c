@@ -475,8 +475,8 @@ static void conn_step(struct ke_conn *c)
 						return;
 					}
 					if (conn_wait(c, ret))
-						conn_fail(c, &st->fail_bad_request,
-							  "connection ended before the request did");
+						conn_fail(c, &st->fail_bad_request, "connection "
+							  "ended before the request did");
 					return;
 				}
 			}
