@@ -506,7 +506,13 @@ static void conn_step(struct ke_conn *c)
 				c->keep = 0;
 				c->out_len = c->out_off = 0;
 				c->state = C_READ;
-				break;
+				/*
+				 * A pool that pipelines would otherwise hold this
+				 * worker for all its requests: let others run first.
+				 */
+				c->pending++;
+				loop_poll(&c->w->loop, &c->io, c->fd, POLLOUT);
+				return;
 			}
 			if (c->out_off == c->out_len) {
 				c->state = C_SHUTDOWN;
