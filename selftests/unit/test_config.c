@@ -155,6 +155,11 @@ static void check_ke(struct __test_metadata *_metadata, const char *doc, const c
 	EXPECT_EQ(30, k->aeads[0]);
 	EXPECT_EQ(15, k->aeads[1]);
 	EXPECT_EQ(17, k->aeads[2]);
+	EXPECT_EQ(0, k->n_pool_tokens);
+	EXPECT_EQ(51, k->longlived_connections);	/* concurrent-connections / 10 */
+	EXPECT_EQ(1000, k->longlived_max_requests);
+	EXPECT_EQ(60000, k->longlived_idle_timeout_ms);
+	EXPECT_EQ(3600000, k->longlived_max_duration_ms);
 	EXPECT_EQ(0, c.n_sources);
 	check_defaults_except_sources(_metadata, &c);
 	config_free(&c);
@@ -492,6 +497,34 @@ TEST(nts_ke_aead_algorithms)
 	ASSERT_EQ(2, c.nts_ke_servers[0].n_aeads);
 	EXPECT_EQ(17, c.nts_ke_servers[0].aeads[0]);
 	EXPECT_EQ(15, c.nts_ke_servers[0].aeads[1]);
+	config_free(&c);
+}
+
+TEST(nts_ke_pool_keys)
+{
+	static const char doc[] =
+		"[[nts-ke-server]]\n"
+		"listen = \"127.0.0.1:4460\"\n"
+		"certificate-chain-path = \"c\"\n"
+		"private-key-path = \"k\"\n"
+		"concurrent-connections = 40\n"
+		"accepted-pool-authentication-tokens = [\"abc\", \"<YOUR TOKEN HERE>\"]\n";
+	/* SHA-256("abc"), FIPS 180-2 B.1 */
+	static const uint8_t abc[32] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde,
+		0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+		0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+	};
+	struct xnts_config c;
+	const struct config_nts_ke_server *k;
+
+	ASSERT_EQ(0, parse(doc, &c)) TH_LOG("%s", err);
+	k = &c.nts_ke_servers[0];
+	/* Only the digests are kept; the text of a token is nowhere. */
+	ASSERT_EQ(2, k->n_pool_tokens);
+	EXPECT_EQ(0, memcmp(abc, k->pool_token_digests[0], 32));
+	EXPECT_NE(0, memcmp(abc, k->pool_token_digests[1], 32));
+	EXPECT_EQ(4, k->longlived_connections);
 	config_free(&c);
 }
 
@@ -864,16 +897,29 @@ static const struct {
 	  "or IPv6 address" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\nconcurrent-connections = 10\nlonglived-connections = 11\n",
-	  "ntp.toml:6:1: 'longlived-connections' in [[nts-ke-server]] is not supported: NTS "
-	  "pool key exchange is not implemented" },
+	  "ntp.toml:6:25: 'longlived-connections' in [[nts-ke-server]]: 11 is more than "
+	  "concurrent-connections (10)" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"\"\n"
 	  "private-key-path = \"k\"\n",
 	  "ntp.toml:3:26: 'certificate-chain-path' in [[nts-ke-server]]: must be a non-empty "
 	  "string without NUL" },
 	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
 	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = [\"a\", 1]\n",
-	  "ntp.toml:5:1: 'accepted-pool-authentication-tokens' in [[nts-ke-server]] is not "
-	  "supported: NTS pool key exchange is not implemented" },
+	  "ntp.toml:5:45: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: token 2: "
+	  "expected a string, found integer" },
+	/* A token is a secret: the error names its position, never its value. */
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = [\"s3cr3t\", \"\"]\n",
+	  "ntp.toml:5:50: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: token 2: "
+	  "must be 1 to 1024 bytes without NUL" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\naccepted-pool-authentication-tokens = \"s3cr3t\"\n",
+	  "ntp.toml:5:39: 'accepted-pool-authentication-tokens' in [[nts-ke-server]]: expected "
+	  "an array of strings, found string" },
+	{ "[[nts-ke-server]]\nlisten = \"[::]:4460\"\ncertificate-chain-path = \"c\"\n"
+	  "private-key-path = \"k\"\nlonglived-max-requests = 0\n",
+	  "ntp.toml:5:26: 'longlived-max-requests' in [[nts-ke-server]]: 0 is out of range "
+	  "1..1000000000" },
 	/* synchronization */
 	{ "[synchronization]\nlocal-stratum = 0\n",
 	  "ntp.toml:2:17: 'local-stratum' in [synchronization]: 0 is out of range 1..16" },

@@ -46,6 +46,7 @@ struct rule {
 #define T_XDP "selftests/net/test_xdp.py"
 #define T_CHRONY "selftests/net/test_interop_chrony.py"
 #define T_KEYS "selftests/net/test_config_keys.py"
+#define T_POOL "selftests/net/test_pool.py"
 #define T_DISC "selftests/unit/test_discipline.c"
 #define T_VMSYNC "selftests/vm/test_clock_sync.py"
 
@@ -101,11 +102,14 @@ static const struct rule rules[] = {
 	HONOURED(KE, "private-key-path", T_CHRONY),
 	HONOURED(KE, "key-exchange-timeout-ms", T_KE),
 	HONOURED(KE, "concurrent-connections", T_KE),
-	REFUSED(KE, "longlived-connections"),
+	HONOURED(KE, "longlived-connections", T_POOL),
+	HONOURED(KE, "longlived-max-requests", T_POOL),
+	HONOURED(KE, "longlived-idle-timeout-ms", T_POOL),
+	HONOURED(KE, "longlived-max-duration-ms", T_POOL),
 	HONOURED(KE, "ntp-port", T_CHRONY),
 	HONOURED(KE, "ntp-server", T_KEYS),
 	HONOURED(KE, "accept-ntp-versions", T_KEYS),	/* [4]; 5 is refused */
-	REFUSED(KE, "accepted-pool-authentication-tokens"),
+	HONOURED(KE, "accepted-pool-authentication-tokens", T_POOL),
 	HONOURED(KE, "per-client-connections", "selftests/net/test_ke_flood.py"),
 	HONOURED(KE, "per-client-accept-rate", "selftests/net/test_ke_flood.py"),
 	HONOURED(KE, "per-client-accept-burst", T_KEYS),

@@ -302,9 +302,145 @@ TEST_F(ke, client_malformed_response)
 
 TEST(outcome_names)
 {
-	for (int o = KE_PROTO_OK; o <= KE_PROTO_INTERNAL; o++)
+	for (int o = KE_PROTO_OK; o <= KE_PROTO_NOT_PERMITTED; o++)
 		EXPECT_STRNE("?", ke_proto_outcome_name(o));
-	EXPECT_STREQ("?", ke_proto_outcome_name(KE_PROTO_INTERNAL + 1));
+	EXPECT_STREQ("?", ke_proto_outcome_name(KE_PROTO_NOT_PERMITTED + 1));
+}
+
+/* NTS pools: a token's digest in the params, a request with that token. */
+#define AUTH "000e 0003 746f6b"			/* "tok" */
+#define KEEP "0008 0000"
+#define FIXED15 "800c 0040" \
+	"0101010101010101010101010101010101010101010101010101010101010101" \
+	"0202020202020202020202020202020202020202020202020202020202020202"
+
+static size_t pool_respond(FIXTURE_DATA(ke) *self, const char *hex, bool may_keep,
+			   const struct ke_proto_server_params *params)
+{
+	ssize_t n = HEX(hex, self->msg);
+
+	ke_proto_req_init(&self->req, KE_PROTO_MAX_REQUEST);
+	self->req.may_keep_alive = may_keep;
+	if (n <= 0 || ke_proto_feed(&self->req, self->msg, (size_t)n) != 1)
+		return 0;
+	return ke_proto_respond(&self->req, self->s, self->ks, params, self->out,
+				sizeof(self->out), &self->res);
+}
+
+TEST_F(ke, pool_fixed_key_cookies_carry_the_pools_keys)
+{
+	uint8_t tokens[2][KE_PROTO_TOKEN_DIGEST];
+	struct ke_proto_server_params params = { .ntp_server = "ntp.pool.test",
+						 .tokens = tokens, .n_tokens = 2 };
+	const uint8_t *p = self->out, *end;
+	unsigned int cookies = 0, keep = 0;
+	struct nts_keys k;
+
+	ASSERT_EQ(0, ke_proto_token_digest("other", 5, tokens[0]));
+	ASSERT_EQ(0, ke_proto_token_digest("tok", 3, tokens[1]));
+	self->out_len = pool_respond(self, AUTH FIXED15 NP "8004 0002 000f" KEEP EOM, true,
+				     &params);
+	ASSERT_GT(self->out_len, 0);
+	EXPECT_EQ(KE_PROTO_OK, self->res.outcome);
+	EXPECT_EQ(NTS_KE_REQ_FIXED_KEY, self->res.kind);
+	EXPECT_TRUE(self->res.keep_alive);
+	EXPECT_EQ(NTS_MAX_COOKIES, self->res.cookies);
+	for (end = self->out + self->out_len; p + 4 <= end;) {
+		struct nts_ke_record rec;
+		ssize_t r = nts_ke_record_decode(p, (size_t)(end - p), &rec);
+
+		ASSERT_GT(r, 0);
+		if (rec.type == NTS_KE_REC_COOKIE) {
+			ASSERT_EQ(COOKIE_OK, cookie_open(self->ks, rec.body, rec.len, &k));
+			EXPECT_EQ(15, k.aead);
+			for (int i = 0; i < 32; i++) {
+				EXPECT_EQ(1, k.c2s[i]);
+				EXPECT_EQ(2, k.s2c[i]);
+			}
+			cookies++;
+		}
+		keep += rec.type == NTS_KE_REC_KEEP_ALIVE && !rec.critical;
+		p += r;
+	}
+	EXPECT_EQ(NTS_MAX_COOKIES, cookies);
+	EXPECT_EQ(1, keep);
+	/* Without room to keep the connection, the answer says nothing of it. */
+	self->out_len = pool_respond(self, AUTH FIXED15 NP "8004 0002 000f" KEEP EOM, false,
+				     &params);
+	EXPECT_EQ(KE_PROTO_OK, self->res.outcome);
+	EXPECT_TRUE(self->res.keep_alive_asked);
+	EXPECT_FALSE(self->res.keep_alive);
+}
+
+TEST_F(ke, pool_requests_refused_without_the_token)
+{
+	uint8_t tokens[1][KE_PROTO_TOKEN_DIGEST];
+	struct ke_proto_server_params params = { .tokens = tokens, .n_tokens = 1 };
+	struct ke_proto_server_params none = { 0 };
+	uint8_t want[16];
+	ssize_t w = HEX("8002 0002 0001" EOM, want);
+
+	ASSERT_EQ(0, ke_proto_token_digest("tok", 3, tokens[0]));
+	/* A wrong token, a prefix of the right one, one longer, none at all. */
+	static const char *const bad[] = {
+		"000e 0003 746f6a" FIXED15 NP "8004 0002 000f" EOM,
+		"000e 0002 746f" "8009 0000" EOM,
+		"000e 0004 746f6b6b" "8009 0000" EOM,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		self->out_len = pool_respond(self, bad[i], true, &params);
+		EXPECT_EQ(KE_PROTO_NOT_PERMITTED, self->res.outcome);
+		ASSERT_EQ((size_t)w, self->out_len);
+		EXPECT_EQ(0, memcmp(want, self->out, self->out_len));
+		EXPECT_FALSE(self->res.keep_alive);
+	}
+	/* No tokens configured: nothing is accepted. */
+	self->out_len = pool_respond(self, AUTH "8009 0000" EOM, true, &none);
+	EXPECT_EQ(KE_PROTO_NOT_PERMITTED, self->res.outcome);
+	self->out_len = pool_respond(self, "8009 0000" EOM, true, &params);
+	EXPECT_EQ(KE_PROTO_BAD_REQUEST, self->res.outcome);
+	EXPECT_TRUE(self->res.pool_records);
+}
+
+TEST_F(ke, pool_support_and_key_lengths)
+{
+	uint8_t tokens[1][KE_PROTO_TOKEN_DIGEST];
+	static const uint16_t aeads[] = { 17 };
+	struct ke_proto_server_params params = { .tokens = tokens, .n_tokens = 1,
+						 .aeads = aeads, .n_aeads = 1 };
+	uint8_t want[64];
+	ssize_t w;
+
+	ASSERT_EQ(0, ke_proto_token_digest("tok", 3, tokens[0]));
+	self->out_len = pool_respond(self, AUTH "8009 0000" "800a 0000" EOM, true, &params);
+	EXPECT_EQ(KE_PROTO_OK, self->res.outcome);
+	EXPECT_EQ(NTS_KE_REQ_SUPPORT, self->res.kind);
+	w = HEX("800a 0004 0011 0040" "8009 0002 0000" EOM, want);
+	ASSERT_EQ((size_t)w, self->out_len);
+	EXPECT_EQ(0, memcmp(want, self->out, self->out_len));
+	/* AEAD 15 is not in this server's list: empty AEAD list, no cookies. */
+	self->out_len = pool_respond(self, AUTH FIXED15 NP "8004 0002 000f" EOM, true, &params);
+	EXPECT_EQ(KE_PROTO_NO_MATCH, self->res.outcome);
+	/* 64 bytes of keys are two AEAD 15 keys, not two AEAD 17 ones. */
+	self->out_len = pool_respond(self, AUTH FIXED15 NP "8004 0002 0011" EOM, true, &params);
+	EXPECT_EQ(KE_PROTO_BAD_REQUEST, self->res.outcome);
+	/* A kept-alive connection serves the pool's requests only. */
+	ke_proto_req_init(&self->req, KE_PROTO_MAX_REQUEST);
+	self->req.pool_only = true;
+	self->msg_len = ke_proto_client_request(self->msg, sizeof(self->msg));
+	ASSERT_EQ(1, ke_proto_feed(&self->req, self->msg, self->msg_len));
+	self->out_len = ke_proto_respond(&self->req, self->s, self->ks, &params, self->out,
+					 sizeof(self->out), &self->res);
+	EXPECT_EQ(KE_PROTO_BAD_REQUEST, self->res.outcome);
+}
+
+TEST_F(ke, feed_used_leaves_the_next_request)
+{
+	size_t used = 0;
+	ssize_t n = HEX(AUTH "8009 0000" EOM AUTH "800a 0000" EOM, self->msg);
+
+	ASSERT_EQ(1, ke_proto_feed_used(&self->req, self->msg, (size_t)n, &used));
+	EXPECT_EQ(15u, used);	/* 7 + 4 + 4: the first message only */
 }
 
 TEST_HARNESS_MAIN

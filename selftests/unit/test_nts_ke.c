@@ -210,7 +210,7 @@ TEST(request_parse_ok)
 	EXPECT_EQ(NTS_KE_E_UNKNOWN_CRITICAL, nts_ke_parse_request(m, n, &req));
 
 	/* Unknown non-critical records are skipped wherever they are. */
-	n = HEX("0123 0003 abcdef" NP "7fff 0000" AEADS "0008 0001 00" EOM, m);
+	n = HEX("0123 0003 abcdef" NP "7fff 0000" AEADS "000b 0001 00" EOM, m);
 	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
 	EXPECT_EQ(3, req.n_ignored);
 	EXPECT_EQ(2, req.n_aeads);
@@ -1120,6 +1120,110 @@ TEST(export_keys_needs_handshake)
 	EXPECT_EQ(-1, nts_ke_export_keys(ssl, 15, &k));
 	SSL_free(ssl);
 	SSL_CTX_free(ctx);
+}
+
+/* NTS pool records as ntpd-rs 1.9 sends them (nts_ke.h). */
+#define AUTH "000e 0003 746f6b"			/* "tok", no C */
+#define KEEP "0008 0000"
+#define FIXED15 "800c 0040" \
+	"0101010101010101010101010101010101010101010101010101010101010101" \
+	"0202020202020202020202020202020202020202020202020202020202020202"
+
+TEST(request_pool_kinds)
+{
+	struct nts_ke_request req;
+	uint8_t m[512];
+	ssize_t n;
+
+	/* A support query: lists asked for (empty bodies), token, keep alive. */
+	n = HEX(AUTH "8009 0000" "800a 0000" KEEP EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_EQ(NTS_KE_REQ_SUPPORT, req.kind);
+	EXPECT_TRUE(req.wants_protos);
+	EXPECT_TRUE(req.wants_aeads);
+	EXPECT_TRUE(req.keep_alive);
+	ASSERT_EQ(3, req.auth_len);
+	EXPECT_EQ(0, memcmp("tok", req.auth, 3));
+	EXPECT_EQ(4, req.n_pool_records);
+
+	/* A fixed key request: keys split in halves, one protocol, one AEAD. */
+	n = HEX(AUTH FIXED15 NP "8004 0002 000f" KEEP EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_EQ(NTS_KE_REQ_FIXED_KEY, req.kind);
+	ASSERT_EQ(64, req.fixed_key_len);
+	EXPECT_EQ(1, req.fixed_key[0]);
+	EXPECT_EQ(2, req.fixed_key[63]);
+	EXPECT_EQ(15, req.aeads[0]);
+
+	/* In a plain exchange, keep alive, deny and a token change nothing. */
+	n = HEX(NP AEADS KEEP "000d 0009 612e6578616d706c65" AUTH EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_EQ(NTS_KE_REQ_EXCHANGE, req.kind);
+	EXPECT_EQ(1, req.n_denied);
+	EXPECT_EQ(0, req.n_ignored);
+	/* Critical bits are not checked on these, as ntpd-rs does not. */
+	n = HEX("800e 0003 746f6b" "0009 0000" EOM, m);
+	ASSERT_EQ(0, nts_ke_parse_request(m, n, &req));
+	EXPECT_EQ(NTS_KE_REQ_SUPPORT, req.kind);
+	EXPECT_FALSE(req.wants_aeads);
+}
+
+TEST(request_pool_bad)
+{
+	static const struct {
+		const char *name;
+		const char *hex;
+		int want;
+	} v[] = {
+		{ "support without token", "8009 0000" EOM, NTS_KE_E_MISSING },
+		{ "support with next protocol", AUTH "8009 0000" NP EOM, NTS_KE_E_FORBIDDEN },
+		{ "support with fixed key", AUTH "800a 0000" FIXED15 EOM, NTS_KE_E_FORBIDDEN },
+		{ "fixed key without token", FIXED15 NP "8004 0002 000f" EOM, NTS_KE_E_MISSING },
+		{ "fixed key without AEAD", AUTH FIXED15 NP EOM, NTS_KE_E_MISSING },
+		{ "fixed key, two AEADs", AUTH FIXED15 NP AEADS EOM, NTS_KE_E_MALFORMED },
+		{ "fixed key of odd length", AUTH "800c 0003 010203" NP "8004 0002 000f" EOM,
+		  NTS_KE_E_MALFORMED },
+		{ "fixed key empty", AUTH "800c 0000" NP "8004 0002 000f" EOM,
+		  NTS_KE_E_MALFORMED },
+		{ "two fixed keys", AUTH FIXED15 FIXED15 NP "8004 0002 000f" EOM,
+		  NTS_KE_E_DUPLICATE },
+		{ "two tokens", AUTH AUTH "8009 0000" EOM, NTS_KE_E_DUPLICATE },
+		{ "empty token", "000e 0000" "8009 0000" EOM, NTS_KE_E_MALFORMED },
+		{ "keep alive with a body", NP AEADS "0008 0001 00" EOM, NTS_KE_E_MALFORMED },
+		{ "odd protocol list", AUTH "8009 0001 00" EOM, NTS_KE_E_MALFORMED },
+		{ "AEAD list not in pairs", AUTH "800a 0002 000f" EOM, NTS_KE_E_MALFORMED },
+		{ "deny of a bad name", NP AEADS "000d 0003 612062" EOM, NTS_KE_E_MALFORMED },
+		{ "record 11 critical", NP AEADS "800b 0000" EOM, NTS_KE_E_UNKNOWN_CRITICAL },
+	};
+	struct nts_ke_request req;
+	uint8_t m[512];
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		ssize_t n = HEX(v[i].hex, m);
+
+		EXPECT_EQ(v[i].want, nts_ke_parse_request(m, (size_t)n, &req)) {
+			TH_LOG("%s", v[i].name);
+		}
+		EXPECT_EQ(NTS_KE_ERR_BAD_REQUEST == nts_ke_error_code(v[i].want),
+			  v[i].want != NTS_KE_E_UNKNOWN_CRITICAL);
+	}
+}
+
+TEST(support_response_bytes)
+{
+	static const uint16_t protos[] = { 0 }, aeads[] = { 30, 15, 17 };
+	uint8_t out[128], want[128];
+	ssize_t n, w;
+
+	n = nts_ke_build_support(out, sizeof(out), protos, 1, aeads, 3, true);
+	w = HEX("800a 000c 001e 0010 000f 0020 0011 0040" "8009 0002 0000" "0008 0000" EOM,
+		want);
+	ASSERT_EQ(w, n);
+	EXPECT_EQ(0, memcmp(out, want, (size_t)n));
+	n = nts_ke_build_support(out, sizeof(out), NULL, 0, aeads, 1, false);
+	w = HEX("800a 0004 001e 0010" EOM, want);
+	ASSERT_EQ(w, n);
+	EXPECT_EQ(0, memcmp(out, want, (size_t)n));
 }
 
 TEST_HARNESS_MAIN

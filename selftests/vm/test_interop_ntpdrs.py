@@ -13,7 +13,11 @@ certificate).
     authenticated answers (ntp-ctl's per-source metrics), and xntsd counts
     NTS answers and no NAK;
   - ntpdrs_follows_ke_port: both sources poll the announced port;
-  - ntpdrs_syncs_to_xntsd: ntpd-rs synchronises to xntsd (stratum 2).
+  - ntpdrs_syncs_to_xntsd: ntpd-rs synchronises to xntsd (stratum 2);
+  - ntpdrs_nts_pool_source: a third source in nts-pool mode (count 2) treats
+    xntsd's KE as a pool KE with one member: its second exchange carries an
+    NTP Server Deny record (13) for the server the first gave it, which
+    xntsd parses, counts and ignores (Documentation/nts-ke.md).
 The other direction (xntsd as a client of ntpd-rs) runs on the host:
 selftests/net/test_interop_ntpdrs.py."""
 
@@ -81,6 +85,8 @@ def t_ntpdrs_starts(env):
     for addr in SOURCES.values():
         conf += ('[[source]]\nmode = "nts"\naddress = "%s"\n'
                  'certificate-authority = "%s"\n\n' % (addr, env.pki.ca))
+    conf += ('[[source]]\nmode = "nts-pool"\naddress = "localhost:%d"\n'
+             'certificate-authority = "%s"\ncount = 2\n\n' % (KE_PORT, env.pki.ca))
     conf += '[synchronization]\nminimum-agreeing-sources = 1\n'
     env.nr = NtpdRs(env.wd, "ntpdrs", conf, clock=True, level="info")
     out = env.nr.ctl("status")
@@ -128,13 +134,28 @@ def t_ntpdrs_syncs_to_xntsd(env):
          "ntpd-rs at stratum 2", 120)
 
 
+def t_ntpdrs_nts_pool_source(env):
+    check(env.nr is not None, "no ntpd-rs from the first case")
+
+    def denied():
+        ke = env.srv.status()["nts_ke_servers"][0]
+        return ke if ke["pool"]["deny_records"] >= 1 else None
+    ke = wait(env, denied, "an NTP Server Deny record from the nts-pool source", 120)
+    print("# xntsd KE: pool %r handshakes_ok %d" % (ke["pool"], ke["handshakes_ok"]))
+    # Under TCG some connections time out (key-exchange-timeout-ms is 1 s);
+    # none may be refused as malformed.
+    check(ke["handshakes_ok"] >= 4 and ke["failed"]["bad_request"] == 0 and
+          ke["failed"]["critical"] == 0 and ke["pool"]["bad_request"] == 0,
+          "the pool source's exchanges served: %r" % ke)
+
+
 def main():
     if not in_guest():
         # ntpd-rs would set the host's clock: never run it there.
         print("TAP version 13\n1..0 # not in the VM guest: run through tools/vmtest")
         sys.exit(1)
     tests = [t_ntpdrs_starts, by("by_name"), by("by_ip"), t_ntpdrs_follows_ke_port,
-             t_ntpdrs_syncs_to_xntsd]
+             t_ntpdrs_syncs_to_xntsd, t_ntpdrs_nts_pool_source]
     saved = clock_state()
     k = Ktap(len(tests))
     with Workdir() as wd:

@@ -6,6 +6,7 @@
  * its position.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "config.h"
 #include "xnts_ratelimit.h"
@@ -1064,6 +1068,46 @@ static int fn_ke_aeads(struct ctx *c, const struct toml_node *v, const char *sec
 	return 0;
 }
 
+/*
+ * accepted-pool-authentication-tokens: non-empty strings, hashed at once
+ * (config.h). Errors name the position, never the value.
+ */
+static int fn_ke_pool_tokens(struct ctx *c, const struct toml_node *v, const char *sect,
+			     void *base)
+{
+	struct config_nts_ke_server *k = base;
+	const struct toml_node *e;
+	unsigned int n = 0;
+
+	if (want_type(c, v, sect, TOML_ARRAY, "an array of strings"))
+		return -1;
+	if (v->count > CONFIG_MAX_POOL_TOKENS)
+		return fail_val(c, v, "'%s' in %s: at most %d tokens", v->key, sect,
+				CONFIG_MAX_POOL_TOKENS);
+	free(k->pool_token_digests);
+	k->n_pool_tokens = 0;
+	k->pool_token_digests = calloc(v->count ? v->count : 1, sizeof(*k->pool_token_digests));
+	if (!k->pool_token_digests)
+		return fail_val(c, v, "out of memory");
+	for (e = v->child; e; e = e->next, n++) {
+		unsigned int dlen = 0;
+
+		if (e->type != TOML_STRING)
+			return fail_val(c, e, "'%s' in %s: token %u: expected a string, found %s",
+					v->key, sect, n + 1, found(e));
+		if (!e->len || e->len > CONFIG_MAX_POOL_TOKEN_LEN || memchr(e->str, 0, e->len))
+			return fail_val(c, e, "'%s' in %s: token %u: must be 1 to %d bytes "
+					"without NUL", v->key, sect, n + 1,
+					CONFIG_MAX_POOL_TOKEN_LEN);
+		if (!EVP_Digest(e->str, e->len, k->pool_token_digests[n], &dlen, EVP_sha256(),
+				NULL) || dlen != CONFIG_POOL_TOKEN_DIGEST)
+			return fail_val(c, e, "'%s' in %s: cannot hash token %u", v->key, sect,
+					n + 1);
+		k->n_pool_tokens = n + 1;
+	}
+	return 0;
+}
+
 static const struct field nts_ke_fields[] = {
 	FN("listen", fn_ke_listen),
 	F("certificate-chain-path", K_STR, struct config_nts_ke_server, certificate_chain_path,
@@ -1073,7 +1117,14 @@ static const struct field nts_ke_fields[] = {
 	  key_exchange_timeout_ms, 1, 3600000),
 	F("concurrent-connections", K_UINT, struct config_nts_ke_server,
 	  concurrent_connections, 1, 1000000),
-	FU("longlived-connections", "NTS pool key exchange is not implemented"),
+	F("longlived-connections", K_UINT, struct config_nts_ke_server,
+	  longlived_connections, 0, 1000000),
+	F("longlived-max-requests", K_UINT, struct config_nts_ke_server,
+	  longlived_max_requests, 1, 1000000000),
+	F("longlived-idle-timeout-ms", K_U64, struct config_nts_ke_server,
+	  longlived_idle_timeout_ms, 1, 86400000),
+	F("longlived-max-duration-ms", K_U64, struct config_nts_ke_server,
+	  longlived_max_duration_ms, 1, 604800000),
 	F("per-client-connections", K_UINT, struct config_nts_ke_server,
 	  per_client_connections, 0, 1000000),
 	F("per-client-accept-rate", K_UINT, struct config_nts_ke_server,
@@ -1084,7 +1135,7 @@ static const struct field nts_ke_fields[] = {
 	F("ntp-port", K_U16, struct config_nts_ke_server, ntp_port, 1, 65535),
 	FN("ntp-server", fn_ke_server),
 	FN("accept-ntp-versions", fn_ke_versions),
-	FU("accepted-pool-authentication-tokens", "NTS pool key exchange is not implemented"),
+	FN("accepted-pool-authentication-tokens", fn_ke_pool_tokens),
 	FN("aead-algorithms", fn_ke_aeads),
 };
 
@@ -1104,8 +1155,20 @@ static int parse_nts_ke(struct ctx *c, const struct toml_node *t, struct config_
 	k->aeads[1] = 15;
 	k->aeads[2] = 17;
 	k->n_aeads = 3;
+	k->longlived_connections = UINT_MAX;	/* unset: concurrent-connections / 10 */
+	k->longlived_max_requests = 1000;
+	k->longlived_idle_timeout_ms = 60000;
+	k->longlived_max_duration_ms = 3600000;
 	if (APPLY(c, t, "[[nts-ke-server]]", nts_ke_fields, k))
 		return -1;
+	if (k->longlived_connections == UINT_MAX)
+		k->longlived_connections = k->concurrent_connections / 10;
+	/* Each kept-alive connection is also one of the concurrent ones. */
+	if (k->longlived_connections > k->concurrent_connections)
+		return fail_val(c, toml_get(t, "longlived-connections"),
+				"'longlived-connections' in [[nts-ke-server]]: %u is more than "
+				"concurrent-connections (%u)", k->longlived_connections,
+				k->concurrent_connections);
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (!toml_get(t, required[i]))
 			return fail_val(c, t, "[[nts-ke-server]]: missing key '%s'", required[i]);
@@ -1422,6 +1485,10 @@ void config_free(struct xnts_config *cfg)
 		free(k->certificate_chain_path);
 		free(k->private_key_path);
 		free(k->ntp_server);
+		if (k->pool_token_digests)
+			OPENSSL_cleanse(k->pool_token_digests,
+					k->n_pool_tokens * sizeof(*k->pool_token_digests));
+		free(k->pool_token_digests);
 	}
 	free(cfg->nts_ke_servers);
 	free(cfg->xdp.interfaces);

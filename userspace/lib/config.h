@@ -145,6 +145,10 @@ struct config_keyset {
 	uint64_t previous_shared_secret_grace;	/* seconds; 0: (stale + 2) periods */
 };
 
+#define CONFIG_POOL_TOKEN_DIGEST 32	/* SHA-256 */
+#define CONFIG_MAX_POOL_TOKENS 64
+#define CONFIG_MAX_POOL_TOKEN_LEN 1024	/* as NTS_KE_MAX_AUTH_LEN */
+
 struct config_nts_ke_server {
 	struct config_addr listen;
 	char *certificate_chain_path;
@@ -161,6 +165,17 @@ struct config_nts_ke_server {
 	unsigned int accept_ntp_versions;	/* bit mask as in config_server */
 	uint16_t aeads[3];	/* aead-algorithms: preference order */
 	unsigned int n_aeads;
+	/*
+	 * NTS pools. The tokens are secrets: only their SHA-256 is kept, so
+	 * nothing can print them. longlived_connections as ntpd-rs (default
+	 * concurrent-connections / 10); the longlived_max_* bounds are ours.
+	 */
+	uint8_t (*pool_token_digests)[CONFIG_POOL_TOKEN_DIGEST];
+	unsigned int n_pool_tokens;
+	unsigned int longlived_connections;
+	unsigned int longlived_max_requests;
+	uint64_t longlived_idle_timeout_ms;
+	uint64_t longlived_max_duration_ms;
 };
 
 struct config_algorithm {

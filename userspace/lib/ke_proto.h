@@ -11,6 +11,14 @@
  * cookies sealed under the keyset's current key, and the configured NTP
  * server and port; or an Error record (0 for an unrecognised critical
  * record, 1 for a bad request, 2 for an internal failure).
+ * NTS pools (nts_ke.h lists the records): a request carrying an
+ * Authentication token whose SHA-256 is in params->tokens may ask which
+ * protocols and AEADs we take, or ask for cookies under the C2S/S2C keys it
+ * supplies (sealed exactly as ours, so the NTP path opens them); tokens are
+ * compared in constant time. Without an accepted token such a request gets
+ * Error 1 (Bad Request, KE_PROTO_NOT_PERMITTED). Keep Alive is echoed only
+ * on an accepted pool request, and only if the caller set may_keep_alive;
+ * on a connection kept alive (pool_only) a plain exchange is a Bad Request.
  * Client: ke_proto_client_request() builds the request; feed the answer to
  * ke_proto_resp_feed(); ke_proto_client_finish() validates it against what
  * was offered and derives the session keys.
@@ -18,6 +26,7 @@
 #ifndef XNTS_KE_PROTO_H
 #define XNTS_KE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +41,8 @@ struct keyset;
 
 struct ke_proto_req {
 	struct nts_ke_parser parser;
+	bool may_keep_alive;	/* set by the caller before ke_proto_respond() */
+	bool pool_only;		/* the connection was kept alive for a pool */
 	uint8_t buf[KE_PROTO_MAX_REQUEST];
 };
 
@@ -41,6 +52,7 @@ enum ke_proto_outcome {
 	KE_PROTO_BAD_REQUEST,
 	KE_PROTO_CRITICAL,	/* unrecognised critical record */
 	KE_PROTO_INTERNAL,
+	KE_PROTO_NOT_PERMITTED,	/* pool request without an accepted token */
 };
 
 struct ke_proto_result {
@@ -48,7 +60,14 @@ struct ke_proto_result {
 	int aead;
 	unsigned int cookies;
 	uint32_t key_id;
+	enum nts_ke_req_kind kind;
+	bool pool_records;	/* the request carried records 8-14 */
+	bool keep_alive_asked;	/* an accepted pool request asked to keep alive */
+	bool keep_alive;	/* the answer says Keep Alive: keep the connection */
+	unsigned int denied;	/* NTP Server Deny records (ignored by a server) */
 };
+
+#define KE_PROTO_TOKEN_DIGEST 32	/* SHA-256 */
 
 /* Where the server tells clients to send NTP (NULL / 0: not sent). */
 struct ke_proto_server_params {
@@ -56,12 +75,25 @@ struct ke_proto_server_params {
 	uint16_t ntp_port;
 	const uint16_t *aeads;	/* preference; NULL: NTS_KE_DEFAULT_AEADS */
 	unsigned int n_aeads;
+	/* SHA-256 of each accepted pool token (accepted-pool-authentication-tokens). */
+	const uint8_t (*tokens)[KE_PROTO_TOKEN_DIGEST];
+	unsigned int n_tokens;
 };
+
+/* SHA-256 of a token, for params->tokens; 0, or -1 if OpenSSL fails. */
+int ke_proto_token_digest(const void *token, size_t len,
+			  uint8_t out[KE_PROTO_TOKEN_DIGEST]);
 
 /* max bounds the request; at most KE_PROTO_MAX_REQUEST. */
 void ke_proto_req_init(struct ke_proto_req *r, size_t max);
 /* 0: need more bytes; 1: message complete; -1: malformed or too long. */
 int ke_proto_feed(struct ke_proto_req *r, const uint8_t *data, size_t len);
+/*
+ * The same, and *used says how many bytes of data the message took: on a
+ * kept-alive connection the rest begins the next request.
+ */
+int ke_proto_feed_used(struct ke_proto_req *r, const uint8_t *data, size_t len,
+		       size_t *used);
 /* Builds the answer into out; returns its length (0 only if cap is too small). */
 size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *ks,
 			const struct ke_proto_server_params *params, uint8_t *out,

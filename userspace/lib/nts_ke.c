@@ -384,6 +384,56 @@ static bool is_compliant_128gcm(const struct nts_ke_record *rec)
 	return rec->type == NTS_KE_REC_COMPLIANT_128GCM && !rec->critical && rec->len == 0;
 }
 
+/* Records 8-14 of a request (nts_ke.h); the critical bit is not checked. */
+static int pool_record(struct walk_ctx *w, struct nts_ke_request *req,
+		       const struct nts_ke_record *rec)
+{
+	int ret;
+
+	req->n_pool_records++;
+	/* Keep Alive and Server Deny may repeat; the others may not. */
+	if (rec->type != NTS_KE_REC_KEEP_ALIVE && rec->type != NTS_KE_REC_SERVER_DENY) {
+		ret = mark_seen(w, rec->type);
+		if (ret)
+			return ret;
+	}
+	switch (rec->type) {
+	case NTS_KE_REC_KEEP_ALIVE:
+		if (rec->len)
+			return NTS_KE_E_MALFORMED;
+		req->keep_alive = true;
+		return NTS_KE_OK;
+	case NTS_KE_REC_SUPPORTED_PROTOS:
+		if (rec->len % 2)
+			return NTS_KE_E_MALFORMED;
+		req->wants_protos = true;
+		return NTS_KE_OK;
+	case NTS_KE_REC_SUPPORTED_AEADS:
+		if (rec->len % 4)
+			return NTS_KE_E_MALFORMED;
+		req->wants_aeads = true;
+		return NTS_KE_OK;
+	case NTS_KE_REC_FIXED_KEY:
+		if (!rec->len || rec->len % 2 || rec->len > 2 * AEAD_MAX_KEY_LEN)
+			return NTS_KE_E_MALFORMED;
+		req->fixed_key = rec->body;
+		req->fixed_key_len = rec->len;
+		return NTS_KE_OK;
+	case NTS_KE_REC_SERVER_DENY:
+		if (!nts_ke_server_name_valid((const char *)rec->body, rec->len))
+			return NTS_KE_E_MALFORMED;
+		req->n_denied++;
+		return NTS_KE_OK;
+	case NTS_KE_REC_AUTH:
+		if (!rec->len || rec->len > NTS_KE_MAX_AUTH_LEN)
+			return NTS_KE_E_MALFORMED;
+		req->auth = rec->body;
+		req->auth_len = rec->len;
+		return NTS_KE_OK;
+	}
+	return NTS_KE_E_INVALID;
+}
+
 static int request_record(void *ctx, const struct nts_ke_record *rec)
 {
 	struct walk_ctx *w = ctx;
@@ -394,12 +444,14 @@ static int request_record(void *ctx, const struct nts_ke_record *rec)
 		req->compliant_128gcm = true;
 		return NTS_KE_OK;
 	}
-	if (rec->type > NTS_KE_REC_PORT) {
+	if (rec->type > NTS_KE_REC_AUTH || rec->type == 11) {
 		if (rec->critical)
 			return NTS_KE_E_UNKNOWN_CRITICAL;
 		req->n_ignored++;
 		return NTS_KE_OK;
 	}
+	if (rec->type >= NTS_KE_REC_KEEP_ALIVE)
+		return pool_record(w, req, rec);
 	ret = mark_seen(w, rec->type);
 	if (ret)
 		return ret;
@@ -435,6 +487,25 @@ int nts_ke_parse_request(const uint8_t *msg, size_t len, struct nts_ke_request *
 	ret = walk_message(msg, len, request_record, &w);
 	if (ret)
 		return ret;
+	if (req->wants_protos || req->wants_aeads) {
+		/* A pool's query: nothing of an exchange may come with it. */
+		if (!req->auth)
+			return NTS_KE_E_MISSING;
+		if (req->fixed_key || w.seen & (1u << NTS_KE_REC_NEXT_PROTO |
+						1u << NTS_KE_REC_AEAD))
+			return NTS_KE_E_FORBIDDEN;
+		req->kind = NTS_KE_REQ_SUPPORT;
+		return NTS_KE_OK;
+	}
+	if (req->fixed_key) {
+		if (!req->auth || !(w.seen & 1u << NTS_KE_REC_NEXT_PROTO) || !req->has_aead)
+			return NTS_KE_E_MISSING;
+		/* One protocol and one AEAD: the keys are for exactly that pair. */
+		if (req->n_protos != 1 || req->n_aeads != 1)
+			return NTS_KE_E_MALFORMED;
+		req->kind = NTS_KE_REQ_FIXED_KEY;
+		return NTS_KE_OK;
+	}
 	if (!(w.seen & 1u << NTS_KE_REC_NEXT_PROTO))
 		return NTS_KE_E_MISSING;
 	if (ids_contain(req->protos, req->n_protos, NTS_PROTO_NTPV4) && !req->has_aead)
@@ -554,6 +625,34 @@ ssize_t nts_ke_build_response(uint8_t *out, size_t cap, const struct nts_ke_repl
 			return NTS_KE_E_INVALID;
 		add_rec(&b, NTS_KE_REC_COOKIE, false, r->cookies[i].data, r->cookies[i].len);
 	}
+	if (r->keep_alive)
+		add_rec(&b, NTS_KE_REC_KEEP_ALIVE, false, NULL, 0);
+	return finish(&b);
+}
+
+ssize_t nts_ke_build_support(uint8_t *out, size_t cap, const uint16_t *protos,
+			     unsigned int n_protos, const uint16_t *aeads,
+			     unsigned int n_aeads, bool keep_alive)
+{
+	struct builder b = { .out = out, .cap = out ? cap : 0 };
+	uint16_t pairs[2 * NTS_KE_MAX_IDS];
+	unsigned int i;
+
+	if (n_protos > NTS_KE_MAX_IDS || n_aeads > NTS_KE_MAX_IDS)
+		return NTS_KE_E_INVALID;
+	if (aeads) {
+		for (i = 0; i < n_aeads; i++) {
+			if (!aead_key_len(aeads[i]))
+				return NTS_KE_E_INVALID;
+			pairs[2 * i] = aeads[i];
+			pairs[2 * i + 1] = (uint16_t)aead_key_len(aeads[i]);
+		}
+		add_u16s(&b, NTS_KE_REC_SUPPORTED_AEADS, true, pairs, 2 * n_aeads);
+	}
+	if (protos)
+		add_u16s(&b, NTS_KE_REC_SUPPORTED_PROTOS, true, protos, n_protos);
+	if (keep_alive)
+		add_rec(&b, NTS_KE_REC_KEEP_ALIVE, false, NULL, 0);
 	return finish(&b);
 }
 

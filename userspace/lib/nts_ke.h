@@ -40,6 +40,22 @@
  *   it, and a server that picks 30 for a client that sent it echoes it.
  *   Documentation/nts-ke.md says what it changes in the keys. With a body
  *   or the critical bit it is an unknown record.
+ * - NTS pool records (draft-ietf-ntp-nts-keyexchange-pool-00, with the
+ *   numbers ntpd-rs 1.9 uses; Documentation/nts-ke.md), requests only.
+ *   Their critical bit is not checked, as ntpd-rs does not:
+ *
+ *   8    Keep Alive         (not)    empty             pool: keep TLS open
+ *   9    Supported Next Proto (C)    u16 list, ignored pool: list protocols
+ *   10   Supported AEADs    (C)      (u16 id, u16 key length) pairs, ignored
+ *   12   Fixed Key Request  (C)      C2S key | S2C key, equal halves
+ *   13   NTP Server Deny    (not)    host name, repeatable, ignored here
+ *   14   Authentication     (not)    the pool's token, 1..NTS_KE_MAX_AUTH_LEN
+ *
+ *   A request is one of three kinds: a "support" query (9 and/or 10, with
+ *   14, without 1, 4 or 12), a "fixed key" request (12 with 14 and exactly
+ *   one protocol and one AEAD) or a plain RFC 8915 exchange, in which 8, 13
+ *   and 14 change nothing. Anything else is a Bad Request. Whether the
+ *   token is accepted is for the caller (ke_proto) to decide.
  * - Server names are an IPv4 dotted quad, an IPv6 literal (no brackets, no
  *   zone) or an ASCII host name (A-labels for IDNs), at most
  *   NTS_KE_MAX_SERVER_LEN bytes.
@@ -76,6 +92,14 @@
 #define NTS_KE_REC_COOKIE 5
 #define NTS_KE_REC_SERVER 6
 #define NTS_KE_REC_PORT 7
+/* NTS pool extension records (see above). */
+#define NTS_KE_REC_KEEP_ALIVE 8
+#define NTS_KE_REC_SUPPORTED_PROTOS 9
+#define NTS_KE_REC_SUPPORTED_AEADS 10
+#define NTS_KE_REC_FIXED_KEY 12
+#define NTS_KE_REC_SERVER_DENY 13
+#define NTS_KE_REC_AUTH 14
+#define NTS_KE_MAX_AUTH_LEN 1024
 /* chrony's private record: AES-128-GCM-SIV keys exported as RFC 8915 says. */
 #define NTS_KE_REC_COMPLIANT_128GCM 1024
 
@@ -184,7 +208,14 @@ const uint8_t *nts_ke_parser_message(const struct nts_ke_parser *p, size_t *len)
 
 /* ---- Message layer: server side ---- */
 
+enum nts_ke_req_kind {
+	NTS_KE_REQ_EXCHANGE,	/* RFC 8915 key exchange */
+	NTS_KE_REQ_FIXED_KEY,	/* pool: cookies for the keys it supplies */
+	NTS_KE_REQ_SUPPORT,	/* pool: which protocols / AEADs we take */
+};
+
 struct nts_ke_request {
+	enum nts_ke_req_kind kind;
 	uint16_t protos[NTS_KE_MAX_IDS];
 	unsigned int n_protos;
 	uint16_t aeads[NTS_KE_MAX_IDS];	/* client preference order */
@@ -196,6 +227,15 @@ struct nts_ke_request {
 	uint16_t port;
 	bool compliant_128gcm;		/* record 1024 present */
 	unsigned int n_ignored;		/* unknown non-critical records */
+	/* Pool records; pointers into the message. */
+	unsigned int n_pool_records;	/* counted before any check fails */
+	bool keep_alive;
+	bool wants_protos, wants_aeads;
+	const uint8_t *fixed_key;	/* C2S then S2C, fixed_key_len bytes */
+	uint16_t fixed_key_len;
+	const uint8_t *auth;		/* NULL: no Authentication record */
+	uint16_t auth_len;
+	unsigned int n_denied;
 };
 
 /*
@@ -217,6 +257,7 @@ struct nts_ke_reply {
 	const char *server;	/* NULL: no Server record; ignored without cookies */
 	int port;		/* -1: no Port record; ignored without cookies */
 	bool compliant_128gcm;	/* send record 1024 (only with AEAD 30) */
+	bool keep_alive;	/* send Keep Alive (pool connections) */
 };
 
 /* The server's AEAD preference when none is configured. */
@@ -237,6 +278,13 @@ void nts_ke_negotiate(const struct nts_ke_request *req, const uint16_t *pref,
 		      unsigned int n_pref, struct nts_ke_reply *reply);
 /* Returns the message length or a negative NTS_KE_E_*. */
 ssize_t nts_ke_build_response(uint8_t *out, size_t cap, const struct nts_ke_reply *reply);
+/*
+ * Answer to a pool's support query: the protocol and AEAD lists (NULL:
+ * not asked), then Keep Alive if keep_alive, then End of Message.
+ */
+ssize_t nts_ke_build_support(uint8_t *out, size_t cap, const uint16_t *protos,
+			     unsigned int n_protos, const uint16_t *aeads,
+			     unsigned int n_aeads, bool keep_alive);
 /* Error record with code, then End of Message. */
 ssize_t nts_ke_build_error(uint8_t *out, size_t cap, uint16_t code);
 

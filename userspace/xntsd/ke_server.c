@@ -44,6 +44,9 @@
 /* Descriptors beyond the connections: rings, sockets, files, the rest. */
 #define NOFILE_BASE 1024
 
+_Static_assert(CONFIG_POOL_TOKEN_DIGEST == KE_PROTO_TOKEN_DIGEST,
+	       "config and ke_proto hash pool tokens alike");
+
 enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_CLOSING };
 
 struct ke_worker;
@@ -59,6 +62,18 @@ struct ke_conn {
 	struct loop_op io;
 	struct loop_op timer;
 	struct ke_proto_req req;
+	/*
+	 * The timer's end: the key exchange timeout, then for a connection
+	 * kept alive for a pool its idle or total bound (deadline_why).
+	 */
+	uint64_t start_ms, deadline_ms, timer_at_ms;
+	uint64_t *deadline_why;	/* counter that an expiry increments */
+	int timer_rearm;	/* a cancel is on its way to move the timer earlier */
+	int longlived;		/* holds one of longlived-connections */
+	int keep;		/* the answer being written keeps the connection */
+	unsigned int requests;
+	size_t carry_len;	/* bytes read after the end of a request */
+	uint8_t carry[1024];
 	size_t out_len, out_off;
 	uint8_t out[KE_MAX_RESPONSE];
 };
@@ -105,6 +120,7 @@ struct ke_server {
 	unsigned int n_workers;
 	struct ke_worker *w;
 	_Atomic uint32_t last_key_id;
+	_Atomic unsigned int longlived;	/* connections kept alive, all workers */
 	uint64_t reloads_ok, reloads_failed;
 	char name[80];
 	/* certificate watching */
@@ -140,7 +156,19 @@ void ke_server_stats(const struct ke_server *s, struct ke_server_stats *out)
 		out->cookies_issued += w->cookies_issued;
 		out->ktls_send += w->ktls_send;
 		out->ktls_recv += w->ktls_recv;
+		out->pool_fixed_key += w->pool_fixed_key;
+		out->pool_support += w->pool_support;
+		out->pool_refused_token += w->pool_refused_token;
+		out->pool_bad_request += w->pool_bad_request;
+		out->pool_deny_records += w->pool_deny_records;
+		out->longlived_opened += w->longlived_opened;
+		out->longlived_requests += w->longlived_requests;
+		out->longlived_refused_limit += w->longlived_refused_limit;
+		out->longlived_closed_requests += w->longlived_closed_requests;
+		out->longlived_closed_idle += w->longlived_closed_idle;
+		out->longlived_closed_duration += w->longlived_closed_duration;
 	}
+	out->longlived_active = atomic_load_explicit(&s->longlived, memory_order_relaxed);
 	out->reloads_ok = s->reloads_ok;
 	out->reloads_failed = s->reloads_failed;
 	out->active = s->limit ? ke_limit_active(s->limit) : 0;
@@ -156,6 +184,52 @@ const char *ke_server_listen_name(const struct ke_server *s)
 
 static void conn_step(struct ke_conn *c);
 
+/* A slot of longlived-connections, shared by all workers: 1 if taken. */
+static int longlived_take(struct ke_server *s)
+{
+	unsigned int n = atomic_load_explicit(&s->longlived, memory_order_relaxed);
+
+	do {
+		if (n >= s->cfg->longlived_connections)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(&s->longlived, &n, n + 1,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return 1;
+}
+
+static void longlived_put(struct ke_server *s)
+{
+	atomic_fetch_sub_explicit(&s->longlived, 1, memory_order_relaxed);
+}
+
+static void conn_release(struct ke_conn *c)
+{
+	if (c->longlived)
+		longlived_put(c->w->srv);
+	c->longlived = 0;
+	ke_limit_release(c->w->srv->limit, &c->ticket);
+}
+
+static void timer_arm(struct ke_conn *c, uint64_t now)
+{
+	c->pending++;
+	c->timer_at_ms = c->deadline_ms;
+	loop_timeout_ms(&c->w->loop, &c->timer, c->deadline_ms > now ?
+			c->deadline_ms - now : 0);
+}
+
+/* Move the end; a timer set to end later is cancelled and set again. */
+static void set_deadline(struct ke_conn *c, uint64_t when, uint64_t *why)
+{
+	c->deadline_ms = when;
+	c->deadline_why = why;
+	if (when < c->timer_at_ms && !c->timer_rearm) {
+		c->timer_rearm = 1;
+		loop_timeout_cancel(&c->w->loop, &c->timer);
+	}
+}
+
 static void conn_maybe_free(struct ke_conn *c)
 {
 	struct ke_worker *w = c->w;
@@ -170,7 +244,7 @@ static void conn_maybe_free(struct ke_conn *c)
 		c->next->prev = c->prev;
 	SSL_free(c->ssl);
 	close(c->fd);
-	ke_limit_release(w->srv->limit, &c->ticket);
+	conn_release(c);
 	OPENSSL_cleanse(c, sizeof(*c));
 	free(c);
 }
@@ -223,14 +297,32 @@ static void conn_timer_done(struct loop_op *op, int res, unsigned int flags)
 {
 	struct ke_conn *c = (struct ke_conn *)((char *)op - offsetof(struct ke_conn, timer));
 
+	uint64_t now;
+
 	(void)flags;
 	c->pending--;
 	if (c->state == C_CLOSING) {
 		conn_maybe_free(c);
 		return;
 	}
-	if (res == -ETIME)
+	c->timer_rearm = 0;
+	if (res != -ETIME && res != -ECANCELED)
+		return;
+	now = loop_now_ms();
+	if (now < c->deadline_ms) {
+		timer_arm(c, now);
+		return;
+	}
+	if (c->deadline_why == &c->w->st.fail_timeout) {
 		conn_fail(c, &c->w->st.fail_timeout, "key exchange timed out");
+		return;
+	}
+	/* A pool's connection reached its bound: a normal end, counted. */
+	(*c->deadline_why)++;
+	log_debug("nts-ke %s: closing a pool connection after %u requests (%s)",
+		  c->w->srv->name, c->requests,
+		  c->deadline_why == &c->w->st.longlived_closed_idle ? "idle" : "duration");
+	conn_close(c);
 }
 
 /* Wait for the socket to become ready for what OpenSSL asked for. */
@@ -251,16 +343,64 @@ static void conn_respond(struct ke_conn *c)
 {
 	struct ke_worker *w = c->w;
 	struct ke_server *s = w->srv;
+	const struct config_nts_ke_server *cfg = s->cfg;
 	struct ke_proto_result r;
+	uint64_t now = loop_now_ms();
+	int took = 0, within = 1;
 
+	/*
+	 * A pool may ask to keep the connection: a new one takes a slot first
+	 * (given back if the answer does not keep it); one kept already stays
+	 * within its bounds, the answer to its last request saying no more.
+	 */
+	if (c->longlived)
+		within = c->requests + 1 < cfg->longlived_max_requests &&
+			 now - c->start_ms < cfg->longlived_max_duration_ms;
+	else
+		took = longlived_take(s);
+	c->req.may_keep_alive = c->longlived ? within : took;
+	c->req.pool_only = c->longlived;
 	/* ke_proto reads the keyset's current snapshot without a lock (keyset.h). */
 	c->out_len = ke_proto_respond(&c->req, c->ssl, s->ks, &s->params, c->out,
 				      sizeof(c->out), &r);
+	c->requests++;
+	c->keep = r.keep_alive;
+	if (c->longlived) {
+		w->st.longlived_requests++;
+		if (r.keep_alive_asked && !within && c->requests >= cfg->longlived_max_requests)
+			w->st.longlived_closed_requests++;
+		else if (r.keep_alive_asked && !within)
+			w->st.longlived_closed_duration++;
+	} else if (r.keep_alive) {
+		c->longlived = 1;
+		w->st.longlived_opened++;
+		w->st.longlived_requests++;
+	} else {
+		if (took)
+			longlived_put(s);
+		if (r.keep_alive_asked && !took)
+			w->st.longlived_refused_limit++;
+	}
+	w->st.pool_deny_records += r.denied;
+	if (r.pool_records && (r.outcome == KE_PROTO_BAD_REQUEST ||
+			       r.outcome == KE_PROTO_CRITICAL))
+		w->st.pool_bad_request++;
 	switch (r.outcome) {
 	case KE_PROTO_OK:
 		w->st.handshakes_ok++;
 		w->st.cookies_issued += r.cookies;
-		atomic_store_explicit(&s->last_key_id, r.key_id, memory_order_relaxed);
+		if (r.kind == NTS_KE_REQ_FIXED_KEY)
+			w->st.pool_fixed_key++;
+		else if (r.kind == NTS_KE_REQ_SUPPORT)
+			w->st.pool_support++;
+		if (r.cookies)
+			atomic_store_explicit(&s->last_key_id, r.key_id,
+					      memory_order_relaxed);
+		break;
+	case KE_PROTO_NOT_PERMITTED:
+		w->st.handshakes_failed++;
+		w->st.pool_refused_token++;
+		log_debug("nts-ke %s: pool request without an accepted token", s->name);
 		break;
 	case KE_PROTO_BAD_REQUEST:
 		w->st.handshakes_failed++;
@@ -295,9 +435,11 @@ static void conn_respond(struct ke_conn *c)
 static void conn_step(struct ke_conn *c)
 {
 	struct ke_server_stats *st = &c->w->st;
-	uint8_t buf[1024];
-	size_t n;
-	int ret;
+	const struct config_nts_ke_server *cfg = c->w->srv->cfg;
+	uint8_t buf[sizeof(c->carry)];
+	size_t n, used;
+	uint64_t now, end;
+	int ret, e;
 
 	for (;;) {
 		ERR_clear_error();
@@ -316,14 +458,34 @@ static void conn_step(struct ke_conn *c)
 			c->state = C_READ;
 			break;
 		case C_READ:
-			ret = SSL_read_ex(c->ssl, buf, sizeof(buf), &n);
-			if (ret != 1) {
-				if (conn_wait(c, ret))
-					conn_fail(c, &st->fail_bad_request,
-						  "connection ended before the request did");
-				return;
+			if (c->carry_len) {
+				/* A pool sent its next request before our answer. */
+				n = c->carry_len;
+				memcpy(buf, c->carry, n);
+				c->carry_len = 0;
+			} else {
+				ret = SSL_read_ex(c->ssl, buf, sizeof(buf), &n);
+				if (ret != 1) {
+					e = SSL_get_error(c->ssl, ret);
+					if (c->longlived && !c->req.parser.len &&
+					    e != SSL_ERROR_WANT_READ &&
+					    e != SSL_ERROR_WANT_WRITE) {
+						/* The pool closed between requests. */
+						conn_close(c);
+						return;
+					}
+					if (conn_wait(c, ret))
+						conn_fail(c, &st->fail_bad_request, "connection "
+							  "ended before the request did");
+					return;
+				}
 			}
-			if (ke_proto_feed(&c->req, buf, n)) {
+			ret = ke_proto_feed_used(&c->req, buf, n, &used);
+			if (ret) {
+				if (ret > 0 && used < n) {
+					c->carry_len = n - used;
+					memcpy(c->carry, buf + used, c->carry_len);
+				}
 				/* Complete, or malformed: both get an answer. */
 				conn_respond(c);
 				if (c->state == C_CLOSING)
@@ -331,6 +493,27 @@ static void conn_step(struct ke_conn *c)
 			}
 			break;
 		case C_WRITE:
+			if (c->out_off == c->out_len && c->keep) {
+				/* Kept alive: the next request, within the bounds. */
+				now = loop_now_ms();
+				end = c->start_ms + cfg->longlived_max_duration_ms;
+				if (now + cfg->longlived_idle_timeout_ms < end)
+					set_deadline(c, now + cfg->longlived_idle_timeout_ms,
+						     &st->longlived_closed_idle);
+				else
+					set_deadline(c, end, &st->longlived_closed_duration);
+				ke_proto_req_init(&c->req, KE_PROTO_MAX_REQUEST);
+				c->keep = 0;
+				c->out_len = c->out_off = 0;
+				c->state = C_READ;
+				/*
+				 * A pool that pipelines would otherwise hold this
+				 * worker for all its requests: let others run first.
+				 */
+				c->pending++;
+				loop_poll(&c->w->loop, &c->io, c->fd, POLLOUT);
+				return;
+			}
 			if (c->out_off == c->out_len) {
 				c->state = C_SHUTDOWN;
 				break;
@@ -436,8 +619,10 @@ admitted:
 	if (w->conns)
 		w->conns->prev = c;
 	w->conns = c;
-	c->pending++;
-	loop_timeout_ms(&w->loop, &c->timer, (uint64_t)s->cfg->key_exchange_timeout_ms);
+	c->start_ms = now;
+	c->deadline_ms = now + s->cfg->key_exchange_timeout_ms;
+	c->deadline_why = &w->st.fail_timeout;
+	timer_arm(c, now);
 	c->state = C_HANDSHAKE;
 	conn_step(c);
 	return;
@@ -555,7 +740,7 @@ static void *worker_main(void *arg)
 		next = c->next;
 		SSL_free(c->ssl);
 		close(c->fd);
-		ke_limit_release(w->srv->limit, &c->ticket);
+		conn_release(c);
 		OPENSSL_cleanse(c, sizeof(*c));
 		free(c);
 	}
@@ -801,6 +986,8 @@ struct ke_server *ke_server_new(struct loop *l, const struct config_nts_ke_serve
 	s->params.ntp_port = cfg->ntp_port;
 	s->params.aeads = cfg->aeads;
 	s->params.n_aeads = cfg->n_aeads;
+	s->params.tokens = (const uint8_t (*)[KE_PROTO_TOKEN_DIGEST])cfg->pool_token_digests;
+	s->params.n_tokens = cfg->n_pool_tokens;
 	netaddr_from_config(&cfg->listen, &s->listen);
 	netaddr_format((struct sockaddr *)&s->listen.ss, s->name, sizeof(s->name));
 	s->limit = ke_limit_new(&lc);

@@ -52,6 +52,19 @@ struct ke_server_stats {
 	uint64_t ktls_recv;
 	uint64_t reloads_ok;
 	uint64_t reloads_failed;
+	/* NTS pools (Documentation/nts-ke.md) */
+	uint64_t pool_fixed_key;	/* cookies under keys a pool supplied */
+	uint64_t pool_support;		/* protocol / AEAD queries answered */
+	uint64_t pool_refused_token;	/* pool request, token missing or not accepted */
+	uint64_t pool_bad_request;	/* malformed request carrying pool records */
+	uint64_t pool_deny_records;	/* NTP Server Deny records seen (and ignored) */
+	uint64_t longlived_opened;	/* connections kept alive */
+	uint64_t longlived_requests;	/* requests answered on them */
+	uint64_t longlived_refused_limit;	/* longlived-connections reached */
+	uint64_t longlived_closed_requests;	/* longlived-max-requests reached */
+	uint64_t longlived_closed_idle;		/* longlived-idle-timeout-ms passed */
+	uint64_t longlived_closed_duration;	/* longlived-max-duration-ms passed */
+	uint32_t longlived_active;
 	uint32_t active;
 	uint32_t clients;	/* addresses (/64s) holding connections */
 	uint32_t workers;

@@ -250,7 +250,7 @@ static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 		    "\"bad_request\":%llu,\"critical\":%llu,\"no_match\":%llu,"
 		    "\"internal\":%llu},\"cookies_issued\":%llu,\"last_key_id\":\"%08x\","
 		    "\"ktls_send\":%llu,\"ktls_recv\":%llu,\"ktls_active\":%s,"
-		    "\"reloads_ok\":%llu,\"reloads_failed\":%llu}",
+		    "\"reloads_ok\":%llu,\"reloads_failed\":%llu",
 		    (unsigned long long)st->accepted, (unsigned long long)st->refused_limit,
 		    st->active, (unsigned long long)st->handshakes_ok,
 		    (unsigned long long)st->handshakes_failed,
@@ -264,6 +264,22 @@ static void render_ke_json(const struct ke_server *k, struct sbuf *out)
 		    (unsigned long long)st->ktls_send, (unsigned long long)st->ktls_recv,
 		    st->ktls_send ? "true" : "false",
 		    (unsigned long long)st->reloads_ok, (unsigned long long)st->reloads_failed);
+	sbuf_printf(out, ",\"pool\":{\"fixed_key\":%llu,\"support\":%llu,"
+		    "\"refused_token\":%llu,\"bad_request\":%llu,\"deny_records\":%llu},"
+		    "\"longlived\":{\"active\":%u,\"opened\":%llu,\"requests\":%llu,"
+		    "\"refused_limit\":%llu,\"closed\":{\"max_requests\":%llu,"
+		    "\"idle\":%llu,\"duration\":%llu}}}",
+		    (unsigned long long)st->pool_fixed_key,
+		    (unsigned long long)st->pool_support,
+		    (unsigned long long)st->pool_refused_token,
+		    (unsigned long long)st->pool_bad_request,
+		    (unsigned long long)st->pool_deny_records, st->longlived_active,
+		    (unsigned long long)st->longlived_opened,
+		    (unsigned long long)st->longlived_requests,
+		    (unsigned long long)st->longlived_refused_limit,
+		    (unsigned long long)st->longlived_closed_requests,
+		    (unsigned long long)st->longlived_closed_idle,
+		    (unsigned long long)st->longlived_closed_duration);
 }
 
 /*
