@@ -434,6 +434,37 @@ TEST_F(ke, pool_support_and_key_lengths)
 	EXPECT_EQ(KE_PROTO_BAD_REQUEST, self->res.outcome);
 }
 
+/*
+ * The parser's buffer lives as long as the connection (a pool keeps it for
+ * hours): the pool's keys must not stay in it, whatever the answer was.
+ */
+TEST_F(ke, pool_keys_wiped_from_the_request)
+{
+	uint8_t tokens[1][KE_PROTO_TOKEN_DIGEST];
+	struct ke_proto_server_params params = { .tokens = tokens, .n_tokens = 1 };
+	static const struct {
+		const char *hex;
+		enum ke_proto_outcome outcome;
+	} cases[] = {
+		{ AUTH FIXED15 NP "8004 0002 000f" KEEP EOM, KE_PROTO_OK },
+		{ "000e 0003 746f6a" FIXED15 NP "8004 0002 000f" EOM, KE_PROTO_NOT_PERMITTED },
+		{ AUTH FIXED15 NP "8004 0002 0011" EOM, KE_PROTO_BAD_REQUEST },
+		{ AUTH FIXED15 NP "8004 0002 000f" "000d 0003 612062" EOM, KE_PROTO_BAD_REQUEST },
+	};
+	uint8_t c2s[32], s2c[32];
+
+	memset(c2s, 1, sizeof(c2s));
+	memset(s2c, 2, sizeof(s2c));
+	ASSERT_EQ(0, ke_proto_token_digest("tok", 3, tokens[0]));
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		self->out_len = pool_respond(self, cases[i].hex, true, &params);
+		ASSERT_GT(self->out_len, 0);
+		EXPECT_EQ(cases[i].outcome, self->res.outcome);
+		EXPECT_EQ(NULL, memmem(self->req.buf, sizeof(self->req.buf), c2s, sizeof(c2s)));
+		EXPECT_EQ(NULL, memmem(self->req.buf, sizeof(self->req.buf), s2c, sizeof(s2c)));
+	}
+}
+
 TEST_F(ke, feed_used_leaves_the_next_request)
 {
 	size_t used = 0;

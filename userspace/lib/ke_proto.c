@@ -215,9 +215,9 @@ static size_t respond_pool(struct ke_proto_req *r, const struct nts_ke_request *
 	return len;
 }
 
-size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *ks,
-			const struct ke_proto_server_params *params, uint8_t *out,
-			size_t cap, struct ke_proto_result *res)
+static size_t respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *ks,
+		      const struct ke_proto_server_params *params, uint8_t *out, size_t cap,
+		      struct ke_proto_result *res)
 {
 	struct nts_ke_request req;
 	struct nts_ke_reply reply;
@@ -268,6 +268,21 @@ size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *k
 	if (ret)
 		return error_reply((uint16_t)ret, out, cap, res);
 	return len;
+}
+
+size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *ks,
+			const struct ke_proto_server_params *params, uint8_t *out,
+			size_t cap, struct ke_proto_result *res)
+{
+	size_t n = respond(r, ssl, ks, params, out, cap, res);
+
+	/*
+	 * A pool's Fixed Key Request carries keys in the clear, and a kept
+	 * connection holds this buffer for hours: wipe the request, whatever
+	 * the answer was.
+	 */
+	OPENSSL_cleanse(r->buf, r->parser.len);
+	return n;
 }
 
 size_t ke_proto_client_request(uint8_t *out, size_t cap)

@@ -94,7 +94,10 @@ int ke_proto_feed(struct ke_proto_req *r, const uint8_t *data, size_t len);
  */
 int ke_proto_feed_used(struct ke_proto_req *r, const uint8_t *data, size_t len,
 		       size_t *used);
-/* Builds the answer into out; returns its length (0 only if cap is too small). */
+/*
+ * Builds the answer into out; returns its length (0 only if cap is too
+ * small). The request's bytes are wiped (a pool's carry keys): once only.
+ */
 size_t ke_proto_respond(struct ke_proto_req *r, SSL *ssl, const struct keyset *ks,
 			const struct ke_proto_server_params *params, uint8_t *out,
 			size_t cap, struct ke_proto_result *res);

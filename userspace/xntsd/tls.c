@@ -78,6 +78,8 @@ SSL_CTX *tls_server_ctx_new(const char *chain_path, const char *key_path,
 		return NULL;
 	}
 	SSL_CTX_set_num_tickets(ctx, 0);
+	/* A pool's Fixed Key Request is keys in the clear: no copy in OpenSSL's buffer. */
+	SSL_CTX_set_options(ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	if (SSL_CTX_use_certificate_chain_file(ctx, chain_path) != 1) {
 		snprintf(err, errlen, "certificate chain %s: %s", chain_path,
