@@ -360,6 +360,22 @@ def t_longlived_bounds(wd, pki):
         check(st["refused_client"] >= 1, "per-client refusal counted %r" % st)
     finally:
         check(d.stop() == 0, "clean exit")
+    # longlived-max-requests = 1: the first answer is the last; nothing kept.
+    ke = free_port()
+    d = Daemon(wd, "one", conf(pki, ke, free_port(socket.SOCK_DGRAM),
+                               "longlived-max-requests = 1\n"))
+    try:
+        p = PoolConn(ke, pki)
+        recs = p.ask(support())
+        check(types(recs) == [REC_SUP_AEAD, REC_SUP_PROTO, REC_EOM],
+              "one request allowed, yet kept: %r" % recs)
+        check(p.closed(), "closed after its only request")
+        p.close()
+        ll = ke_status(d)["longlived"]
+        check(ll["opened"] == 0 and ll["closed"]["max_requests"] == 1 and
+              ll["refused_limit"] == 0, "longlived counters %r" % ll)
+    finally:
+        check(d.stop() == 0, "clean exit")
     # The whole lifetime is bounded as well.
     ke = free_port()
     d = Daemon(wd, "dur", conf(pki, ke, free_port(socket.SOCK_DGRAM),

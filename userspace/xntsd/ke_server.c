@@ -356,7 +356,7 @@ static void conn_respond(struct ke_conn *c)
 	if (c->longlived)
 		within = c->requests + 1 < cfg->longlived_max_requests &&
 			 now - c->start_ms < cfg->longlived_max_duration_ms;
-	else
+	else if (cfg->longlived_max_requests > 1)	/* 1: this request is the last */
 		took = longlived_take(s);
 	c->req.may_keep_alive = c->longlived ? within : took;
 	c->req.pool_only = c->longlived;
@@ -378,7 +378,9 @@ static void conn_respond(struct ke_conn *c)
 	} else {
 		if (took)
 			longlived_put(s);
-		if (r.keep_alive_asked && !took)
+		if (r.keep_alive_asked && cfg->longlived_max_requests <= 1)
+			w->st.longlived_closed_requests++;
+		else if (r.keep_alive_asked && !took)
 			w->st.longlived_refused_limit++;
 	}
 	w->st.pool_deny_records += r.denied;
@@ -462,6 +464,7 @@ static void conn_step(struct ke_conn *c)
 				/* A pool sent its next request before our answer. */
 				n = c->carry_len;
 				memcpy(buf, c->carry, n);
+				OPENSSL_cleanse(c->carry, n);
 				c->carry_len = 0;
 			} else {
 				ret = SSL_read_ex(c->ssl, buf, sizeof(buf), &n);
@@ -481,11 +484,13 @@ static void conn_step(struct ke_conn *c)
 				}
 			}
 			ret = ke_proto_feed_used(&c->req, buf, n, &used);
+			if (ret > 0 && used < n) {
+				c->carry_len = n - used;
+				memcpy(c->carry, buf + used, c->carry_len);
+			}
+			/* A pool's request carries keys; ke_proto wipes its own copy. */
+			OPENSSL_cleanse(buf, n);
 			if (ret) {
-				if (ret > 0 && used < n) {
-					c->carry_len = n - used;
-					memcpy(c->carry, buf + used, c->carry_len);
-				}
 				/* Complete, or malformed: both get an answer. */
 				conn_respond(c);
 				if (c->state == C_CLOSING)
