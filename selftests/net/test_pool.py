@@ -401,6 +401,59 @@ def t_longlived_bounds(wd, pki):
         check(d.stop() == 0, "clean exit")
 
 
+def fds(d):
+    return len(os.listdir("/proc/%d/fd" % d.proc.pid))
+
+
+def t_close_paths_release(wd, pki):
+    """However a kept connection ends, its slot, its connection ticket and its
+    descriptor come back; a TLS error between requests is counted."""
+    ke, ntp = free_port(), free_port(socket.SOCK_DGRAM)
+    d = Daemon(wd, "close", conf(pki, ke, ntp, "longlived-max-requests = 2\n"
+                                 "longlived-idle-timeout-ms = 300\n"))
+    gone = lambda s: (s["nts_ke_servers"][0]["active"] == 0 and
+                      s["nts_ke_servers"][0]["longlived"]["active"] == 0)
+    linger0 = struct.pack("ii", 1, 0)
+    try:
+        p = PoolConn(ke, pki)
+        check(REC_KEEP not in types(p.ask(support(keep=False))), "warm-up")
+        p.close()
+        d.wait_for(gone, "warm-up connection gone")
+        base = fds(d)
+        ends = []
+        for how in ("idle", "max-requests", "close", "reset", "reset mid-request",
+                    "TLS garbage"):
+            p = PoolConn(ke, pki)
+            check(REC_KEEP in types(p.ask(support())), "%s: kept" % how)
+            if how == "idle":
+                check(p.closed(), "idle: closed")
+            elif how == "max-requests":
+                check(REC_KEEP not in types(p.ask(support())) and p.closed(), how)
+            elif how.startswith("reset"):
+                if how != "reset":
+                    p.send(support()[:5])
+                    time.sleep(0.1)
+                p.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger0)
+            elif how == "TLS garbage":
+                # An application data record that no key opens.
+                os.write(p.s.fileno(), b"\x17\x03\x03\x00\x20" + b"\0" * 32)
+                check(p.closed(), "TLS garbage: closed")
+            p.close()
+            ends.append(how)
+        st = d.wait_for(gone, "every kept connection to end")["nts_ke_servers"][0]
+        for _ in range(50):
+            if fds(d) == base:
+                break
+            time.sleep(0.1)
+        check(fds(d) == base, "descriptors: %d, before %d" % (fds(d), base))
+        check(st["longlived"]["opened"] == len(ends), "opened %r" % st["longlived"])
+        # Reset mid-request and the TLS garbage; a close between requests is normal.
+        check(st["failed"]["bad_request"] == 2, "failures %r" % st["failed"])
+        check(d.alive(), "daemon alive")
+    finally:
+        check(d.stop() == 0, "clean exit")
+
+
 def t_malformed_pool_records(wd, pki):
     ke, ntp = free_port(), free_port(socket.SOCK_DGRAM)
     d = Daemon(wd, "mal", conf(pki, ke, ntp))
@@ -498,7 +551,7 @@ def t_config_validates(wd, pki):
 def main():
     with Netns():
         run_with_pki([t_fixed_key_cookies_open_in_ntp, t_tokens_refused, t_longlived_bounds,
-                      t_malformed_pool_records, t_config_validates])
+                      t_close_paths_release, t_malformed_pool_records, t_config_validates])
 
 
 if __name__ == "__main__":

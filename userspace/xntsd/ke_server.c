@@ -339,6 +339,17 @@ static int conn_wait(struct ke_conn *c, int ssl_ret)
 	return -1;
 }
 
+/*
+ * The peer closed or reset the connection, with or without close_notify;
+ * any other TLS failure is bad input.
+ */
+static int peer_closed(int e)
+{
+	return e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ||
+	       (e == SSL_ERROR_SSL &&
+		ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
+}
+
 static void conn_respond(struct ke_conn *c)
 {
 	struct ke_worker *w = c->w;
@@ -471,8 +482,7 @@ static void conn_step(struct ke_conn *c)
 				if (ret != 1) {
 					e = SSL_get_error(c->ssl, ret);
 					if (c->longlived && !c->req.parser.len &&
-					    e != SSL_ERROR_WANT_READ &&
-					    e != SSL_ERROR_WANT_WRITE) {
+					    peer_closed(e)) {
 						/* The pool closed between requests. */
 						conn_close(c);
 						return;
