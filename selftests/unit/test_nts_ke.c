@@ -1125,9 +1125,10 @@ TEST(export_keys_needs_handshake)
 /* NTS pool records as ntpd-rs 1.9 sends them (nts_ke.h). */
 #define AUTH "000e 0003 746f6b"			/* "tok", no C */
 #define KEEP "0008 0000"
-#define FIXED15 "800c 0040" \
+#define KEYS64 \
 	"0101010101010101010101010101010101010101010101010101010101010101" \
 	"0202020202020202020202020202020202020202020202020202020202020202"
+#define FIXED15 "800c 0040" KEYS64
 
 TEST(request_pool_kinds)
 {
@@ -1180,6 +1181,11 @@ TEST(request_pool_bad)
 		{ "support with fixed key", AUTH "800a 0000" FIXED15 EOM, NTS_KE_E_FORBIDDEN },
 		{ "fixed key without token", FIXED15 NP "8004 0002 000f" EOM, NTS_KE_E_MISSING },
 		{ "fixed key without AEAD", AUTH FIXED15 NP EOM, NTS_KE_E_MISSING },
+		{ "fixed key without next protocol", AUTH FIXED15 "8004 0002 000f" EOM,
+		  NTS_KE_E_MISSING },
+		{ "fixed key longer than two of the longest keys",
+		  AUTH "800c 0082" KEYS64 KEYS64 "0000" NP "8004 0002 000f" EOM,
+		  NTS_KE_E_MALFORMED },
 		{ "fixed key, two AEADs", AUTH FIXED15 NP AEADS EOM, NTS_KE_E_MALFORMED },
 		{ "fixed key of odd length", AUTH "800c 0003 010203" NP "8004 0002 000f" EOM,
 		  NTS_KE_E_MALFORMED },
