@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "toml.h"
 #include "utf8.h"
 
@@ -230,6 +232,9 @@ void toml_free(struct toml_node *node)
 
 		toml_free(node->child);
 		free(node->key);
+		/* Values may be secrets (accepted-pool-authentication-tokens). */
+		if (node->str)
+			OPENSSL_cleanse(node->str, node->len);
 		free(node->str);
 		free(node);
 		node = next;

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "load.h"
 
 char *sys_read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
@@ -87,6 +89,8 @@ int config_load(const char *path, struct xnts_config *cfg, char *err, size_t err
 		return -1;
 	}
 	ret = config_parse(path, buf, len, cfg, err, errlen);
+	/* The text holds accepted-pool-authentication-tokens. */
+	OPENSSL_cleanse(buf, len);
 	free(buf);
 	return ret;
 }
