@@ -178,6 +178,58 @@ def t_nak_and_malformed(wd, pki):
         net.close()
 
 
+def burst_of_naks(d, net, n):
+    """n bogus NTS requests sent back to back; the NAKs that came back."""
+    s = socket_in(net.cli)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    req = bogus_nts()
+    for _ in range(n):
+        s.sendto(req, (SRV4, 123))
+    got = 0
+    s.settimeout(2)
+    try:
+        while got < n:
+            r, _ = s.recvfrom(2048)
+            got += r[12:16] == b"NTSN"
+    except socket.timeout:
+        pass
+    s.close()
+    return got
+
+
+def t_batch_wait(wd, pki):
+    """[xdp] af-xdp-batch-wait-us: with a wait, a worker that sees frames
+    close together sleeps to let the next batch gather, and still answers
+    every request; with 0 it never does."""
+    net = Net("afxwait")
+    d = None
+    n = 300
+    try:
+        for wait in (1000, 0):
+            d = start(wd, net, "srv%d" % wait, server_conf(
+                net, pki, extra="af-xdp-batch-wait-us = %d\n" % wait))
+            st = wait_active(d)
+            check(st["af_xdp"]["server"]["batch_wait_us"] == wait,
+                  "status shows the wait: %r" % st["af_xdp"]["server"])
+            got = burst_of_naks(d, net, n)
+            x = afx_counts(d)
+            check(got == n and x["nak"] == n, "wait %d: %d of %d NAKs back, %r"
+                  % (wait, got, n, x))
+            if wait:
+                check(x["batch_waits"] >= 1 and x["batches"] < x["frames"],
+                      "batches gathered: %r" % x)
+            else:
+                check(x["batch_waits"] == 0, "no wait configured, none taken: %r" % x)
+            check(x["kicks"] >= 1 and x["kicks"] <= x["batches"] * 2,
+                  "about one transmit kick per batch: %r" % x)
+            check(d.stop() == 0, "clean exit")
+            d = None
+    finally:
+        if d:
+            d.stop()
+        net.close()
+
+
 def t_link_flap_restart(wd, pki):
     net = Net("afxflap")
     d = cli = None
@@ -260,5 +312,5 @@ def t_differential(wd, pki):
 
 if __name__ == "__main__":
     check(os.path.exists(CHRONYD) and os.path.exists(CHRONYC), "chrony unpacked")
-    run_with_pki([t_nts_answered_over_af_xdp, t_nak_and_malformed, t_link_flap_restart,
-                  t_differential])
+    run_with_pki([t_nts_answered_over_af_xdp, t_nak_and_malformed, t_batch_wait,
+                  t_link_flap_restart, t_differential])
