@@ -39,7 +39,12 @@
 #include "xsk_server.h"
 
 #define FRAME_SIZE 2048			/* XSK_UMEM__DEFAULT_FRAME_SIZE / 2: a power of two */
-#define RING_SIZE 4096			/* each of fill, completion, RX, TX */
+/*
+ * Each of fill, completion, RX, TX. The UMEM (2 frames per ring entry) is
+ * pinned and counted against RLIMIT_MEMLOCK, 8 MiB by default, which also
+ * binds sockets re-created after the privilege drop: 4096 entries failed.
+ */
+#define RING_SIZE 2048
 #define N_FRAMES (2 * RING_SIZE)
 #define BATCH 64
 #define MAX_QUEUES 64
@@ -360,22 +365,20 @@ static void *worker_main(void *arg)
 		{ .fd = w->efd, .events = POLLIN },
 	};
 	unsigned int n;
+	int close_by;
 
 	if (wait)
 		prctl(PR_SET_TIMERSLACK, wait / 4 ? wait / 4 : 1, 0, 0, 0);
 	for (;;) {
 		n = process_batch(w);
-		if (n == BATCH)
-			continue;
 		if (n && wait) {
 			now = mono_ns();
-			if (now - last < 2 * wait) {
-				last = now;
+			close_by = now - last < 2 * wait;
+			last = now;
+			if (n < BATCH && close_by) {
 				w->st.batch_waits++;
 				nanosleep(&ts, NULL);
-				continue;
 			}
-			last = now;
 		}
 		if (n)
 			continue;
