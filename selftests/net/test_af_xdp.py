@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 
 from xnts import (CHRONYC, CHRONYD, Chronyd, Daemon, check, ef_list, ntp_fields,
@@ -197,6 +198,17 @@ def burst_of_naks(d, net, n):
     return got
 
 
+def flood(net, stop):
+    s = socket_in(net.cli)
+    req = bogus_nts()
+    while not stop.is_set():
+        try:
+            s.sendto(req, (SRV4, 123))
+        except OSError:
+            time.sleep(0.001)
+    s.close()
+
+
 def t_batch_wait(wd, pki):
     """[xdp] af-xdp-batch-wait-us: with a wait, a worker that sees frames
     close together sleeps to let the next batch gather, and still answers
@@ -222,7 +234,18 @@ def t_batch_wait(wd, pki):
                 check(x["batch_waits"] == 0, "no wait configured, none taken: %r" % x)
             check(x["kicks"] >= 1 and x["kicks"] <= x["batches"] * 2,
                   "about one transmit kick per batch: %r" % x)
-            check(d.stop() == 0, "clean exit")
+            # A worker whose ring never drains still stops: SIGTERM under a
+            # flood (terminate() fails the test if it is ignored).
+            stop = threading.Event()
+            fl = threading.Thread(target=flood, args=(net, stop))
+            fl.start()
+            try:
+                time.sleep(0.5)
+                check(afx_counts(d)["frames"] > n, "the flood reaches the worker")
+                check(d.stop() == 0, "clean exit under load")
+            finally:
+                stop.set()
+                fl.join()
             d = None
     finally:
         if d:

@@ -74,6 +74,7 @@ struct xsk_worker {
 	pthread_t tid;
 	int started;
 	int efd;
+	int stop;			/* set (atomically) before efd is signalled */
 	void *area;
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -380,8 +381,11 @@ static void *worker_main(void *arg)
 				nanosleep(&ts, NULL);
 			}
 		}
-		if (n)
+		/* Under steady load the ring never drains: look for a stop here. */
+		if (n && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
 			continue;
+		if (n)
+			break;
 		/* Sleep only once the RX ring is drained. */
 		if (tx_unsent(w))
 			kick_tx(w);
@@ -403,6 +407,7 @@ static void worker_free(struct xsk_worker *w, int xskmap_fd)
 	if (w->started) {
 		uint64_t one = 1;
 
+		__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
 		if (write(w->efd, &one, sizeof(one)) != sizeof(one))
 			log_error("af_xdp: cannot stop the worker of %s queue %u", w->ifname,
 				  w->queue);
