@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 
 from xnts import (CHRONYC, CHRONYD, Chronyd, Daemon, check, ef_list, ntp_fields,
@@ -178,6 +179,80 @@ def t_nak_and_malformed(wd, pki):
         net.close()
 
 
+def burst_of_naks(d, net, n):
+    """n bogus NTS requests sent back to back; the NAKs that came back."""
+    s = socket_in(net.cli)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    req = bogus_nts()
+    for _ in range(n):
+        s.sendto(req, (SRV4, 123))
+    got = 0
+    s.settimeout(2)
+    try:
+        while got < n:
+            r, _ = s.recvfrom(2048)
+            got += r[12:16] == b"NTSN"
+    except socket.timeout:
+        pass
+    s.close()
+    return got
+
+
+def flood(net, stop):
+    s = socket_in(net.cli)
+    req = bogus_nts()
+    while not stop.is_set():
+        try:
+            s.sendto(req, (SRV4, 123))
+        except OSError:
+            time.sleep(0.001)
+    s.close()
+
+
+def t_batch_wait(wd, pki):
+    """[xdp] af-xdp-batch-wait-us: with a wait, a worker that sees frames
+    close together sleeps to let the next batch gather, and still answers
+    every request; with 0 it never does."""
+    net = Net("afxwait")
+    d = None
+    n = 300
+    try:
+        for wait in (1000, 0):
+            d = start(wd, net, "srv%d" % wait, server_conf(
+                net, pki, extra="af-xdp-batch-wait-us = %d\n" % wait))
+            st = wait_active(d)
+            check(st["af_xdp"]["server"]["batch_wait_us"] == wait,
+                  "status shows the wait: %r" % st["af_xdp"]["server"])
+            got = burst_of_naks(d, net, n)
+            x = afx_counts(d)
+            check(got == n and x["nak"] == n, "wait %d: %d of %d NAKs back, %r"
+                  % (wait, got, n, x))
+            if wait:
+                check(x["batch_waits"] >= 1 and x["batches"] < x["frames"],
+                      "batches gathered: %r" % x)
+            else:
+                check(x["batch_waits"] == 0, "no wait configured, none taken: %r" % x)
+            check(x["kicks"] >= 1 and x["kicks"] <= x["batches"] * 2,
+                  "about one transmit kick per batch: %r" % x)
+            # A worker whose ring never drains still stops: SIGTERM under a
+            # flood (terminate() fails the test if it is ignored).
+            stop = threading.Event()
+            fl = threading.Thread(target=flood, args=(net, stop))
+            fl.start()
+            try:
+                time.sleep(0.5)
+                check(afx_counts(d)["frames"] > n, "the flood reaches the worker")
+                check(d.stop() == 0, "clean exit under load")
+            finally:
+                stop.set()
+                fl.join()
+            d = None
+    finally:
+        if d:
+            d.stop()
+        net.close()
+
+
 def t_link_flap_restart(wd, pki):
     net = Net("afxflap")
     d = cli = None
@@ -260,5 +335,5 @@ def t_differential(wd, pki):
 
 if __name__ == "__main__":
     check(os.path.exists(CHRONYD) and os.path.exists(CHRONYC), "chrony unpacked")
-    run_with_pki([t_nts_answered_over_af_xdp, t_nak_and_malformed, t_link_flap_restart,
-                  t_differential])
+    run_with_pki([t_nts_answered_over_af_xdp, t_nak_and_malformed, t_batch_wait,
+                  t_link_flap_restart, t_differential])

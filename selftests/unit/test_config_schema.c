@@ -159,6 +159,7 @@ static const struct rule rules[] = {
 	HONOURED(XDP, "keep-serving-on-exit", T_XDP),
 	HONOURED(XDP, "pin-path", T_XDP),
 	HONOURED(XDP, "userspace-path", "selftests/net/test_af_xdp.py"),
+	HONOURED(XDP, "af-xdp-batch-wait-us", "selftests/net/test_af_xdp.py"),
 	HONOURED("[daemon]", "user", "selftests/net/test_privs.py"),
 };
 

@@ -1375,6 +1375,7 @@ static const struct field xdp_fields[] = {
 	F("keep-serving-on-exit", K_BOOL, struct config_xdp, keep_serving_on_exit, 0, 0),
 	F("pin-path", K_STR, struct config_xdp, pin_path, 0, 0),
 	FN("userspace-path", fn_xdp_userspace),
+	F("af-xdp-batch-wait-us", K_U64, struct config_xdp, af_xdp_batch_wait_us, 0, 1000),
 };
 
 /* ---- [daemon] (xnts extension) ---- */
@@ -1453,6 +1454,7 @@ void config_defaults(struct xnts_config *cfg)
 	cfg->xdp.mode = CONFIG_XDP_OFF;
 	cfg->xdp.heartbeat_timeout_ms = 3000;
 	cfg->xdp.stale_action = CONFIG_XDP_STALE_UNSYNC;
+	cfg->xdp.af_xdp_batch_wait_us = XNTS_AF_XDP_BATCH_WAIT_US;
 }
 
 void config_free(struct xnts_config *cfg)

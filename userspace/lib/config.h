@@ -29,6 +29,8 @@
 #define CONFIG_NTP_PORT 123
 #define CONFIG_PIN_LEN 32	/* SHA-256 */
 #define CONFIG_IFNAME_MAX 16	/* IFNAMSIZ, including the NUL */
+/* [xdp] af-xdp-batch-wait-us default: see Documentation/design.md, AF_XDP. */
+#define XNTS_AF_XDP_BATCH_WAIT_US 100
 
 /* An IP address with port; family is AF_INET or AF_INET6. */
 struct config_addr {
@@ -239,6 +241,7 @@ struct config_xdp {
 	bool keep_serving_on_exit;
 	char *pin_path;		/* bpffs directory for the pins; NULL: the default */
 	enum config_xdp_userspace userspace_path;
+	uint64_t af_xdp_batch_wait_us;	/* let an AF_XDP batch gather this long; 0: never */
 };
 
 /* [daemon] (xnts extension): how the process runs. */

@@ -15,6 +15,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +39,12 @@
 #include "xsk_server.h"
 
 #define FRAME_SIZE 2048			/* XSK_UMEM__DEFAULT_FRAME_SIZE / 2: a power of two */
-#define RING_SIZE 2048			/* each of fill, completion, RX, TX */
+/*
+ * Each of fill, completion, RX, TX. The UMEM (2 frames per ring entry) is
+ * pinned and counted against RLIMIT_MEMLOCK, 8 MiB by default, which also
+ * binds sockets re-created after the privilege drop: 4096 entries failed.
+ */
+#define RING_SIZE 2048
 #define N_FRAMES (2 * RING_SIZE)
 #define BATCH 64
 #define MAX_QUEUES 64
@@ -53,6 +59,10 @@ struct xsk_stats {
 	uint64_t meta_ts;		/* receive time from the program's metadata */
 	uint64_t sent;			/* replies completed by the kernel */
 	uint64_t tx_full;		/* replies dropped: TX ring full */
+	uint64_t wakeups;		/* returns from poll() with frames waiting */
+	uint64_t batch_waits;		/* sleeps letting a batch gather */
+	uint64_t batches;		/* non-empty batches taken from the RX ring */
+	uint64_t kicks;			/* sendto() calls that start transmission */
 	struct ntp_server_stats srv;	/* the decisions (ntp_server_answer) */
 };
 
@@ -64,6 +74,7 @@ struct xsk_worker {
 	pthread_t tid;
 	int started;
 	int efd;
+	int stop;			/* set (atomically) before efd is signalled */
 	void *area;
 	struct xsk_umem *umem;
 	struct xsk_socket *xsk;
@@ -85,6 +96,7 @@ struct xsk_server {
 	unsigned int n_servers;
 	int xskmap_fd;
 	unsigned int n_workers;
+	uint64_t batch_wait_ns;		/* [xdp] af-xdp-batch-wait-us */
 	struct xsk_worker *w[MAX_SOCKETS];
 };
 
@@ -247,16 +259,30 @@ static void reap_completions(struct xsk_worker *w)
 	}
 }
 
-/* Copy mode transmits at most 32 frames a kick: kick until the ring drains. */
+/* Descriptors in the TX ring the kernel has not taken yet. */
+static uint32_t tx_unsent(const struct xsk_worker *w)
+{
+	return *w->tx.producer - __atomic_load_n(w->tx.consumer, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Copy mode transmits at most 32 frames a kick: kick until the kernel has
+ * taken every descriptor, not until the frames complete. On veth a frame
+ * completes only once the peer has consumed it, on another CPU; waiting for
+ * that here cost a sendto() per frame. Completions are reaped with the next
+ * batch.
+ */
 static void kick_tx(struct xsk_worker *w)
 {
-	for (int i = 0; i < KICK_MAX && w->tx_outstanding; i++) {
-		if (xsk_ring_prod__needs_wakeup(&w->tx) &&
-		    sendto(xsk_socket__fd(w->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
+	for (int i = 0; i < KICK_MAX && tx_unsent(w); i++) {
+		if (!xsk_ring_prod__needs_wakeup(&w->tx))
+			break;
+		w->st.kicks++;
+		if (sendto(xsk_socket__fd(w->xsk), NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 &&
 		    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
 			break;
-		reap_completions(w);
 	}
+	reap_completions(w);
 }
 
 /* Frames taken from the RX ring (0: it was empty). */
@@ -271,6 +297,7 @@ static unsigned int process_batch(struct xsk_worker *w)
 	n = xsk_ring_cons__peek(&w->rx, BATCH, &idx_rx);
 	if (!n)
 		return 0;
+	w->st.batches++;
 	clock_gettime(CLOCK_REALTIME, &now);
 	tai_off = tai_offset_ns(&now);
 	for (unsigned int i = 0; i < n; i++) {
@@ -311,24 +338,64 @@ static unsigned int process_batch(struct xsk_worker *w)
 	return n;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Every wake-up, every transmit kick (and on veth, the peer's NAPI wake-up
+ * each kick causes) costs the same whatever the batch holds, and on a
+ * virtual machine they dominate the cost of an answer. The receive time is
+ * stamped in XDP, and T3 just before transmission, so a batch may gather:
+ * while frames come more often than every 2 waits, sleep one wait after a
+ * partial batch instead of waking for every frame. An answer is then late by
+ * at most the wait plus the timer slack (a quarter of the wait), and T3 - T2
+ * says so to the client. Sparse frames are answered at once.
+ */
 static void *worker_main(void *arg)
 {
 	struct xsk_worker *w = arg;
+	uint64_t wait = w->x->batch_wait_ns, last = 0, now;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)wait };
 	struct pollfd pfd[2] = {
 		{ .fd = xsk_socket__fd(w->xsk), .events = POLLIN },
 		{ .fd = w->efd, .events = POLLIN },
 	};
+	unsigned int n;
+	int close_by;
 
+	if (wait)
+		prctl(PR_SET_TIMERSLACK, wait / 4 ? wait / 4 : 1, 0, 0, 0);
 	for (;;) {
-		/* Sleep only once the RX ring is drained. */
-		if (process_batch(w))
+		n = process_batch(w);
+		if (n && wait) {
+			now = mono_ns();
+			close_by = now - last < 2 * wait;
+			last = now;
+			if (n < BATCH && close_by) {
+				w->st.batch_waits++;
+				nanosleep(&ts, NULL);
+			}
+		}
+		/* Under steady load the ring never drains: look for a stop here. */
+		if (n && !__atomic_load_n(&w->stop, __ATOMIC_RELAXED))
 			continue;
-		if (w->tx_outstanding)
+		if (n)
+			break;
+		/* Sleep only once the RX ring is drained. */
+		if (tx_unsent(w))
 			kick_tx(w);
-		if (poll(pfd, 2, w->tx_outstanding ? 1 : 1000) < 0 && errno != EINTR)
+		reap_completions(w);
+		if (poll(pfd, 2, tx_unsent(w) ? 1 : 1000) < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents)
 			break;
+		if (pfd[0].revents)
+			w->st.wakeups++;
 	}
 	return NULL;
 }
@@ -340,6 +407,7 @@ static void worker_free(struct xsk_worker *w, int xskmap_fd)
 	if (w->started) {
 		uint64_t one = 1;
 
+		__atomic_store_n(&w->stop, 1, __ATOMIC_RELAXED);
 		if (write(w->efd, &one, sizeof(one)) != sizeof(one))
 			log_error("af_xdp: cannot stop the worker of %s queue %u", w->ifname,
 				  w->queue);
@@ -457,7 +525,8 @@ fail:
 
 struct xsk_server *xsk_server_new(const struct xsk_server_ifc *ifcs, unsigned int n_ifcs,
 				  int xskmap_fd, struct ntp_server **servers,
-				  unsigned int n_servers, char *err, size_t errlen)
+				  unsigned int n_servers, uint64_t batch_wait_us, char *err,
+				  size_t errlen)
 {
 	struct xsk_server *x;
 
@@ -473,6 +542,7 @@ struct xsk_server *xsk_server_new(const struct xsk_server_ifc *ifcs, unsigned in
 	x->servers = servers;
 	x->n_servers = n_servers;
 	x->xskmap_fd = xskmap_fd;
+	x->batch_wait_ns = batch_wait_us * 1000;
 	for (unsigned int i = 0; i < n_ifcs; i++) {
 		unsigned int nq = rx_queues(ifcs[i].name);
 
@@ -556,10 +626,15 @@ void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out)
 	sbuf_printf(out, "]");
 	kernel_stats_json(x, out);
 	sbuf_printf(out, ",\"frames\":%llu,\"received\":%llu,\"sent\":%llu,"
-		    "\"meta_timestamps\":%llu,\"no_server\":%llu,\"tx_full\":%llu",
+		    "\"meta_timestamps\":%llu,\"no_server\":%llu,\"tx_full\":%llu,"
+		    "\"batch_wait_us\":%llu,\"wakeups\":%llu,\"batches\":%llu,"
+		    "\"batch_waits\":%llu,\"kicks\":%llu",
 		    (unsigned long long)st.frames, (unsigned long long)st.srv.received,
 		    (unsigned long long)st.sent, (unsigned long long)st.meta_ts,
-		    (unsigned long long)st.no_server, (unsigned long long)st.tx_full);
+		    (unsigned long long)st.no_server, (unsigned long long)st.tx_full,
+		    (unsigned long long)(x->batch_wait_ns / 1000),
+		    (unsigned long long)st.wakeups, (unsigned long long)st.batches,
+		    (unsigned long long)st.batch_waits, (unsigned long long)st.kicks);
 	for (int e = 1; e < 6; e++)
 		sbuf_printf(out, ",\"frame_%s\":%llu", udp_frame_err_name(-e),
 			    (unsigned long long)st.frame_err[e]);
@@ -613,7 +688,8 @@ static void path_build(struct xsk_path *p)
 		snprintf(p->reason, sizeof(p->reason), "the XDP program is attached nowhere");
 		return;
 	}
-	p->srv = xsk_server_new(ifcs, n, fd, p->servers, p->n_servers, err, sizeof(err));
+	p->srv = xsk_server_new(ifcs, n, fd, p->servers, p->n_servers,
+				p->xc->af_xdp_batch_wait_us, err, sizeof(err));
 	if (!p->srv) {
 		snprintf(p->reason, sizeof(p->reason), "AF_XDP: %s", err);
 		log_warn("af_xdp: %s; requests XDP does not answer go to the UDP sockets", err);

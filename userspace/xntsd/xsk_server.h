@@ -40,7 +40,8 @@ struct xsk_server_ifc {
 
 struct xsk_server *xsk_server_new(const struct xsk_server_ifc *ifcs, unsigned int n_ifcs,
 				  int xskmap_fd, struct ntp_server **servers,
-				  unsigned int n_servers, char *err, size_t errlen);
+				  unsigned int n_servers, uint64_t batch_wait_us, char *err,
+				  size_t errlen);
 void xsk_server_free(struct xsk_server *x);
 /* The JSON object of the "af_xdp" status key. */
 void xsk_server_status_json(const struct xsk_server *x, struct sbuf *out);
