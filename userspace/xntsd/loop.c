@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -85,44 +84,25 @@ int loop_init(struct loop *l, unsigned int entries)
 	return ret;
 }
 
-#ifndef IORING_FEAT_MIN_TIMEOUT
-#define IORING_FEAT_MIN_TIMEOUT (1U << 15)
-#endif
-
-/* struct io_uring_getevents_arg as of 6.12, where pad became min_wait_usec. */
-struct loop_getevents_arg {
-	uint64_t sigmask;
-	uint32_t sigmask_sz;
-	uint32_t min_wait_usec;
-	uint64_t ts;
-};
-
-int loop_init_batched(struct loop *l, unsigned int entries, unsigned int batch,
-		      unsigned int min_wait_us)
+int loop_init_worker(struct loop *l, unsigned int entries)
 {
-	static const unsigned int tries[] = {
-		IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, 0,
-	};
 	struct io_uring_params p;
-	int ret = -EINVAL;
+	int ret;
 
 	memset(l, 0, sizeof(*l));
-	for (unsigned int i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER |
+		  IORING_SETUP_DEFER_TASKRUN;
+	ret = io_uring_queue_init_params(entries, &l->ring, &p);
+	if (ret == -EINVAL) {
+		/* A kernel before 6.1: task work by signal, as loop_init(). */
 		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_R_DISABLED | tries[i];
+		p.flags = IORING_SETUP_R_DISABLED;
 		ret = io_uring_queue_init_params(entries, &l->ring, &p);
-		/* EINVAL: a kernel before 6.1 that knows not these flags. */
-		if (ret != -EINVAL)
-			break;
 	}
 	if (ret)
 		return ret;
 	l->deferred = !!(p.flags & IORING_SETUP_DEFER_TASKRUN);
-	if ((p.features & IORING_FEAT_MIN_TIMEOUT) && (p.features & IORING_FEAT_EXT_ARG) &&
-	    batch > 1 && min_wait_us) {
-		l->batch = batch;
-		l->min_wait_us = min_wait_us;
-	}
 	ret = restrict_ring(&l->ring);
 	if (ret) {
 		log_error("io_uring: cannot restrict the ring's operations: %s", strerror(-ret));
@@ -141,45 +121,9 @@ int loop_enable(struct loop *l)
 	return ret;
 }
 
-const char *loop_mode(const struct loop *l, char *buf, size_t len)
+const char *loop_mode(const struct loop *l)
 {
-	if (l->min_wait_us)
-		snprintf(buf, len, "%s, min-wait %uus x%u", l->deferred ? "deferred" : "signal",
-			 l->min_wait_us, l->batch);
-	else
-		snprintf(buf, len, "%s, wait 1", l->deferred ? "deferred" : "signal");
-	return buf;
-}
-
-/*
- * Submit what is queued and wait: for one completion, or in a batch (see
- * loop_init_batched()). The long overall timeout only makes the kernel
- * switch to waking at the first completion once the minimum wait is over;
- * without one it would return at the minimum wait even with nothing done.
- */
-static int submit_and_wait(struct loop *l)
-{
-	struct io_uring_sq *sq = &l->ring.sq;
-	struct __kernel_timespec ts = { .tv_sec = 3600 };
-	struct loop_getevents_arg arg = {
-		.min_wait_usec = l->min_wait_us, .ts = (uint64_t)(uintptr_t)&ts,
-	};
-	unsigned int tail = sq->sqe_tail, submit;
-	int ret;
-
-	if (!l->min_wait_us)
-		return io_uring_submit_and_wait(&l->ring, 1);
-	/* What liburing does before io_uring_enter: publish the queued SQEs. */
-	if (sq->sqe_head != tail) {
-		sq->sqe_head = tail;
-		io_uring_smp_store_release(sq->ktail, tail);
-	}
-	submit = tail - io_uring_smp_load_acquire(sq->khead);
-	ret = (int)syscall(__NR_io_uring_enter, l->ring.ring_fd, submit, l->batch,
-			   IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, &arg, sizeof(arg));
-	if (ret < 0)
-		ret = -errno;
-	return ret == -ETIME ? 0 : ret;
+	return l->deferred ? "deferred task work" : "task work by signal";
 }
 
 void loop_exit(struct loop *l)
@@ -252,9 +196,7 @@ int loop_run(struct loop *l)
 	int ret;
 
 	while (!l->stop) {
-		if (l->flush)
-			l->flush(l);
-		ret = submit_and_wait(l);
+		ret = io_uring_submit_and_wait(&l->ring, 1);
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			log_error("io_uring wait: %s", strerror(-ret));
 			return ret;

@@ -13,7 +13,6 @@
 #ifndef XNTS_LOOP_H
 #define XNTS_LOOP_H
 
-#include <stddef.h>
 #include <stdint.h>
 #include <liburing.h>
 
@@ -28,30 +27,22 @@ struct loop_op {
 struct loop {
 	struct io_uring ring;
 	int stop;
-	/* Set by loop_init_batched(): what the kernel granted. */
-	int deferred;		/* SINGLE_ISSUER|DEFER_TASKRUN */
-	unsigned int batch;	/* wait for up to this many completions ... */
-	unsigned int min_wait_us;	/* ... for at most this long; 0: wait for 1 */
-	/* Called after every batch of completions, before waiting (may be NULL). */
-	void (*flush)(struct loop *l);
+	int deferred;	/* loop_init_worker() got SINGLE_ISSUER|DEFER_TASKRUN */
 };
 
 int loop_init(struct loop *l, unsigned int entries);
 /*
- * A ring for one thread that waits for completions in batches: task work is
- * deferred to that thread's waits (SINGLE_ISSUER|DEFER_TASKRUN, 6.1+), and
- * where the kernel has a minimum wait (6.12+), a wait returns once `batch`
- * completions are there or min_wait_us after at least one was, and at the
- * first completion when the thread was idle longer than that. Older kernels
- * fall back, step by step, to an ordinary ring that wakes per completion.
- * The ring starts disabled: register buffers, then call loop_enable() from the
- * thread that will run it (the one issuer).
+ * A ring for one thread that only ever serves itself (the NTP workers):
+ * SINGLE_ISSUER|DEFER_TASKRUN (6.1+), so that the kernel runs the ring's
+ * task work (receives, completions) when that thread waits, in one go,
+ * instead of signalling it once per event; on an older kernel an ordinary
+ * ring. It starts disabled: register buffers from any thread, then call
+ * loop_enable() from the thread that will run it, which becomes its issuer.
  */
-int loop_init_batched(struct loop *l, unsigned int entries, unsigned int batch,
-		      unsigned int min_wait_us);
+int loop_init_worker(struct loop *l, unsigned int entries);
 int loop_enable(struct loop *l);
-/* "deferred, min-wait 50us x32" and the like, for status and logs. */
-const char *loop_mode(const struct loop *l, char *buf, size_t len);
+/* For status and logs: how the ring runs its task work. */
+const char *loop_mode(const struct loop *l);
 void loop_exit(struct loop *l);
 /* Run until loop_stop(); returns 0, or a negative errno from io_uring. */
 int loop_run(struct loop *l);

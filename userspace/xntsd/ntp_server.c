@@ -28,6 +28,7 @@
 #define BUF_SIZE 2048
 #define N_BUFS 256		/* power of two */
 #define N_SEND 128
+#define SEND_BATCH 8	/* answers queued at most before they are submitted */
 #define BGID 1
 #define CTRL_LEN 256
 #define DROP_LOG_MS 10000
@@ -60,11 +61,7 @@ struct worker {
 	/* Free send slots as a stack: O(1) per request on the hot path. */
 	struct send_slot *free_slots[N_SEND];
 	unsigned int n_free;
-	int send_mode;	/* EXPERIMENT 0 sqe 1 sendmsg 2 sendmmsg */
-	struct mmsghdr pend[N_SEND];
-	struct send_slot *pend_slot[N_SEND];
-	unsigned int n_pend;
-	unsigned int cap, queued;
+	unsigned int queued;	/* sends prepared since the last submission */
 	struct ntp_drop_log drops;
 	/* Written by this worker only; read racily for status. */
 	struct ntp_server_stats st;
@@ -80,7 +77,7 @@ struct ntp_server {
 	unsigned int n_workers;
 	struct worker *w;
 	int hw_phc;		/* PHC index of hardware-timestamps' NIC, -1: off */
-	char io_mode[64];	/* how the workers' rings wait (loop_mode()) */
+	const char *io_mode;	/* how the workers' rings run (loop_mode()) */
 };
 
 const char *ntp_server_name(const struct ntp_server *s)
@@ -264,27 +261,6 @@ const struct netaddr *ntp_server_addr(const struct ntp_server *s)
 	return &s->addr;
 }
 
-static void flush_sends(struct loop *l)
-{
-	struct worker *w = (struct worker *)((char *)l - offsetof(struct worker, loop));
-	unsigned int done = 0;
-
-	w->queued = 0;
-
-	while (done < w->n_pend) {
-		int n = sendmmsg(w->fd, w->pend + done, w->n_pend - done, MSG_DONTWAIT);
-
-		if (n <= 0) {
-			w->st.send_errors++;
-			n = 1;
-		}
-		done += (unsigned int)n;
-	}
-	for (unsigned int i = 0; i < w->n_pend; i++)
-		w->free_slots[w->n_free++] = w->pend_slot[i];
-	w->n_pend = 0;
-}
-
 static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned int len)
 {
 	struct ntp_server *srv = w->srv;
@@ -339,21 +315,14 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	slot->msg.msg_iov = &slot->iov;
 	slot->msg.msg_iovlen = 1;
 	set_source(slot, pktinfo);
-	if (w->send_mode == 1) {
-		if (sendmsg(w->fd, &slot->msg, MSG_DONTWAIT) < 0)
-			w->st.send_errors++;
-		w->free_slots[w->n_free++] = slot;
-	} else if (w->send_mode == 2) {
-		w->pend[w->n_pend].msg_hdr = slot->msg;
-		w->pend_slot[w->n_pend++] = slot;
-		if (w->n_pend == N_SEND)
-			flush_sends(&w->loop);
-	} else {
-		io_uring_prep_sendmsg(loop_sqe(&w->loop, &slot->op), w->fd, &slot->msg, 0);
-		if (w->cap && ++w->queued >= w->cap) {
-			loop_submit(&w->loop);
-			w->queued = 0;
-		}
+	io_uring_prep_sendmsg(loop_sqe(&w->loop, &slot->op), w->fd, &slot->msg, 0);
+	/*
+	 * T3 is in the answer: it must not wait behind a long batch of later
+	 * answers. loop_run() submits the rest with its next wait.
+	 */
+	if (++w->queued >= SEND_BATCH) {
+		loop_submit(&w->loop);
+		w->queued = 0;
 	}
 }
 
@@ -448,21 +417,7 @@ static int worker_init(struct worker *w, char *err, size_t errlen)
 	if (open_socket(w, err, errlen))
 		return -1;
 	w->efd = eventfd(0, EFD_CLOEXEC);
-	{
-		const char *e = getenv("XNTS_SOCK_SEND");
-		const char *m = getenv("XNTS_SOCK_MINWAIT");
-		const char *b = getenv("XNTS_SOCK_BATCH");
-
-		w->send_mode = e ? atoi(e) : 0;
-		w->cap = getenv("XNTS_SOCK_CAP") ? atoi(getenv("XNTS_SOCK_CAP")) : 0;
-		if (w->efd >= 0 && loop_init_batched(&w->loop, 512, b ? atoi(b) : 32,
-						     m ? atoi(m) : 50)) {
-			snprintf(err, errlen, "ntp server %s: io_uring setup failed", w->srv->name);
-			return -1;
-		}
-		w->loop.flush = flush_sends;
-	}
-	if (w->efd < 0) {
+	if (w->efd < 0 || loop_init_worker(&w->loop, 512)) {
 		snprintf(err, errlen, "ntp server %s: io_uring setup failed", w->srv->name);
 		return -1;
 	}
@@ -564,7 +519,7 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 		}
 		s->w[i].started = 1;
 	}
-	loop_mode(&s->w[0].loop, s->io_mode, sizeof(s->io_mode));
+	s->io_mode = loop_mode(&s->w[0].loop);
 	log_info("ntp server: listening on %s with %u workers%s; io_uring %s", s->name,
 		 s->n_workers, ks ? ", NTS" : "", s->io_mode);
 	return s;
