@@ -28,7 +28,7 @@
 #define BUF_SIZE 2048
 #define N_BUFS 256		/* power of two */
 #define N_SEND 128
-#define SEND_BATCH 8	/* answers queued at most before they are submitted */
+#define SEND_BATCH 8	/* SQEs queued at most before they are submitted */
 #define BGID 1
 #define CTRL_LEN 256
 #define DROP_LOG_MS 10000
@@ -61,7 +61,6 @@ struct worker {
 	/* Free send slots as a stack: O(1) per request on the hot path. */
 	struct send_slot *free_slots[N_SEND];
 	unsigned int n_free;
-	unsigned int queued;	/* sends prepared since the last submission */
 	struct ntp_drop_log drops;
 	/* Written by this worker only; read racily for status. */
 	struct ntp_server_stats st;
@@ -320,10 +319,8 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	 * T3 is in the answer: it must not wait behind a long batch of later
 	 * answers. loop_run() submits the rest with its next wait.
 	 */
-	if (++w->queued >= SEND_BATCH) {
+	if (io_uring_sq_ready(&w->loop.ring) >= SEND_BATCH)
 		loop_submit(&w->loop);
-		w->queued = 0;
-	}
 }
 
 static void recv_done(struct loop_op *op, int res, unsigned int flags)
