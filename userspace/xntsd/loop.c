@@ -28,15 +28,6 @@ static const uint8_t reg_ops[] = {
 	IORING_REGISTER_PBUF_RING, IORING_UNREGISTER_PBUF_RING,
 };
 
-static int enable_ring(struct io_uring *ring)
-{
-	int ret = (int)syscall(__NR_io_uring_register, ring->ring_fd,
-			       IORING_REGISTER_ENABLE_RINGS, NULL, 0);
-
-	return ret < 0 ? -errno : 0;
-}
-
-/* The allowlist, on a ring still disabled; enable_ring() starts it. */
 static int restrict_ring(struct io_uring *ring)
 {
 	struct io_uring_restriction r[sizeof(ops) + sizeof(reg_ops) + 1];
@@ -58,6 +49,9 @@ static int restrict_ring(struct io_uring *ring)
 	/* Raw calls: Debian's liburing 2.3 declares the wrappers, exports none. */
 	ret = (int)syscall(__NR_io_uring_register, ring->ring_fd,
 			   IORING_REGISTER_RESTRICTIONS, r, n);
+	if (!ret)
+		ret = (int)syscall(__NR_io_uring_register, ring->ring_fd,
+				   IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 	return ret < 0 ? -errno : 0;
 }
 
@@ -74,56 +68,12 @@ int loop_init(struct loop *l, unsigned int entries)
 	if (ret)
 		return ret;
 	ret = restrict_ring(&l->ring);
-	if (!ret)
-		ret = enable_ring(&l->ring);
 	if (ret) {
 		log_error("io_uring: cannot restrict the ring's operations: %s", strerror(-ret));
 		io_uring_queue_exit(&l->ring);
 		memset(l, 0, sizeof(*l));
 	}
 	return ret;
-}
-
-int loop_init_worker(struct loop *l, unsigned int entries)
-{
-	struct io_uring_params p;
-	int ret;
-
-	memset(l, 0, sizeof(*l));
-	memset(&p, 0, sizeof(p));
-	p.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER |
-		  IORING_SETUP_DEFER_TASKRUN;
-	ret = io_uring_queue_init_params(entries, &l->ring, &p);
-	if (ret == -EINVAL) {
-		/* A kernel before 6.1: task work by signal, as loop_init(). */
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_R_DISABLED;
-		ret = io_uring_queue_init_params(entries, &l->ring, &p);
-	}
-	if (ret)
-		return ret;
-	l->deferred = !!(p.flags & IORING_SETUP_DEFER_TASKRUN);
-	ret = restrict_ring(&l->ring);
-	if (ret) {
-		log_error("io_uring: cannot restrict the ring's operations: %s", strerror(-ret));
-		io_uring_queue_exit(&l->ring);
-		memset(l, 0, sizeof(*l));
-	}
-	return ret;
-}
-
-int loop_enable(struct loop *l)
-{
-	int ret = enable_ring(&l->ring);
-
-	if (ret)
-		log_error("io_uring: cannot enable a ring: %s", strerror(-ret));
-	return ret;
-}
-
-const char *loop_mode(const struct loop *l)
-{
-	return l->deferred ? "deferred task work" : "task work by signal";
 }
 
 void loop_exit(struct loop *l)

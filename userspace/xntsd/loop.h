@@ -27,22 +27,9 @@ struct loop_op {
 struct loop {
 	struct io_uring ring;
 	int stop;
-	int deferred;	/* loop_init_worker() got SINGLE_ISSUER|DEFER_TASKRUN */
 };
 
 int loop_init(struct loop *l, unsigned int entries);
-/*
- * A ring for one thread that only ever serves itself (the NTP workers):
- * SINGLE_ISSUER|DEFER_TASKRUN (6.1+), so that the kernel runs the ring's
- * task work (receives, completions) when that thread waits, in one go,
- * instead of signalling it once per event; on an older kernel an ordinary
- * ring. It starts disabled: register buffers from any thread, then call
- * loop_enable() from the thread that will run it, which becomes its issuer.
- */
-int loop_init_worker(struct loop *l, unsigned int entries);
-int loop_enable(struct loop *l);
-/* For status and logs: how the ring runs its task work. */
-const char *loop_mode(const struct loop *l);
 void loop_exit(struct loop *l);
 /* Run until loop_stop(); returns 0, or a negative errno from io_uring. */
 int loop_run(struct loop *l);

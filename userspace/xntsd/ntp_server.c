@@ -76,7 +76,6 @@ struct ntp_server {
 	unsigned int n_workers;
 	struct worker *w;
 	int hw_phc;		/* PHC index of hardware-timestamps' NIC, -1: off */
-	const char *io_mode;	/* how the workers' rings run (loop_mode()) */
 };
 
 const char *ntp_server_name(const struct ntp_server *s)
@@ -359,8 +358,6 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct io_uring_cqe *cqe;
 
-	if (loop_enable(&w->loop))
-		return NULL;
 	arm_recv(w);
 	loop_read(&w->loop, &w->stop_op, w->efd, &w->ev, sizeof(w->ev));
 	loop_run(&w->loop);
@@ -414,7 +411,7 @@ static int worker_init(struct worker *w, char *err, size_t errlen)
 	if (open_socket(w, err, errlen))
 		return -1;
 	w->efd = eventfd(0, EFD_CLOEXEC);
-	if (w->efd < 0 || loop_init_worker(&w->loop, 512)) {
+	if (w->efd < 0 || loop_init(&w->loop, 512)) {
 		snprintf(err, errlen, "ntp server %s: io_uring setup failed", w->srv->name);
 		return -1;
 	}
@@ -516,9 +513,8 @@ struct ntp_server *ntp_server_new(const struct config_server *cfg, struct keyset
 		}
 		s->w[i].started = 1;
 	}
-	s->io_mode = loop_mode(&s->w[0].loop);
-	log_info("ntp server: listening on %s with %u workers%s; io_uring %s", s->name,
-		 s->n_workers, ks ? ", NTS" : "", s->io_mode);
+	log_info("ntp server: listening on %s with %u workers%s", s->name, s->n_workers,
+		 ks ? ", NTS" : "");
 	return s;
 fail:
 	ntp_server_free(s);
@@ -557,8 +553,6 @@ void ntp_server_status_json(struct ntp_server *s, struct sbuf *out)
 	ntp_server_stats(s, &st);
 	sbuf_printf(out, "{\"listen\":");
 	sbuf_json_str(out, s->name);
-	sbuf_printf(out, ",\"io\":");
-	sbuf_json_str(out, s->io_mode);
 	/* rate_limited, denied and ignored are outcomes of ntp_serve(), below. */
 	sbuf_printf(out, ",\"workers\":%u,\"received\":%llu,"
 		    "\"truncated\":%llu,\"send_errors\":%llu,"
