@@ -6,6 +6,7 @@ requests, and a man in the middle that tampers with, replays and forges
 responses."""
 
 import os
+import socket
 import struct
 import time
 
@@ -302,9 +303,63 @@ def t_placeholders_fit(wd, pki):
         srv.stop()
 
 
+def ntp_now():
+    ns = time.time_ns()
+    return ((ns // 10**9 + 2208988800) << 32) + ((ns % 10**9) << 32) // 10**9
+
+
+def t_burst(wd, pki):
+    # The socket path answers what one wait reaped and submits the answers in
+    # batches of at most 8: a burst must be answered in full, each answer
+    # stamped in order (T1 <= T2 <= T3 <= T4 on this one clock, T3 never
+    # reused from an earlier answer), and a lone request after a pause must
+    # not wait for a batch to fill. Bounds are for correctness, not speed.
+    port = free_port()
+    d = Daemon(wd, "burst", '[[server]]\nlisten = "127.0.0.1:%d"\n'
+               '[synchronization]\nlocal-stratum = 1\n' % port)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    try:
+        check(ntp_query(port, ntp_request(), timeout=2.0) is not None, "a first lone request")
+        s.settimeout(2.0)
+        for burst in range(4):
+            n, sent, got = 48, {}, []
+            for i in range(n):
+                tx = (burst << 16) | i | 0x5a00000000
+                sent[tx] = ntp_now()
+                s.sendto(ntp_request(tx=tx), ("127.0.0.1", port))
+            try:
+                while len(got) < n:
+                    got.append((s.recv(4096), ntp_now()))
+            except socket.timeout:
+                pass
+            check(len(got) == n, "burst %d: %d of %d answered" % (burst, len(got), n))
+            last_t3 = 0
+            for r, t4 in got:
+                f = ntp_fields(r)
+                t1 = sent.get(f["origin"])
+                check(t1 is not None, "burst %d: an answer to no request: %r" % (burst, f))
+                check(t1 <= f["rx"] <= f["tx"] <= t4,
+                      "burst %d: T1 %x T2 %x T3 %x T4 %x out of order" %
+                      (burst, t1, f["rx"], f["tx"], t4))
+                check(f["tx"] >= last_t3, "burst %d: T3 %x before the previous answer's %x" %
+                      (burst, f["tx"], last_t3))
+                last_t3 = f["tx"]
+            time.sleep(0.2)
+            t = time.monotonic()
+            check(ntp_query(port, ntp_request(), timeout=2.0) is not None,
+                  "burst %d: a lone request after it" % burst)
+            check(time.monotonic() - t < 2.0, "lone request")
+        st = d.status()["ntp_servers"][0]
+        check(st["plain"] == 1 + 4 * 49 and st["send_errors"] == 0, "counters %r" % st)
+    finally:
+        s.close()
+        d.stop()
+
+
 def main():
     tests = [t_samples, t_rotation_nak, t_mitm, t_policy, t_malformed, t_pool,
-             t_placeholders_fit]
+             t_placeholders_fit, t_burst]
     run_with_pki(tests)
 
 

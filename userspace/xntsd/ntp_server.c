@@ -28,6 +28,7 @@
 #define BUF_SIZE 2048
 #define N_BUFS 256		/* power of two */
 #define N_SEND 128
+#define SEND_BATCH 8	/* SQEs queued at most before they are submitted */
 #define BGID 1
 #define CTRL_LEN 256
 #define DROP_LOG_MS 10000
@@ -313,6 +314,12 @@ static void handle(struct worker *w, struct io_uring_recvmsg_out *o, unsigned in
 	slot->msg.msg_iovlen = 1;
 	set_source(slot, pktinfo);
 	io_uring_prep_sendmsg(loop_sqe(&w->loop, &slot->op), w->fd, &slot->msg, 0);
+	/*
+	 * T3 is in the answer: it must not wait behind a long batch of later
+	 * answers. loop_run() submits the rest with its next wait.
+	 */
+	if (io_uring_sq_ready(&w->loop.ring) >= SEND_BATCH)
+		loop_submit(&w->loop);
 }
 
 static void recv_done(struct loop_op *op, int res, unsigned int flags)
