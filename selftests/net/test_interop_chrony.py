@@ -59,123 +59,109 @@ def chrony_authdata(ch, want_reach=0o7, timeout=30):
     return a, s
 
 
-def t_chrony_nts_client_of_xntsd(wd, pki):
+def chrony_server(wd, pki, name, ke_port, ntp_port, **kw):
+    return Chronyd(wd, name, "ntsserverkey %s\nntsservercert %s\nntsport %d\n"
+                   "port %d\nlocal stratum 1\nallow 127.0.0.1\nallow ::1\n"
+                   % (pki.key, pki.cert, ke_port, ntp_port), **kw)
+
+
+def chrony_client_of_xntsd(wd, pki, name, check_auth, srv_name="srv", ke_extra="",
+                           want_reach=0o7, **kw):
+    """chronyd (4.3, or 4.9 through kw) as an NTS client of an xntsd server;
+    check_auth(authdata, sources, server) judges what chrony reached."""
     ke_port, ntp_port = free_port(), free_port(2)
-    srv = xntsd_server(wd, pki, ntp_port, ke_port)
+    srv = xntsd_server(wd, pki, ntp_port, ke_port, srv_name, ke_extra)
     ch = None
     try:
-        ch = Chronyd(wd, "chrony", "server localhost iburst nts port %d ntsport %d "
+        ch = Chronyd(wd, name, "server localhost iburst nts port %d ntsport %d "
                      "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
-                     % (ntp_port, ke_port, pki.ca))
-        a, s = chrony_authdata(ch)
-        check(a and a[1] == "NTS" and int(a[8]) >= 1 and int(a[7]) == 0,
-              "chronyc authdata: %r" % a)
-        check(s and int(s[5], 8) >= 0o7, "chronyc sources reach: %r" % s)
-        st = srv.status()
-        check(st["ntp_servers"][0]["nts"] >= 3 and st["ntp_servers"][0]["nak"] == 0,
-              "xntsd served NTS: %r" % st["ntp_servers"][0])
-        check(st["nts_ke_servers"][0]["handshakes_ok"] == 1, "one key exchange")
+                     % (ntp_port, ke_port, pki.ca), **kw)
+        a, s = chrony_authdata(ch, want_reach=want_reach)
+        check_auth(a, s, srv)
     finally:
         if ch:
             ch.stop()
         srv.stop()
 
 
-def t_xntsd_nts_client_of_chrony(wd, pki):
+def xntsd_client_of_chrony(wd, pki, name, ch_name, what, check_source, **kw):
+    """xntsd as an NTS client of chronyd (4.3, or 4.9 through kw), polling
+    every second; check_source(source status, chrony's NTP port) once 3
+    samples came in."""
     ke_port, ntp_port = free_port(), free_port(2)
-    ch = Chronyd(wd, "chrony", "ntsserverkey %s\nntsservercert %s\nntsport %d\n"
-                 "port %d\nlocal stratum 1\nallow 127.0.0.1\nallow ::1\n"
-                 % (pki.key, pki.cert, ke_port, ntp_port))
+    ch = chrony_server(wd, pki, ch_name, ke_port, ntp_port, **kw)
     try:
-        cli = Daemon(wd, "cli", '[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
+        cli = Daemon(wd, name, '[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
                      'certificate-authority = "%s"\n'
                      'poll-interval-limits = { min = 0, max = 0 }\n'
                      'initial-poll-interval = 0\n' % (ke_port, pki.ca))
         try:
             st = cli.wait_for(lambda s: s["sources"][0]["associations"] and
                               s["sources"][0]["associations"][0]["received"] >= 3,
-                              "authenticated samples from chrony", timeout=30)
-            a = st["sources"][0]["associations"][0]
-            check(a["invalid"] == 0 and a["stratum"] == 1 and abs(a["offset"]) < 0.01,
-                  "samples: %r" % a)
-            check(st["sources"][0]["nts_ke"]["ntp_port"] == ntp_port,
-                  "chrony's port negotiation honoured: %r" % st["sources"][0]["nts_ke"])
+                              "authenticated samples from " + what, timeout=30)
+            src = st["sources"][0]
+            a = src["associations"][0]
+            check(a["invalid"] == 0 and a["naks"] == 0 and a["stratum"] == 1 and
+                  abs(a["offset"]) < 0.01, "samples: %r" % a)
+            check_source(src, ntp_port)
         finally:
             check(cli.stop() == 0, "clean exit")
     finally:
         ch.stop()
+
+
+def served_nts(srv):
+    st = srv.status()
+    check(st["ntp_servers"][0]["nts"] >= 3 and st["ntp_servers"][0]["nak"] == 0,
+          "xntsd served NTS: %r" % st["ntp_servers"][0])
+    check(st["nts_ke_servers"][0]["handshakes_ok"] == 1, "one key exchange")
+
+
+def t_chrony_nts_client_of_xntsd(wd, pki):
+    def auth(a, s, srv):
+        check(a and a[1] == "NTS" and int(a[8]) >= 1 and int(a[7]) == 0,
+              "chronyc authdata: %r" % a)
+        check(s and int(s[5], 8) >= 0o7, "chronyc sources reach: %r" % s)
+        served_nts(srv)
+    chrony_client_of_xntsd(wd, pki, "chrony", auth)
+
+
+def t_xntsd_nts_client_of_chrony(wd, pki):
+    def source(src, ntp_port):
+        check(src["nts_ke"]["ntp_port"] == ntp_port,
+              "chrony's port negotiation honoured: %r" % src["nts_ke"])
+    xntsd_client_of_chrony(wd, pki, "cli", "chrony", "chrony", source)
 
 
 def t_chrony49_nts_client_of_xntsd(wd, pki):
     # chrony 4.9 offers 30 then 15 and sends record 1024; we pick 30 and
     # derive RFC 8915 keys. A NAK-free run with 68-byte cookies shows both.
-    ke_port, ntp_port = free_port(), free_port(2)
-    srv = xntsd_server(wd, pki, ntp_port, ke_port)
-    ch = None
-    try:
-        ch = Chronyd(wd, "chrony49", "server localhost iburst nts port %d ntsport %d "
-                     "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
-                     % (ntp_port, ke_port, pki.ca), chronyd=CHRONYD49, chronyc=CHRONYC49)
-        a, s = chrony_authdata(ch)
+    def auth(a, s, srv):
         check(len(a) >= 10 and a[1] == "NTS" and a[3] == "30" and a[4] == "128",
               "chrony 4.9 negotiated AEAD 30: %r" % a)
         check(int(a[7]) == 0 and int(a[8]) >= 1 and a[9] == "68",
               "no NAK, 68-byte cookies: %r" % a)
         check(s and int(s[5], 8) >= 0o7, "chronyc sources reach: %r" % s)
-        st = srv.status()
-        check(st["ntp_servers"][0]["nts"] >= 3 and st["ntp_servers"][0]["nak"] == 0,
-              "xntsd served NTS: %r" % st["ntp_servers"][0])
-        check(st["nts_ke_servers"][0]["handshakes_ok"] == 1, "one key exchange")
-    finally:
-        if ch:
-            ch.stop()
-        srv.stop()
+        served_nts(srv)
+    chrony_client_of_xntsd(wd, pki, "chrony49", auth, chronyd=CHRONYD49, chronyc=CHRONYC49)
 
 
 def t_chrony49_falls_back_to_15(wd, pki):
     # With aead-algorithms = [15], chrony 4.9 gets 15 and 100-byte cookies.
-    ke_port, ntp_port = free_port(), free_port(2)
-    srv = xntsd_server(wd, pki, ntp_port, ke_port, "srv15", "aead-algorithms = [15]\n")
-    ch = None
-    try:
-        ch = Chronyd(wd, "chrony49b", "server localhost iburst nts port %d ntsport %d "
-                     "minpoll 0 maxpoll 0\nntstrustedcerts %s\nport 0\n"
-                     % (ntp_port, ke_port, pki.ca), chronyd=CHRONYD49, chronyc=CHRONYC49)
-        a, s = chrony_authdata(ch, want_reach=0o3)
+    def auth(a, s, srv):
         check(len(a) >= 10 and a[3] == "15" and a[4] == "256" and a[9] == "100" and
               int(a[7]) == 0, "chrony 4.9 on AEAD 15: %r" % a)
-    finally:
-        if ch:
-            ch.stop()
-        srv.stop()
+    chrony_client_of_xntsd(wd, pki, "chrony49b", auth, "srv15", "aead-algorithms = [15]\n",
+                           want_reach=0o3, chronyd=CHRONYD49, chronyc=CHRONYC49)
 
 
 def t_xntsd_nts_client_of_chrony49(wd, pki):
     # chrony 4.9's server prefers 30 and answers our record 1024 with its
     # own: RFC 8915 keys, authenticated samples, no NAK.
-    ke_port, ntp_port = free_port(), free_port(2)
-    ch = Chronyd(wd, "chrony49s", "ntsserverkey %s\nntsservercert %s\nntsport %d\n"
-                 "port %d\nlocal stratum 1\nallow 127.0.0.1\nallow ::1\n"
-                 % (pki.key, pki.cert, ke_port, ntp_port), chronyd=CHRONYD49,
-                 chronyc=CHRONYC49)
-    try:
-        cli = Daemon(wd, "cli49", '[[source]]\nmode = "nts"\naddress = "localhost:%d"\n'
-                     'certificate-authority = "%s"\n'
-                     'poll-interval-limits = { min = 0, max = 0 }\n'
-                     'initial-poll-interval = 0\n' % (ke_port, pki.ca))
-        try:
-            st = cli.wait_for(lambda s: s["sources"][0]["associations"] and
-                              s["sources"][0]["associations"][0]["received"] >= 3,
-                              "authenticated samples from chrony 4.9", timeout=30)
-            ke = st["sources"][0]["nts_ke"]
-            check(ke["aead"] == 30, "AEAD 30 with chrony 4.9: %r" % ke)
-            a = st["sources"][0]["associations"][0]
-            check(a["invalid"] == 0 and a["naks"] == 0 and a["stratum"] == 1 and
-                  abs(a["offset"]) < 0.01, "samples: %r" % a)
-        finally:
-            check(cli.stop() == 0, "clean exit")
-    finally:
-        ch.stop()
+    def source(src, ntp_port):
+        check(src["nts_ke"]["aead"] == 30, "AEAD 30 with chrony 4.9: %r" % src["nts_ke"])
+    xntsd_client_of_chrony(wd, pki, "cli49", "chrony49s", "chrony 4.9", source,
+                           chronyd=CHRONYD49, chronyc=CHRONYC49)
 
 
 def main():

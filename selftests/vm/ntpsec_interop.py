@@ -80,6 +80,35 @@ def in_guest():
         return "xnts_vm=1" in f.read().split()
 
 
+def run_guest_tests(tests, make_env, processes, who, after=None):
+    """The main of a VM test whose peer may discipline the clock: refuse to
+    run outside the guest, run the cases on make_env(workdir), then stop
+    processes(env) and put the guest's clock discipline back."""
+    if not in_guest():
+        # The peer would discipline the host's clock: never run it there.
+        print("TAP version 13\n1..0 # %s: not in the VM guest: run through tools/vmtest"
+              % who)
+        sys.exit(1)
+    saved = clock_state()
+    k = Ktap(len(tests))
+    with Workdir() as wd:
+        env = make_env(wd)
+        try:
+            for t in tests:
+                k.case(t.__name__[2:], t, env)
+            if after is not None:
+                after(env)
+        finally:
+            for p in processes(env):
+                if p is not None:
+                    p.stop()
+            restore_clock(saved)
+            now = clock_state()
+            print("# kernel clock discipline restored: status %#x freq %d (was %#x %d)"
+                  % (now.status, now.freq, saved.status, saved.freq))
+    k.finish()
+
+
 class Ntpd:
     """ntpsec's ntpd in the foreground (-n), as root (no -u), logging to a
     file in dir; its cookie keys in dir too."""
@@ -264,27 +293,8 @@ def t_xntsd_client_of_ntpd(env):
 
 
 def main():
-    if not in_guest():
-        # ntpd would discipline the host's clock: never run it there.
-        print("TAP version 13\n1..0 # not in the VM guest: run through tools/vmtest")
-        sys.exit(1)
-    tests = [t_xntsd_serves_ntpd, t_ntpd_syncs_to_xntsd, t_xntsd_client_of_ntpd]
-    saved = clock_state()
-    k = Ktap(len(tests))
-    with Workdir() as wd:
-        env = Env(wd)
-        try:
-            for t in tests:
-                k.case(t.__name__[2:], t, env)
-        finally:
-            for p in (env.cli, env.ntpd, env.srv):
-                if p is not None:
-                    p.stop()
-            restore_clock(saved)
-            now = clock_state()
-            print("# kernel clock discipline restored: status %#x freq %d (was %#x %d)"
-                  % (now.status, now.freq, saved.status, saved.freq))
-    k.finish()
+    run_guest_tests([t_xntsd_serves_ntpd, t_ntpd_syncs_to_xntsd, t_xntsd_client_of_ntpd],
+                    Env, lambda env: (env.cli, env.ntpd, env.srv), "ntpd")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "net"))
-from xnts import (Daemon, Ktap, NtpdRs, Pki, Workdir, check, ke_exchange,  # noqa: E402
+from xnts import (Daemon, NtpdRs, Pki, check, ke_exchange,  # noqa: E402
                   request, REC_COOKIE)
-from ntpsec_interop import clock_state, in_guest, restore_clock  # noqa: E402
+from ntpsec_interop import run_guest_tests  # noqa: E402
 from test_fleet import IV, keyset, secret  # noqa: E402
 
 HOSTS = {"ntp1": "127.0.0.2", "ntp2": "127.0.0.3"}
@@ -162,24 +162,8 @@ def t_rotations_and_restart(env):
 
 
 def main():
-    if not in_guest():
-        # ntpd-rs would set the host's clock: never run it there.
-        print("TAP version 13\n1..0 # not in the VM guest: run through tools/vmtest")
-        sys.exit(1)
-    tests = [t_first_answers, t_rotations_and_restart]
-    saved = clock_state()
-    k = Ktap(len(tests))
-    with Workdir() as wd:
-        env = Env(wd)
-        try:
-            for t in tests:
-                k.case(t.__name__[2:], t, env)
-        finally:
-            for p in [env.nr] + list(env.hosts.values()) + [env.ke]:
-                if p is not None:
-                    p.stop()
-            restore_clock(saved)
-    k.finish()
+    run_guest_tests([t_first_answers, t_rotations_and_restart], Env,
+                    lambda env: [env.nr] + list(env.hosts.values()) + [env.ke], "ntpd-rs")
 
 
 if __name__ == "__main__":

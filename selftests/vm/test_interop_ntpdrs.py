@@ -25,9 +25,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "net"))
-from xnts import (REC_COOKIE, Daemon, Ktap, NtpdRs, Pki, Workdir,  # noqa: E402
+from xnts import (REC_COOKIE, Daemon, NtpdRs, Pki,  # noqa: E402
                   check, ke_exchange, request)
-from ntpsec_interop import clock_state, in_guest, restore_clock  # noqa: E402
+from ntpsec_interop import run_guest_tests  # noqa: E402
 
 KE_PORT = 24460
 NTP_PORT = 21123
@@ -149,30 +149,18 @@ def t_ntpdrs_nts_pool_source(env):
           "the pool source's exchanges served: %r" % ke)
 
 
+def print_source_metrics(env):
+    if env.nr is not None:
+        m = env.nr.ctl("status", "-f", "prometheus")
+        print("".join("# %s\n" % x for x in m.splitlines() if x.startswith("ntp_source")),
+              end="")
+
+
 def main():
-    if not in_guest():
-        # ntpd-rs would set the host's clock: never run it there.
-        print("TAP version 13\n1..0 # not in the VM guest: run through tools/vmtest")
-        sys.exit(1)
-    tests = [t_ntpdrs_starts, by("by_name"), by("by_ip"), t_ntpdrs_follows_ke_port,
-             t_ntpdrs_syncs_to_xntsd, t_ntpdrs_nts_pool_source]
-    saved = clock_state()
-    k = Ktap(len(tests))
-    with Workdir() as wd:
-        env = Env(wd)
-        try:
-            for t in tests:
-                k.case(t.__name__[2:], t, env)
-            if env.nr is not None:
-                m = env.nr.ctl("status", "-f", "prometheus")
-                print("".join("# %s\n" % x for x in m.splitlines()
-                              if x.startswith("ntp_source")), end="")
-        finally:
-            for p in (env.nr, env.srv):
-                if p is not None:
-                    p.stop()
-            restore_clock(saved)
-    k.finish()
+    run_guest_tests([t_ntpdrs_starts, by("by_name"), by("by_ip"), t_ntpdrs_follows_ke_port,
+                     t_ntpdrs_syncs_to_xntsd, t_ntpdrs_nts_pool_source],
+                    Env, lambda env: (env.nr, env.srv), "ntpd-rs",
+                    after=print_source_metrics)
 
 
 if __name__ == "__main__":
