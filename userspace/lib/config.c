@@ -16,11 +16,14 @@
 #include <sys/socket.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "config.h"
+#include "ke_proto.h"
 #include "xnts_ratelimit.h"
 #include "toml.h"
+
+_Static_assert(CONFIG_POOL_TOKEN_DIGEST == KE_PROTO_TOKEN_DIGEST,
+	       "config keeps pool tokens as ke_proto hashes them");
 
 struct ctx {
 	const char *name;
@@ -1090,17 +1093,14 @@ static int fn_ke_pool_tokens(struct ctx *c, const struct toml_node *v, const cha
 	if (!k->pool_token_digests)
 		return fail_val(c, v, "out of memory");
 	for (e = v->child; e; e = e->next, n++) {
-		unsigned int dlen = 0;
-
 		if (e->type != TOML_STRING)
 			return fail_val(c, e, "'%s' in %s: token %u: expected a string, found %s",
 					v->key, sect, n + 1, found(e));
-		if (!e->len || e->len > CONFIG_MAX_POOL_TOKEN_LEN || memchr(e->str, 0, e->len))
+		if (!e->len || e->len > NTS_KE_MAX_AUTH_LEN || memchr(e->str, 0, e->len))
 			return fail_val(c, e, "'%s' in %s: token %u: must be 1 to %d bytes "
-					"without NUL", v->key, sect, n + 1,
-					CONFIG_MAX_POOL_TOKEN_LEN);
-		if (!EVP_Digest(e->str, e->len, k->pool_token_digests[n], &dlen, EVP_sha256(),
-				NULL) || dlen != CONFIG_POOL_TOKEN_DIGEST)
+					"without NUL", v->key, sect, n + 1, NTS_KE_MAX_AUTH_LEN);
+		/* Hashed as the KE server hashes the tokens it is presented. */
+		if (ke_proto_token_digest(e->str, e->len, k->pool_token_digests[n]))
 			return fail_val(c, e, "'%s' in %s: cannot hash token %u", v->key, sect,
 					n + 1);
 		k->n_pool_tokens = n + 1;

@@ -149,7 +149,6 @@ struct config_keyset {
 
 #define CONFIG_POOL_TOKEN_DIGEST 32	/* SHA-256 */
 #define CONFIG_MAX_POOL_TOKENS 64
-#define CONFIG_MAX_POOL_TOKEN_LEN 1024	/* as NTS_KE_MAX_AUTH_LEN */
 
 struct config_nts_ke_server {
 	struct config_addr listen;

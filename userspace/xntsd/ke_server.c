@@ -44,9 +44,6 @@
 /* Descriptors beyond the connections: rings, sockets, files, the rest. */
 #define NOFILE_BASE 1024
 
-_Static_assert(CONFIG_POOL_TOKEN_DIGEST == KE_PROTO_TOKEN_DIGEST,
-	       "config and ke_proto hash pool tokens alike");
-
 enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_SHUTDOWN, C_CLOSING };
 
 struct ke_worker;
@@ -367,8 +364,8 @@ static void conn_respond(struct ke_conn *c)
 	if (c->longlived)
 		within = c->requests + 1 < cfg->longlived_max_requests &&
 			 now - c->start_ms < cfg->longlived_max_duration_ms;
-	else if (cfg->longlived_max_requests > 1)	/* 1: this request is the last */
-		took = longlived_take(s);
+	else if (s->params.n_tokens && cfg->longlived_max_requests > 1)
+		took = longlived_take(s);	/* no tokens: no pool; 1: this is the last */
 	c->req.may_keep_alive = c->longlived ? within : took;
 	c->req.pool_only = c->longlived;
 	/* ke_proto reads the keyset's current snapshot without a lock (keyset.h). */
