@@ -269,8 +269,8 @@ static uint32_t tx_unsent(const struct xsk_worker *w)
  * Copy mode transmits at most 32 frames a kick: kick until the kernel has
  * taken every descriptor, not until the frames complete. On veth a frame
  * completes only once the peer has consumed it, on another CPU; waiting for
- * that here cost a sendto() per frame. Completions are reaped with the next
- * batch.
+ * that here cost a sendto() per frame. Callers reap completions after the
+ * kick.
  */
 static void kick_tx(struct xsk_worker *w)
 {
@@ -282,7 +282,6 @@ static void kick_tx(struct xsk_worker *w)
 		    errno != EAGAIN && errno != EBUSY && errno != ENOBUFS)
 			break;
 	}
-	reap_completions(w);
 }
 
 /* Frames taken from the RX ring (0: it was empty). */
